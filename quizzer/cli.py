@@ -1,0 +1,55 @@
+"""The `quizzer` command line: builds the Typer app from the command modules and is
+the only place that turns a `QuizzerError` into stderr text and an exit code.
+
+Exit codes: 0 ok / passed, 1 the graded thing did not pass, 2 bad usage or bad input,
+anything else an internal error. Command modules live in `quizzer.commands` and raise;
+they never call `sys.exit` themselves (except through `typer.Exit` with 0 or 1).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from quizzer.commands import bank as bank_commands
+from quizzer.commands import practice as practice_commands
+from quizzer.errors import QuizzerError
+
+app = typer.Typer(
+    name="quizzer",
+    help="Practise PyTorch interview questions, judge solution files in a sandbox, "
+    "and screen candidates in CI.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(bank_commands.app, name="bank")
+practice_commands.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; map quizzer errors to exit code 2 (or their own code)."""
+    try:
+        app(args=argv, prog_name="quizzer", standalone_mode=False)
+    except QuizzerError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except typer.Exit as exc:  # raised by commands for 0/1 results
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # click usage errors come through here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(2)
+        if isinstance(exc, click.exceptions.Abort):
+            typer.echo("aborted", err=True)
+            sys.exit(130)
+        raise

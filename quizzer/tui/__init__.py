@@ -1,0 +1,1 @@
+"""The Textual practice app. Never imports torch: judging runs in the judge's workers."""
