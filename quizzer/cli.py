@@ -13,7 +13,9 @@ import sys
 import typer
 
 from quizzer.commands import bank as bank_commands
+from quizzer.commands import judge as judge_commands
 from quizzer.commands import practice as practice_commands
+from quizzer.commands import sandbox as sandbox_commands
 from quizzer.errors import QuizzerError
 
 app = typer.Typer(
@@ -26,6 +28,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(bank_commands.app, name="bank")
+app.add_typer(judge_commands.app, name="judge")
+app.add_typer(sandbox_commands.app, name="sandbox")
 practice_commands.register(app)
 
 

@@ -1,0 +1,7 @@
+"""`quizzer judge ...`: placeholder until its issue lands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="judge commands.", no_args_is_help=True)

@@ -1,0 +1,7 @@
+"""`quizzer sandbox ...`: placeholder until its issue lands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="sandbox commands.", no_args_is_help=True)
