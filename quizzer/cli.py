@@ -34,26 +34,10 @@ practice_commands.register(app)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; map quizzer errors to exit code 2 (or their own code)."""
+    """Run the CLI. Click handles usage errors itself (exit 2); quizzer errors become
+    one line on stderr and their exit code."""
     try:
-        app(args=argv, prog_name="quizzer", standalone_mode=False)
+        app(args=argv, prog_name="quizzer", standalone_mode=True)
     except QuizzerError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
-    except typer.Exit as exc:  # raised by commands for 0/1 results
-        sys.exit(exc.exit_code)
-    except SystemExit:
-        raise
-    except Exception as exc:  # click usage errors come through here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
-            typer.echo("aborted", err=True)
-            sys.exit(130)
-        raise
