@@ -15,6 +15,7 @@ import typer
 from quizzer.commands import bank as bank_commands
 from quizzer.commands import judge as judge_commands
 from quizzer.commands import practice as practice_commands
+from quizzer.commands import progress as progress_commands
 from quizzer.commands import sandbox as sandbox_commands
 from quizzer.errors import QuizzerError
 
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.add_typer(bank_commands.app, name="bank")
 app.add_typer(judge_commands.app, name="judge")
 app.add_typer(sandbox_commands.app, name="sandbox")
+app.add_typer(progress_commands.app, name="progress")
 practice_commands.register(app)
 
 

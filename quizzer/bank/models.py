@@ -158,6 +158,8 @@ class GradientSpec(Strict):
     eps: Annotated[float, Field(gt=0)] = 1e-6
     rtol: Annotated[float, Field(gt=0)] = 1e-4
     atol: Annotated[float, Field(gt=0)] = 1e-6
+    #: Whether parameters may be frozen (requires_grad=False); frozen ones are not checked.
+    allow_frozen: bool = False
 
 
 class LearningSpec(Strict):
@@ -186,6 +188,8 @@ class JudgeSpec(Strict):
     input_dtype: Literal["float32", "float64"] = "float32"
     #: Batch sizes the shape check tries; must include 1 and an odd prime.
     batch_sizes: tuple[Annotated[int, Field(ge=1, le=1024)], ...] = (1, 7, 16)
+    #: Each sample's eval-mode output must not depend on the rest of its batch.
+    per_sample: bool = True
     checks: tuple[CheckName, ...] = ("load", "shapes", "device", "gradients", "learning")
     gradients: GradientSpec = GradientSpec()
     learning: LearningSpec = LearningSpec()

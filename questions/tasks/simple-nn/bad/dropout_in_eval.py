@@ -1,0 +1,15 @@
+"""Known bad: functional dropout with its default training=True stays on in eval mode."""
+
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class SimpleNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 5)
+        self.fc2 = nn.Linear(5, 3)
+
+    def forward(self, x):
+        h = F.dropout(self.fc1(x).relu(), p=0.5)
+        return self.fc2(h)

@@ -1,0 +1,13 @@
+"""Known bad: outputs scaled down by 1e-4, so SGD barely changes the loss."""
+
+import torch.nn as nn
+
+
+class SimpleNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 5)
+        self.fc2 = nn.Linear(5, 3)
+
+    def forward(self, x):
+        return 1e-4 * self.fc2(self.fc1(x).relu())

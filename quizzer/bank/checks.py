@@ -1,0 +1,318 @@
+"""Checks across validated questions: the ones loading needs (unique ids, answer keys
+that name options, task files that exist, sane judge specs) and the quality checks
+`bank validate` adds (translations, empty text, TODO left by `bank new`,
+near-duplicate questions).
+
+Called by `quizzer.bank.loader` after every question passed the schema. Each check
+reports positioned `Problem`s to a `ProblemSink`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from quizzer.bank.grading import normalise_output, normalise_text
+from quizzer.bank.models import (
+    LANGS,
+    CodeOutput,
+    Coding,
+    MultipleChoice,
+    Open,
+    Question,
+    SingleChoice,
+    Text,
+    text_in,
+)
+from quizzer.bank.problems import Problem, ProblemSink, display_path, suggest
+from quizzer.bank.schema import field_name
+from quizzer.bank.yamlread import DataPath, Document
+
+#: Two questions whose normalised prompts are at least this alike are near-duplicates.
+NEAR_DUPLICATE_RATIO = 0.9
+_TODO = re.compile(r"\bTODO\b")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A question that passed the schema, with where it came from."""
+
+    question: Question
+    file: Path
+    doc: Document
+    path: DataPath
+
+    def problem(
+        self, sub: DataPath, message: str, *, key: bool = False, suggestion: str | None = None
+    ) -> Problem:
+        full = (*self.path, *sub)
+        pos = self.doc.key_pos(full) if key else self.doc.value_pos(full)
+        return Problem(
+            self.file,
+            pos.line,
+            pos.column,
+            self.question.id,
+            field_name(sub) or None,
+            message,
+            suggestion,
+        )
+
+    @property
+    def line(self) -> int:
+        return self.doc.value_pos(self.path).line
+
+    @property
+    def raw(self) -> Any:
+        cur = self.doc.data
+        for part in self.path:
+            cur = cur[part]
+        return cur
+
+
+def check_all(entries: list[Entry], sink: ProblemSink) -> None:
+    """The checks that loading needs."""
+    check_unique_ids(entries, sink)
+    for entry in entries:
+        q = entry.question
+        if isinstance(q, (SingleChoice, MultipleChoice, CodeOutput)):
+            check_options(entry, sink)
+        if isinstance(q, Coding):
+            check_task_files(entry, sink)
+            check_spec(entry, sink)
+
+
+def check_quality(
+    entries: list[Entry], sink: ProblemSink, require_translations: Callable[[Path], bool]
+) -> None:
+    """The checks `bank validate` adds to loading's."""
+    for entry in entries:
+        check_texts(entry, sink, require_translations(entry.file))
+        check_todo(entry, sink)
+    check_near_duplicates(entries, sink)
+
+
+def check_unique_ids(entries: list[Entry], sink: ProblemSink) -> None:
+    first: dict[str, Entry] = {}
+    for entry in entries:
+        qid = entry.question.id
+        if qid in first:
+            other = first[qid]
+            sink.report(
+                entry.problem(
+                    ("id",),
+                    f"duplicate id '{qid}' (first defined at "
+                    f"{display_path(other.file)}:{other.line}); ids must be unique in the bank",
+                )
+            )
+        else:
+            first[qid] = entry
+
+
+def check_options(entry: Entry, sink: ProblemSink) -> None:
+    q = entry.question
+    assert isinstance(q, (SingleChoice, MultipleChoice, CodeOutput))
+    ids: list[str] = []
+    for index, option in enumerate(q.options):
+        if option.id in ids:
+            sink.report(
+                entry.problem(
+                    ("options", index, "id"),
+                    f"duplicate option id '{option.id}'; give each option its own id",
+                )
+            )
+        ids.append(option.id)
+    listed = ", ".join(dict.fromkeys(ids))
+    if isinstance(q, SingleChoice) and q.answer not in ids:
+        sink.report(
+            entry.problem(
+                ("answer",),
+                f"answer '{q.answer}' is not an option id; the options are: {listed}",
+                suggestion=suggest(q.answer, ids),
+            )
+        )
+    if isinstance(q, MultipleChoice):
+        seen: set[str] = set()
+        for index, oid in enumerate(q.answer):
+            if oid not in ids:
+                sink.report(
+                    entry.problem(
+                        ("answer", index),
+                        f"answer '{oid}' is not an option id; the options are: {listed}",
+                        suggestion=suggest(oid, ids),
+                    )
+                )
+            elif oid in seen:
+                sink.report(entry.problem(("answer", index), f"answer '{oid}' is listed twice"))
+            seen.add(oid)
+    if isinstance(q, CodeOutput):
+        if not normalise_output(q.answer):
+            sink.report(
+                entry.problem(("answer",), "answer is empty; write exactly what the code prints")
+            )
+        texts = [normalise_output(text_in(o.text, "en")) for o in q.options]
+        if q.options and normalise_output(q.answer) not in texts:
+            sink.report(
+                entry.problem(
+                    ("answer",),
+                    "answer matches no option's text; make one option's text exactly what "
+                    "the code prints",
+                )
+            )
+
+
+def _is_odd_prime(n: int) -> bool:
+    return n > 2 and n % 2 == 1 and all(n % d for d in range(3, int(n**0.5) + 1, 2))
+
+
+def check_spec(entry: Entry, sink: ProblemSink) -> None:
+    q = entry.question
+    assert isinstance(q, Coding)
+    sizes = q.spec.batch_sizes
+    if 1 not in sizes or not any(_is_odd_prime(n) for n in sizes):
+        sink.report(
+            entry.problem(
+                ("spec", "batch_sizes"),
+                f"batch_sizes {list(sizes)} must include 1 and an odd prime such as 7, "
+                "so that batch-size bugs and broadcasting show up",
+            )
+        )
+    for index, variant in enumerate(q.variants):
+        if variant.fails_at not in q.spec.checks:
+            sink.report(
+                entry.problem(
+                    ("variants", index, "fails_at"),
+                    f"fails_at '{variant.fails_at}' is not one of this task's spec.checks "
+                    f"({', '.join(q.spec.checks)}); add it to spec.checks or name another check",
+                    suggestion=suggest(variant.fails_at, q.spec.checks),
+                )
+            )
+
+
+def task_file(yaml_file: Path, relpath: str) -> tuple[Path | None, str | None]:
+    """Resolve a task's file path (relative to its YAML file). Returns the absolute
+    path, or None and the reason it is not acceptable."""
+    pure = PurePosixPath(relpath.replace("\\", "/"))
+    if not relpath.strip() or pure.is_absolute() or ".." in pure.parts:
+        return None, (
+            f"'{relpath}' must be a path relative to the task's YAML file, inside its folder"
+        )
+    target = yaml_file.parent.joinpath(*pure.parts)
+    if not target.is_file():
+        return None, f"file '{relpath}' not found (looked for {display_path(target)}); create it"
+    return target.resolve(), None
+
+
+def check_task_files(entry: Entry, sink: ProblemSink) -> None:
+    q = entry.question
+    assert isinstance(q, Coding)
+    wanted: list[tuple[DataPath, str]] = [(("starter",), q.starter), (("reference",), q.reference)]
+    wanted += [(("variants", i, "path"), v.path) for i, v in enumerate(q.variants)]
+    seen: set[str] = set()
+    for sub, rel in wanted:
+        _, reason = task_file(entry.file, rel)
+        if reason:
+            sink.report(entry.problem(sub, reason))
+        if sub[0] == "variants":
+            if rel in seen:
+                sink.report(entry.problem(sub, f"variant '{rel}' is listed twice"))
+            seen.add(rel)
+
+
+def text_fields(question: Question) -> Iterator[tuple[DataPath, Text]]:
+    """Every translatable text of a question, with its field path."""
+    yield ("prompt",), question.prompt
+    yield ("explanation",), question.explanation
+    for i, hint in enumerate(question.hints):
+        yield ("hints", i), hint
+    if isinstance(question, (SingleChoice, MultipleChoice, CodeOutput)):
+        for i, option in enumerate(question.options):
+            yield ("options", i, "text"), option.text
+    if isinstance(question, Open):
+        yield ("model_answer",), question.model_answer
+        for i, point in enumerate(question.rubric):
+            yield ("rubric", i), point
+    if isinstance(question, Coding):
+        for i, variant in enumerate(question.variants):
+            yield ("variants", i, "why"), variant.why
+
+
+def check_texts(entry: Entry, sink: ProblemSink, translations: bool) -> None:
+    is_code_option = isinstance(entry.question, CodeOutput)
+    for sub, text in text_fields(entry.question):
+        values = {"en": text} if isinstance(text, str) else dict(text)
+        for lang, value in values.items():
+            if not value.strip():
+                what = "explanation" if sub == ("explanation",) else "text"
+                fix = "explain why the answer is right" if what == "explanation" else "fill it in"
+                where = sub if isinstance(text, str) else (*sub, lang)
+                sink.report(entry.problem(where, f"the {lang} {what} is empty; {fix}"))
+        # Printed output in code_output options reads the same in every language.
+        if not translations or (is_code_option and sub[0] == "options"):
+            continue
+        missing = [lang for lang in LANGS if lang not in values]
+        if missing:
+            form = "{en: ..., zh: ...}"
+            sink.report(
+                entry.problem(
+                    sub,
+                    f"no {' and '.join(missing)} translation; the bundled bank gives every "
+                    f"text in both languages, as {form}",
+                )
+            )
+
+
+def _strings(value: Any, path: DataPath) -> Iterator[tuple[DataPath, str]]:
+    stack = [(path, value)]
+    while stack:
+        where, cur = stack.pop()
+        if isinstance(cur, str):
+            yield where, cur
+        elif isinstance(cur, dict):
+            stack.extend(((*where, k), v) for k, v in reversed(list(cur.items())))
+        elif isinstance(cur, list):
+            stack.extend(((*where, i), v) for i, v in reversed(list(enumerate(cur))))
+
+
+def check_todo(entry: Entry, sink: ProblemSink) -> None:
+    for sub, text in _strings(entry.raw, ()):
+        if _TODO.search(text):
+            sink.report(entry.problem(sub, "still holds TODO text from 'bank new'; replace it"))
+
+
+def _fingerprint(question: Question) -> str:
+    parts = [text_in(question.prompt, "en")]
+    if isinstance(question, CodeOutput):
+        parts.append(question.code)
+    if isinstance(question, (SingleChoice, MultipleChoice, CodeOutput)):
+        parts.extend(text_in(o.text, "en") for o in question.options)
+    return normalise_text(" ".join(parts))
+
+
+def check_near_duplicates(entries: list[Entry], sink: ProblemSink) -> None:
+    prints = [_fingerprint(e.question) for e in entries]
+    for j in range(len(entries)):
+        matcher = difflib.SequenceMatcher(None, autojunk=False)
+        matcher.set_seq2(prints[j])
+        for i in range(j):
+            if entries[i].question.id == entries[j].question.id:
+                continue
+            matcher.set_seq1(prints[i])
+            if (
+                matcher.real_quick_ratio() > NEAR_DUPLICATE_RATIO
+                and matcher.quick_ratio() > NEAR_DUPLICATE_RATIO
+                and matcher.ratio() > NEAR_DUPLICATE_RATIO
+            ):
+                other = entries[i]
+                sink.report(
+                    entries[j].problem(
+                        ("prompt",),
+                        f"nearly the same as '{other.question.id}' "
+                        f"({display_path(other.file)}:{other.line}, "
+                        f"{matcher.ratio():.0%} alike); merge them or make them differ",
+                    )
+                )
+                break

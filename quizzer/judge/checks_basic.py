@@ -1,0 +1,187 @@
+"""Verdicts of the load, shapes, device and train_eval checks, on the trusted side.
+
+Called by `quizzer.judge.verdicts` with the facts the worker sent for one check. Each
+function returns (message, metrics) when the check passes and raises `CheckFailed`
+when the submission is wrong; it decides from tensors the judge decoded itself.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from quizzer.judge import explain
+from quizzer.judge.facts import (
+    CheckFailed,
+    Context,
+    Malformed,
+    close,
+    expected_output,
+    get,
+    max_diff,
+    output,
+)
+from quizzer.judge.result import Metric
+
+Verdict = tuple[str, dict[str, Metric]]
+
+
+def load(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Verdict:
+    name = ctx.task.class_name
+    if error is not None:
+        if error.get("type") in ("SyntaxError", "IndentationError", "TabError") and "lineno" in error:
+            raise CheckFailed(explain.syntax_error(error))
+        if data.get("is_module"):
+            raise CheckFailed(
+                explain.exception(error, f"{name}() (built with no arguments)")
+                + f"\n{name} must build with no arguments: give every __init__ parameter a default"
+            )
+        raise CheckFailed(explain.exception(error, "importing submission.py"))
+    classes = [c for c in get(data, "classes", list) if isinstance(c, str)]
+    if not get(data, "found", bool):
+        found = ", ".join(classes[:20]) if classes else "none"
+        raise CheckFailed(
+            f"submission.py defines no {name}; classes found: {found}. "
+            f"Name your model class {name}.",
+            classes=classes[:20],
+        )
+    if not get(data, "is_class", bool):
+        raise CheckFailed(f"{name} in submission.py is not a class")
+    if not get(data, "is_module", bool):
+        raise CheckFailed(f"{name} is not a subclass of torch.nn.Module")
+    params = get(data, "params", list)
+    try:
+        count = sum(math.prod(int(d) for d in p[1]) for p in params)
+        tensors = len(params)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise Malformed(f"parameter list: {exc}") from None
+    layers = [str(x) for x in get(data, "layers", list)][:30]
+    ctx.earlier["layers"] = layers
+    return (
+        f"{name}() built: {count} parameters in {tensors} tensors",
+        {"parameters": count, "parameter_tensors": tensors, "layers": layers},
+    )
+
+
+def shapes(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Verdict:
+    sizes = list(ctx.task.spec.batch_sizes)
+    evals = get(data, "eval", dict)
+    if error is not None:
+        done = [b for b in sizes if str(b) in evals]
+        mode = "eval" if len(done) < len(sizes) else "train"
+        failing = next((b for b in sizes if str(b) not in evals), max(sizes))
+        shape = explain._shape([failing, *ctx.probes.x.shape[1:]])
+        raise CheckFailed(
+            explain.exception(error, f"forward on a batch of shape {shape} ({mode} mode)"),
+            batch_size=failing,
+        )
+    outs = {}
+    for b in sizes:
+        outs[b] = output(evals.get(str(b)), expected_output(ctx, b), f"batch size {b}: output")
+    trains = get(data, "train", dict)
+    for b in sizes:
+        if b > 1:
+            what = f"batch size {b}, train mode: output"
+            output(trains.get(str(b)), expected_output(ctx, b), what)
+    biggest = max(sizes)
+    again = output(data.get("repeat"), expected_output(ctx, biggest), "repeated output")
+    if not close(again, outs[biggest]):
+        raise CheckFailed(
+            "two eval-mode forward passes on the same batch differ by up to "
+            f"{max_diff(again, outs[biggest]):.3g}: the model is random in eval mode "
+            "(is dropout applied regardless of self.training?)",
+            max_difference=max_diff(again, outs[biggest]),
+        )
+    if ctx.task.spec.per_sample:
+        for b in sizes:
+            if not close(outs[b], outs[biggest][:b]):
+                diff = max_diff(outs[b], outs[biggest][:b])
+                raise CheckFailed(
+                    f"in eval mode the outputs for the first {b} samples change by up to "
+                    f"{diff:.3g} when more samples join the batch: forward mixes samples "
+                    "across the batch dimension (check reshapes such as view(-1, ...))",
+                    batch_size=b,
+                    max_difference=diff,
+                )
+    shown = ", ".join(str(b) for b in sizes)
+    return (
+        f"output shape {explain._shape(list(expected_output(ctx, biggest)))} for batch "
+        f"sizes {shown} (eval and train mode), floating point, finite, samples independent",
+        {"batch_sizes": sizes},
+    )
+
+
+_DEVICE_WORDS = ("is not on the expected device", "same device", "Expected all tensors", "CUDA")
+
+
+def device(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Verdict:
+    where = ctx.device
+    if error is not None:
+        raise CheckFailed(explain.exception(error, f"forward with the model and batch on {where}"))
+    stray = [str(s) for s in get(data, "stray", list)]
+    if stray:
+        raise CheckFailed(
+            f"after model.to('{where}') these stay elsewhere: {', '.join(stray[:10])}; "
+            "register tensors with register_buffer or nn.Parameter so that .to() moves them",
+            stray=stray[:10],
+        )
+    output(data.get("out"), expected_output(ctx, 2), f"output on {where}")
+    out_device = str(data.get("out_device"))
+    if out_device.split(":")[0] != where:
+        raise CheckFailed(f"the model and batch are on {where} but the output is on {out_device}")
+    if where != "cpu":
+        return f"model, batch and output on {out_device}", {"device": out_device}
+    return _meta_verdict(get(data, "meta", dict))
+
+
+def _meta_verdict(meta: dict[str, Any]) -> Verdict:
+    """Judges the forward on the meta device: a hard-coded device shows up as a real
+    tensor meeting meta ones. Errors that are not about devices prove nothing."""
+    violations = [v for v in get(meta, "violations", list) if isinstance(v, dict)]
+    if violations:
+        v = violations[0]
+        lines = explain.traceback_lines(v)
+        raise CheckFailed(
+            f"forward uses {explain._s(v.get('what'), 80)} next to the model's tensors "
+            f"(in {explain._s(v.get('call'), 40)}): a device is hard-coded, so this breaks "
+            "on a GPU. Create tensors with device=x.device, or register them as buffers."
+            + ("\n" + "\n".join(lines) if lines else ""),
+            probe="meta",
+        )
+    error = meta.get("error")
+    if isinstance(error, dict):
+        text = f"{error.get('type')}: {error.get('message')}"
+        if any(word in text for word in _DEVICE_WORDS):
+            raise CheckFailed(
+                explain.exception(error, "forward with the model and batch on the meta device")
+                + "\na device is hard-coded in forward; follow the input's device (x.device)",
+                probe="meta",
+            )
+        first = explain.cap(text, 160).splitlines()[0]
+        return (
+            f"model, batch and output on cpu; meta-device probe inconclusive ({first})",
+            {"device": "cpu", "meta_probe": "inconclusive"},
+        )
+    out_device = str(meta.get("out_device"))
+    if out_device != "meta":
+        raise CheckFailed(
+            f"with the model and batch on the meta device the output is on {out_device}: "
+            "forward builds its result on a fixed device",
+            probe="meta",
+        )
+    return (
+        "model, batch and output on cpu; meta-device probe found no hard-coded device",
+        {"device": "cpu", "meta_probe": "clean"},
+    )
+
+
+def train_eval(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Verdict:
+    if error is not None:
+        raise CheckFailed(explain.exception(error, "switching between train() and eval()"))
+    not_eval = [str(s) for s in get(data, "not_eval", list)]
+    not_train = [str(s) for s in get(data, "not_train", list)]
+    if not_eval:
+        raise CheckFailed(f"after model.eval() these are still in training mode: {', '.join(not_eval)}")
+    if not_train:
+        raise CheckFailed(f"after model.train() these are still in eval mode: {', '.join(not_train)}")
+    return "train() and eval() reach every submodule", {}

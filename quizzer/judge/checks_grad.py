@@ -1,0 +1,170 @@
+"""Verdict of the gradients check: autograd must agree with finite differences.
+
+Called by `quizzer.judge.verdicts`. The worker ran, in eval mode (so dropout and batch
+statistics do not add noise) and in float64, a forward on the judge's batch `x`, took
+autograd's gradient of the scalar s = sum(u * f(x)) for the judge's random `u`, and
+evaluated s at x +- eps*v and theta +- eps*v for random directions v drawn from the
+judge's seed. Here the judge regenerates the same directions, computes autograd's
+directional derivatives from the gradients it received, and compares them with the
+central differences. A group (the input or one parameter) fails when most of its
+directions disagree, so that an occasional ReLU kink crossed by a step cannot fail a
+correct model while a backward that is off by a constant factor fails every direction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from quizzer.judge import explain
+from quizzer.judge.facts import (
+    CheckFailed,
+    Context,
+    Malformed,
+    close,
+    expected_output,
+    get,
+    max_diff,
+    output,
+    shape_text,
+    tensor,
+)
+from quizzer.judge.probes import EPS_FLOAT32, GRAD_BATCH, directions
+from quizzer.judge.result import Metric
+
+#: Tolerances when the model computes in float32 although it was given float64.
+RTOL_FLOAT32, ATOL_FLOAT32 = 1e-2, 1e-3
+
+_CUT = (
+    "the output does not depend on it through autograd: is the graph cut by .detach(), "
+    ".data, torch.no_grad(), .item()/.tolist() or a NumPy round trip?"
+)
+
+
+def _grad(value: Any, shape: tuple[int, ...], what: str) -> torch.Tensor | None:
+    if value is None:
+        return None
+    t = tensor(value, what)
+    if tuple(t.shape) != shape or not t.is_floating_point():
+        raise Malformed(f"{what} has shape {shape_text(t.shape)} / {t.dtype}")
+    return t.double()
+
+
+def gradients(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> tuple[str, dict[str, Metric]]:
+    spec = ctx.task.spec.gradients
+    frozen = [str(n) for n in get(data, "frozen", list)]
+    if frozen and not spec.allow_frozen:
+        raise CheckFailed(
+            f"parameters frozen with requires_grad=False: {', '.join(frozen[:10])}; "
+            "every parameter of this task must be trainable",
+            frozen=frozen[:10],
+        )
+    if error is not None:
+        raise CheckFailed(explain.exception(error, "forward and backward in eval mode (float64)"))
+    out = output(data.get("out"), expected_output(ctx, GRAD_BATCH), "output")
+    low = out.dtype != torch.float64
+    again = output(data.get("again"), tuple(out.shape), "repeated output")
+    if not close(again, out, rtol=1e-7, atol=1e-9):
+        raise CheckFailed(
+            "two eval-mode forward passes on the same batch differ by up to "
+            f"{max_diff(again, out):.3g}, so gradients cannot be checked: the model is "
+            "random in eval mode (is dropout applied regardless of self.training?)"
+        )
+    groups = []
+    for item in get(data, "groups", list):
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], list)):
+            raise Malformed("groups")
+        groups.append((str(item[0]), tuple(int(d) for d in item[1])))
+    if not groups or groups[0] != ("input", tuple(ctx.probes.x_grad.shape)):
+        raise Malformed("the first group must be the judge's input")
+    raw = get(data, "grads", list)
+    if [str(g[0]) for g in raw if isinstance(g, list) and len(g) == 2] != [n for n, _ in groups[1:]]:
+        raise Malformed("gradients do not match the parameter groups")
+    grads = [_grad(data.get("input_grad"), groups[0][1], "input gradient")]
+    grads += [_grad(g[1], shape, f"gradient of {name}") for g, (name, shape) in zip(raw, groups[1:])]
+    _presence(groups, grads)
+    return _finite_differences(ctx, data, groups, grads, low)
+
+
+def _presence(groups: list[tuple[str, tuple[int, ...]]], grads: list[torch.Tensor | None]) -> None:
+    for (name, _), g in zip(groups, grads):
+        what = "the input" if name == "input" else f"parameter {name}"
+        if g is None:
+            raise CheckFailed(f"{what} gets no gradient: {_CUT}", group=name)
+        bad = int((~torch.isfinite(g)).sum())
+        if bad:
+            raise CheckFailed(f"{what} gets a gradient with {bad} non-finite values", group=name)
+        if not bool(g.any()):
+            raise CheckFailed(
+                f"{what} gets a gradient that is zero everywhere on a generic batch: "
+                "the output does not depend on it",
+                group=name,
+            )
+
+
+def _finite_differences(
+    ctx: Context,
+    data: dict[str, Any],
+    groups: list[tuple[str, tuple[int, ...]]],
+    grads: list[torch.Tensor | None],
+    low: bool,
+) -> tuple[str, dict[str, Metric]]:
+    spec = ctx.task.spec.gradients
+    eps = get(data, "eps", float)
+    if eps != (EPS_FLOAT32 if low else spec.eps):
+        raise Malformed(f"eps {eps} is not the step the judge asked for")
+    rtol, atol = (RTOL_FLOAT32, ATOL_FLOAT32) if low else (spec.rtol, spec.atol)
+    sides = get(data, "sides", list)
+    per = spec.directions
+    if len(sides) != per * len(groups):
+        raise Malformed("wrong number of finite-difference evaluations")
+    probe = data.get("probe")
+    worst, index = 0.0, 0
+    for (name, vs), g in zip(directions(ctx.probes.dir_seed, groups, per), grads):
+        assert g is not None
+        rows = []
+        for v in vs:
+            pair = sides[index]
+            index += 1
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(s, float) for s in pair)):
+                raise Malformed("finite-difference values")
+            fd = (pair[0] - pair[1]) / (2 * eps)
+            ad = float((g * v).sum())
+            err = abs(fd - ad)
+            ok = err <= atol + rtol * max(abs(fd), abs(ad))
+            worst = max(worst, err / (atol + rtol * max(abs(fd), abs(ad))))
+            rows.append((ok, ad, fd))
+        if index == per and isinstance(probe, float) and probe != float(vs[0].flatten()[0]):
+            raise Malformed("the worker's random directions differ from the judge's (torch versions?)")
+        wrong = [r for r in rows if not r[0]]
+        if len(wrong) * 2 > len(rows) or (len(rows) == 1 and wrong):
+            _, ad, fd = wrong[0]
+            ratio = ad / fd if fd else float("inf")
+            what = "the input" if name == "input" else f"parameter {name}"
+            raise CheckFailed(
+                f"autograd disagrees with finite differences for {what} in {len(wrong)} of "
+                f"{len(rows)} random directions: autograd {ad:.6g} vs finite differences "
+                f"{fd:.6g} (ratio {ratio:.4g}); is a custom backward wrong?",
+                group=name,
+                autograd=ad,
+                finite_differences=fd,
+                ratio=ratio,
+                eps=eps,
+                rtol=rtol,
+                atol=atol,
+            )
+    precision = "float32 (the model casts its input)" if low else "float64"
+    return (
+        f"{len(groups) - 1} parameters and the input get finite, non-zero gradients that "
+        f"agree with finite differences ({per} directions each, {precision})",
+        {
+            "groups": len(groups),
+            "directions": per,
+            "eps": eps,
+            "rtol": rtol,
+            "atol": atol,
+            "precision": "float32" if low else "float64",
+            "worst_error_over_tolerance": round(worst, 6),
+        },
+    )

@@ -1,0 +1,191 @@
+"""Judge submissions: source -> sandboxed worker -> trusted verdicts -> `JudgeResult`.
+
+Called by `quizzer judge` (quizzer.commands.judge), by `quizzer bank verify`
+(through `quizzer.judge.verify`) and by the benchmarks. `open_sandbox` is the one
+place that picks the sandbox, so that a stronger backend is a one-line change here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from quizzer import __version__
+from quizzer.bank.models import Coding
+from quizzer.errors import UsageError
+from quizzer.judge import explain
+from quizzer.judge.device import resolve_device
+from quizzer.judge.facts import Context
+from quizzer.judge.probes import build_request, check_spec, make_probes, new_seed
+from quizzer.judge.result import (
+    CheckResult,
+    DeviceInfo,
+    JudgeResult,
+    SandboxInfo,
+    Status,
+    TaskInfo,
+    Timings,
+    Versions,
+    overall,
+)
+from quizzer.judge.sandbox.base import RunOutcome, RunRequest, Sandbox
+from quizzer.judge.static import SourceRejected, decode_source, forbidden_uses
+from quizzer.judge.verdicts import judge_outcome
+
+OnCheck = Callable[[CheckResult], None]
+
+
+def open_sandbox(name: str = "none") -> Sandbox:
+    """The sandbox the judge runs workers in."""
+    from quizzer.judge.sandbox.none import NoSandbox
+
+    if name != "none":
+        raise UsageError(f"unknown sandbox {name!r}; this judge offers: none")
+    return NoSandbox()
+
+
+@dataclass(frozen=True)
+class Options:
+    device: str = "auto"
+    #: None: a fresh seed per submission, reported in the result.
+    seed: int | None = None
+
+
+def judge_file(
+    path: Path,
+    task: Coding,
+    sandbox: Sandbox,
+    options: Options = Options(),
+    on_check: OnCheck | None = None,
+    display: str | None = None,
+) -> JudgeResult:
+    """Judge the file at `path`. A missing file is a usage error (exit 2); anything
+    wrong with its contents is part of the verdict."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a folder; pass the .py files in it") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read it ({exc.strerror})") from None
+    return judge_bytes(raw, task, sandbox, options, on_check, display or str(path))
+
+
+def judge_bytes(
+    raw: bytes,
+    task: Coding,
+    sandbox: Sandbox,
+    options: Options = Options(),
+    on_check: OnCheck | None = None,
+    display: str = "submission.py",
+) -> JudgeResult:
+    started = time.perf_counter()
+    check_spec(task)
+    device = resolve_device(options.device)
+    seed = new_seed() if options.seed is None else options.seed
+    probes = make_probes(task.spec, seed)
+    ctx = Context(task=task, probes=probes, device=device)
+    outcome: RunOutcome | None = None
+    try:
+        source = decode_source(raw)
+        trusted = _trusted_checks(task, source)
+        payload = build_request(task, source, probes, device)
+        outcome = sandbox.run(RunRequest(payload=payload, limits=task.spec.limits, device=device))
+        checks = judge_outcome(ctx, outcome, trusted)
+    except SourceRejected as exc:
+        checks = [CheckResult(name="load", status=Status.FAIL, message=str(exc))]
+        checks += [
+            CheckResult(name=n, status=Status.SKIPPED, message="not run: load did not pass")
+            for n in task.spec.checks
+            if n != "load"
+        ]
+    if outcome is not None and outcome.limit_hit and all(c.status is Status.PASS for c in checks):
+        checks.append(
+            CheckResult(
+                name="limits",
+                status=Status.ERROR,
+                message=f"the worker hit the {outcome.limit_hit} limit after its checks",
+            )
+        )
+    for check in checks:
+        if on_check:
+            on_check(check)
+    status, message = overall(checks)
+    hello = _hello(outcome)
+    return JudgeResult(
+        status=status,
+        message=message,
+        submission=display,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        task=TaskInfo(id=task.id, class_name=task.class_name),
+        device=DeviceInfo(requested=options.device, used=device),
+        sandbox=SandboxInfo(
+            name=sandbox.name,
+            protections=list(outcome.protections if outcome else sandbox.protections()),
+            limit_hit=outcome.limit_hit if outcome else None,
+            exit_code=outcome.exit_code if outcome else None,
+            signal=outcome.signal if outcome else None,
+        ),
+        seed=seed,
+        versions=Versions(
+            quizzer=__version__,
+            python=platform.python_version(),
+            torch=torch.__version__,
+            worker_python=hello.get("python"),
+            worker_torch=hello.get("torch"),
+        ),
+        timings=Timings(
+            total_s=round(time.perf_counter() - started, 4),
+            sandbox_s=round(outcome.wall_s, 4) if outcome else 0.0,
+            checks_s=round(sum(c.duration_s or 0.0 for c in checks), 4),
+        ),
+        checks=checks,
+        output=explain.cap(outcome.output[-2000:], 2000) if outcome else "",
+    )
+
+
+def _trusted_checks(task: Coding, source: str) -> dict[str, CheckResult]:
+    if "forbidden_api" not in task.spec.checks:
+        return {}
+    forbidden = task.spec.forbidden_apis
+    try:
+        hits = forbidden_uses(source, forbidden)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        result = CheckResult(name="forbidden_api", status=Status.SKIPPED, message="not run: the file does not parse")
+        return {"forbidden_api": result}
+    if hits:
+        shown = ", ".join(f"{name} (line {line})" for name, line in hits[:10])
+        result = CheckResult(
+            name="forbidden_api",
+            status=Status.FAIL,
+            message=f"uses APIs this task forbids: {shown}",
+            metrics={"forbidden": [name for name, _ in hits[:10]]},
+        )
+    else:
+        result = CheckResult(
+            name="forbidden_api",
+            status=Status.PASS,
+            message=f"none of {', '.join(forbidden) or 'the forbidden APIs'} is used",
+        )
+    return {"forbidden_api": result}
+
+
+def _hello(outcome: RunOutcome | None) -> dict[str, str]:
+    """The worker's self-description from its first frame, for information only."""
+    if outcome is None:
+        return {}
+    from quizzer.judge.wire import WireError, decode_frame
+
+    try:
+        frame, _ = decode_frame(outcome.reply)
+    except WireError:
+        return {}
+    h = frame.header
+    return {k: explain.cap(str(h[k]), 40) for k in ("python", "torch") if isinstance(h.get(k), str)}

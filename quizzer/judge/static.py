@@ -1,0 +1,75 @@
+"""What the judge checks in a submission's source without running it.
+
+Called by `quizzer.judge.runner` before the sandbox starts: the file must be UTF-8
+text of reasonable size (else the load check fails here), and, where a task lists
+`forbidden_apis`, the `forbidden_api` check looks for them in the syntax tree,
+following import aliases (`import torch.nn as nn; nn.Linear` is `torch.nn.Linear`).
+Parsing never executes the submission. No torch.
+"""
+
+from __future__ import annotations
+
+import ast
+
+MAX_SOURCE_BYTES = 1 << 20
+
+
+class SourceRejected(Exception):
+    """The file cannot be a submission; the message says why."""
+
+
+def decode_source(raw: bytes) -> str:
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise SourceRejected(
+            f"submission.py is {len(raw)} bytes; the limit is {MAX_SOURCE_BYTES} bytes"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SourceRejected(
+            f"submission.py is not UTF-8 text: byte 0x{raw[exc.start]:02x} at offset "
+            f"{exc.start} (line {line}); save it as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise SourceRejected("submission.py contains a NUL byte; it must be plain text")
+    return text.removeprefix("\ufeff")
+
+
+def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(aliases.get(node.id, node.id))
+    return ".".join(reversed(parts))
+
+
+def forbidden_uses(source: str, forbidden: tuple[str, ...]) -> list[tuple[str, int]]:
+    """(name, line) for each use of a forbidden dotted name. Raises SyntaxError (and
+    RecursionError for absurd nesting) like `ast.parse`."""
+    tree = ast.parse(source, filename="submission.py")
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for a in node.names:
+                aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    hits: list[tuple[str, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Attribute, ast.Name)):
+            name = _dotted(node, aliases)
+            if name and any(name == f or name.startswith(f + ".") for f in forbidden):
+                hits.append((name, getattr(node, "lineno", 0)))
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for a in node.names:
+                full = f"{node.module}.{a.name}"
+                if any(full == f or full.startswith(f + ".") for f in forbidden):
+                    hits.append((full, node.lineno))
+    unique = sorted(set(hits), key=lambda h: (h[1], h[0]))
+    # an attribute chain also yields its inner names: keep the longest per line
+    return [h for h in unique if not any(o[1] == h[1] and o[0].startswith(h[0] + ".") for o in unique)]

@@ -1,0 +1,169 @@
+"""From a sandbox's raw outcome to one `CheckResult` per check, failing closed.
+
+Called by `quizzer.judge.runner`. The reply must be exactly this run's frames: a
+"hello", then one frame per check in the order asked, then "end", each with the
+run's nonce and the next sequence number, and nothing after. Anything else (bytes
+written by the submission to the reply channel, a truncated or oversized reply, a
+dead or silent worker) is never a pass: the affected checks are errors that say what
+happened, and later checks are skipped. `load` and `shapes` gate the rest.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from quizzer.judge import checks_basic, checks_grad, checks_learn, explain
+from quizzer.judge.facts import CheckFailed, Context, Malformed
+from quizzer.judge.probes import worker_checks
+from quizzer.judge.result import CheckResult, Metric, Status
+from quizzer.judge.sandbox.base import RunOutcome
+from quizzer.judge.tensors import unpack
+from quizzer.judge.wire import Frame, WireError, decode_frames
+
+Judge = Callable[[Context, dict[str, Any], "dict[str, Any] | None"], tuple[str, dict[str, Metric]]]
+
+JUDGES: dict[str, Judge] = {
+    "load": checks_basic.load,
+    "shapes": checks_basic.shapes,
+    "device": checks_basic.device,
+    "train_eval": checks_basic.train_eval,
+    "gradients": checks_grad.gradients,
+    "learning": checks_learn.learning,
+}
+GATES = ("load", "shapes")
+LIMIT_TEXT = {
+    "wall": "the time limit ({wall_s:g} s wall clock)",
+    "cpu": "the CPU time limit ({cpu_s:g} s)",
+    "memory": "the memory limit ({memory_mb} MB)",
+    "processes": "the process limit ({processes})",
+    "output": "the output limit ({output_kb} KB printed, or an oversized reply)",
+    "file_size": "the file size limit ({file_mb} MB)",
+}
+
+
+@dataclass
+class Reply:
+    """The worker's frames once their order and nonce are proven."""
+
+    hello: dict[str, Any] = field(default_factory=dict)
+    checks: dict[str, Frame] = field(default_factory=dict)
+    ended: bool = False
+    problem: str | None = None
+    tampered: str | None = None
+
+
+def read_reply(ctx: Context, outcome: RunOutcome) -> Reply:
+    frames, problem = decode_frames(outcome.reply)
+    reply = Reply(problem=problem)
+    expected = iter(worker_checks(ctx.task.spec))
+    for seq, frame in enumerate(frames):
+        h = frame.header
+        if h.get("nonce") != ctx.probes.nonce or h.get("seq") != seq:
+            reply.tampered = f"frame {seq} does not carry this run's nonce and sequence number"
+            break
+        kind = h.get("kind")
+        if reply.ended or (seq == 0) != (kind == "hello"):
+            reply.tampered = f"frame {seq} ({kind!r}) is out of order"
+            break
+        if kind == "check":
+            if h.get("name") != next(expected, None):
+                reply.tampered = f"frame {seq} reports a check that was not due"
+                break
+            reply.checks[h["name"]] = frame
+        elif kind == "end":
+            reply.ended = True
+        elif kind == "hello":
+            reply.hello = h
+        else:
+            reply.tampered = f"frame {seq} has unknown kind {kind!r}"
+            break
+    if reply.ended and problem:
+        reply.tampered = f"bytes after the worker's last frame: {problem}"
+    return reply
+
+
+def why_stopped(ctx: Context, outcome: RunOutcome, reply: Reply) -> str:
+    """One sentence on why the worker's reply ends early."""
+    limits = ctx.task.spec.limits
+    if outcome.limit_hit:
+        text = LIMIT_TEXT.get(outcome.limit_hit, outcome.limit_hit).format(**limits.model_dump())
+        reason = f"the worker was stopped by {text}"
+    elif outcome.signal:
+        try:
+            name = signal.Signals(outcome.signal).name
+        except ValueError:
+            name = str(outcome.signal)
+        reason = f"the worker was killed by signal {name}"
+    elif outcome.exit_code == 0:
+        reason = "the worker exited with status 0 before finishing (did the submission end the process?)"
+    elif outcome.exit_code is None:
+        reason = "the worker did not finish"
+    else:
+        reason = f"the worker exited with status {outcome.exit_code}"
+    if reply.problem:
+        reason += f"; its reply ends with a broken frame ({reply.problem})"
+    tail = explain.cap(outcome.output.strip()[-300:], 300)
+    return reason + (f"\noutput ends with:\n{tail}" if tail else "")
+
+
+def judge_frame(ctx: Context, name: str, frame: Frame) -> CheckResult:
+    h = frame.header
+    output = explain.cap(h.get("output") if isinstance(h.get("output"), str) else "", 600)
+    elapsed = h.get("elapsed_s")
+    duration = float(elapsed) if isinstance(elapsed, (int, float)) and elapsed >= 0 else None
+    try:
+        data = unpack(h.get("data"), frame.blobs)
+        error = h.get("error")
+        if not isinstance(data, dict) or not (error is None or isinstance(error, dict)):
+            raise Malformed("data or error has the wrong type")
+        message, metrics = JUDGES[name](ctx, data, error)
+        status = Status.PASS
+    except CheckFailed as failed:
+        status, message, metrics = Status.FAIL, failed.message, failed.metrics
+    except (Malformed, WireError, KeyError, TypeError, ValueError, IndexError) as exc:
+        status, metrics = Status.ERROR, {}
+        message = f"the worker's report is malformed ({exc}); not judged"
+    return CheckResult(
+        name=name,
+        status=status,
+        message=explain.cap(message),
+        metrics=metrics,
+        output=output,
+        duration_s=duration,
+    )
+
+
+def judge_outcome(ctx: Context, outcome: RunOutcome, trusted: dict[str, CheckResult]) -> list[CheckResult]:
+    """Every check of the task, in the spec's order; `trusted` holds the checks done
+    without the worker (forbidden_api)."""
+    reply = read_reply(ctx, outcome)
+    results: list[CheckResult] = []
+    blocked: str | None = None
+    for name in ctx.task.spec.checks:
+        if name in trusted:
+            results.append(trusted[name])
+            continue
+        if blocked:
+            results.append(CheckResult(name=name, status=Status.SKIPPED, message=blocked))
+            continue
+        if reply.tampered:
+            message = (
+                f"the reply channel holds bytes that are not this run's worker's ({reply.tampered}): "
+                "the submission wrote to it, so nothing from this run can be trusted"
+            )
+            results.append(CheckResult(name=name, status=Status.ERROR, message=message))
+            blocked = "not judged: the reply was tampered with"
+            continue
+        frame = reply.checks.get(name)
+        if frame is None:
+            results.append(CheckResult(name=name, status=Status.ERROR, message=why_stopped(ctx, outcome, reply)))
+            blocked = f"not run: the worker stopped during {name}"
+            continue
+        result = judge_frame(ctx, name, frame)
+        results.append(result)
+        if name in GATES and result.status is not Status.PASS:
+            blocked = f"not run: {name} did not pass"
+    return results

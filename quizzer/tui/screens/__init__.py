@@ -1,0 +1,1 @@
+"""The practice UI's screens, one per module."""

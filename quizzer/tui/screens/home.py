@@ -1,0 +1,217 @@
+"""The home screen: topics with question counts, the learner's accuracy and what is
+due; today's reviews and new questions; continue where they left off; bookmarks;
+filters; the coding tasks. Every session starts here.
+
+The app's first screen (`quizzer.tui.app`); it refreshes whenever it comes back
+to the front.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Header, Static
+
+from quizzer.bank.models import Coding
+from quizzer.store import stats
+from quizzer.tui.base import LocalScreen
+from quizzer.tui.session import (
+    Filters,
+    Session,
+    bookmark_session,
+    learn_session,
+    practice_session,
+    review_session,
+)
+
+ALL_TOPICS = "*"
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+class HomeScreen(LocalScreen[None]):
+    BINDINGS = [
+        Binding("r", "review", "key.review"),
+        Binding("n", "learn", "key.learn"),
+        Binding("c", "resume", "key.continue"),
+        Binding("m", "bookmarks", "key.bookmarks"),
+        Binding("f", "filters", "key.filters"),
+        Binding("e", "exam", "key.exam"),
+        Binding("s", "stats", "key.stats"),
+        Binding("t", "tasks", "key.tasks"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="home")
+        self._topic_row = 0
+
+    @property
+    def filters(self) -> Filters:
+        return self.qapp.filters
+
+    def compose(self) -> ComposeResult:
+        self.sub_title = self.t("home.title")
+        yield Header()
+        with Horizontal(id="home-main"):
+            with Vertical(id="home-left"):
+                yield Static(self.t("home.topics"), classes="heading")
+                yield DataTable(id="topics", cursor_type="row", zebra_stripes=True)
+                yield Static(self.t("home.tasks"), classes="heading")
+                yield DataTable(id="tasks", cursor_type="row")
+            with Vertical(id="today"):
+                yield Static(self.t("home.today"), classes="heading")
+                yield from self._today()
+        yield Footer()
+
+    def _today(self) -> ComposeResult:
+        app = self.qapp
+        now = app.now()
+        due = app.due_count()
+        yield Static(f"r  {self.t('home.due', n=due)}", id="due-line", markup=False)
+        yield Static(f"n  {self.t('home.new', n=app.new_count())}", id="new-line", markup=False)
+        resume = app.resumable()
+        if resume is not None:
+            done = sum(1 for s in resume.states.values() if s.answered)
+            text = self.t("home.continue", title=resume.title, done=done, total=len(resume))
+        else:
+            text = self.t("home.nothing_to_continue")
+        yield Static(f"c  {text}", id="continue-line", markup=False)
+        marked = len(app.store.bookmarks() & set(app.bank.ids()))
+        yield Static(f"m  {self.t('home.bookmarks', n=marked)}", id="bookmark-line", markup=False)
+        active = self.filters.active()
+        what = ", ".join(f"{k}={v}" for k, v in active.items()) or self.t("home.no_filters")
+        yield Static(f"f  {self.t('home.filters', what=what)}", id="filters-line", markup=False)
+        streak = stats.streaks(app.store, now=now, tz=app.tz)
+        yield Static(self.t("home.streak", n=streak.current), id="streak-line", markup=False)
+
+    def on_mount(self) -> None:
+        self._fill_topics()
+        self._fill_tasks()
+        table = self.query_one("#topics", DataTable)
+        table.focus()
+
+    async def on_screen_resume(self) -> None:
+        if self.composed_lang == self.lang:
+            await self.recompose()
+            self.on_mount()
+
+    def after_relocalize(self) -> None:
+        self.on_mount()
+
+    def _fill_topics(self) -> None:
+        app = self.qapp
+        table = self.query_one("#topics", DataTable)
+        table.clear(columns=True)
+        table.add_column(self.t("home.col.topic"), key="topic")
+        for key in ("questions", "answered", "accuracy", "due"):
+            table.add_column(self.t(f"home.col.{key}"), key=key)
+        scope = Filters(None, self.filters.tag, self.filters.type, self.filters.difficulty)
+        questions = scope.concept_questions(app.bank)
+        per_topic = stats.topic_stats(app.store)
+        due = set(app.store.due_ids(app.now()))
+        seen = {q for q, _ in stats.question_accuracy(app.store).items()}
+        total_attempts = sum(s.attempts for s in per_topic.values())
+        total_correct = sum(s.correct for s in per_topic.values())
+        table.add_row(
+            self.t("home.all_topics"),
+            str(len(questions)),
+            str(sum(1 for q in questions if q.id in seen)),
+            percent(total_correct / total_attempts if total_attempts else None),
+            str(sum(1 for q in questions if q.id in due)),
+            key=ALL_TOPICS,
+        )
+        for topic in app.bank.topics():
+            mine = [q for q in questions if q.topic == topic]
+            if not mine:
+                continue
+            topic_stats = per_topic.get(topic)
+            table.add_row(
+                topic,
+                str(len(mine)),
+                str(sum(1 for q in mine if q.id in seen)),
+                percent(topic_stats.accuracy if topic_stats else None),
+                str(sum(1 for q in mine if q.id in due)),
+                key=topic,
+            )
+        if self.filters.topic is not None:
+            keys = [ALL_TOPICS, *[t for t in app.bank.topics()]]
+            if self.filters.topic in keys:
+                self._topic_row = min(keys.index(self.filters.topic), table.row_count - 1)
+        table.move_cursor(row=min(self._topic_row, max(table.row_count - 1, 0)))
+
+    def _fill_tasks(self) -> None:
+        app = self.qapp
+        table = self.query_one("#tasks", DataTable)
+        table.clear(columns=True)
+        table.add_column(self.t("home.col.task"), key="task")
+        table.add_column(self.t("home.col.class"), key="class")
+        table.add_column(self.t("home.col.status"), key="status")
+        for task in app.bank.tasks():
+            status = app.store.task_status(task.id)
+            shown = self.t(f"status.{status}") if status in ("pass", "fail", "error") else None
+            if app.store.task_passed(task.id):
+                shown = self.t("status.pass")
+            table.add_row(task.id, task.class_name, shown or self.t("status.none"), key=task.id)
+
+    # --- starting sessions ------------------------------------------------------
+
+    def _start(self, session: Session, empty_key: str) -> None:
+        if not session.ids:
+            self.notify(self.t(empty_key), severity="warning")
+            return
+        self.qapp.open_session(session)
+
+    @on(DataTable.RowSelected, "#topics")
+    def _topic_chosen(self, event: DataTable.RowSelected) -> None:
+        self._topic_row = event.cursor_row
+        topic = event.row_key.value
+        filters = self.filters
+        scope = Filters(
+            None if topic == ALL_TOPICS else topic, filters.tag, filters.type, filters.difficulty
+        )
+        what = self.t("home.all_topics") if topic == ALL_TOPICS else str(topic)
+        session = practice_session(self.qapp.bank, scope, self.t("session.practice", what=what))
+        self._start(session, "home.no_questions")
+
+    @on(DataTable.RowSelected, "#tasks")
+    def _task_chosen(self, event: DataTable.RowSelected) -> None:
+        task = self.qapp.bank.get(str(event.row_key.value))
+        if isinstance(task, Coding):
+            self.qapp.open_task(task)
+
+    def action_review(self) -> None:
+        app = self.qapp
+        session = review_session(app.bank, app.store, app.now(), self.t("session.review"))
+        self._start(session, "home.nothing_due")
+
+    def action_learn(self) -> None:
+        app = self.qapp
+        session = learn_session(app.bank, app.store, self.filters, self.t("session.learn"))
+        self._start(session, "home.nothing_new")
+
+    def action_resume(self) -> None:
+        session = self.qapp.resumable()
+        if session is None:
+            self.notify(self.t("home.nothing_to_continue"), severity="warning")
+            return
+        self.qapp.open_session(session)
+
+    def action_bookmarks(self) -> None:
+        app = self.qapp
+        self._start(bookmark_session(app.bank, app.store, self.t("session.bookmarks")), "home.no_bookmarks")
+
+    def action_filters(self) -> None:
+        self.qapp.action_filters()
+
+    def action_exam(self) -> None:
+        self.qapp.action_exam()
+
+    def action_stats(self) -> None:
+        self.qapp.action_stats()
+
+    def action_tasks(self) -> None:
+        self.query_one("#tasks", DataTable).focus()

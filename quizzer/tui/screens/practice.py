@@ -1,0 +1,323 @@
+"""The concept practice screen: one question at a time from a `Session`, answered
+with the widget that fits its type, then graded with feedback, the explanation and
+references. Hints on demand (each one recorded), next / previous / skip, bookmarks.
+Every answer is stored and moves the question's FSRS review schedule.
+
+Pushed by the home screen (practice, learn new, review, bookmarks, continue).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fsrs import Rating
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Markdown, Static
+
+from quizzer.bank.grading import Grade, grade, self_assess
+from quizzer.bank.models import Open, Question, text_in
+from quizzer.store.srs import derive_rating, self_rating_score
+from quizzer.tui.base import LocalScreen
+from quizzer.tui.i18n import in_time
+from quizzer.tui.session import QuestionState, Session
+from quizzer.tui.widgets.answers import (
+    ANSWER_ID,
+    AnswerSubmitted,
+    build_answer,
+    current_value,
+    lock,
+    picks_to_response,
+)
+from quizzer.tui.widgets.choices import ChoiceList
+from quizzer.tui.widgets.feedback import Feedback
+from quizzer.tui.widgets.question import question_body, question_header
+
+
+class PracticeScreen(LocalScreen[None]):
+    BINDINGS = [
+        Binding("h", "hint", "key.hint"),
+        Binding("n,right", "next", "key.next"),
+        Binding("p,left", "previous", "key.prev"),
+        Binding("s", "skip", "key.skip"),
+        Binding("b", "bookmark", "key.bookmark"),
+        Binding("escape", "back", "key.back"),
+    ]
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.session = session
+        self._shown_at = 0.0
+
+    # --- layout -----------------------------------------------------------------
+
+    @property
+    def question(self) -> Question:
+        return self.qapp.bank.get(self.session.current_id)
+
+    def compose(self) -> ComposeResult:
+        self.sub_title = self.session.title
+        yield Header()
+        with VerticalScroll(id="practice"):
+            if not self.session.ids:
+                yield Static(self.t("q.empty_session"), id="empty")
+            else:
+                yield from self._question_widgets()
+        yield Footer()
+
+    def _question_widgets(self) -> ComposeResult:
+        question, state, lang = self.question, self.session.current, self.lang
+        bookmarked = question.id in self.qapp.store.bookmarks()
+        yield Static(
+            question_header(
+                question, lang, self.session.index, len(self.session), bookmarked=bookmarked
+            ),
+            id="position",
+            markup=False,
+        )
+        yield from question_body(question, lang, dark=self.app.current_theme.dark)
+        if state.earlier:
+            yield Static(self.t("q.earlier"), classes="dim")
+            return
+        yield build_answer(question, lang, state.response)
+        if isinstance(question, Open) and state.revealed:
+            yield Static(self.t("q.model_answer"), classes="heading")
+            yield Markdown(text_in(question.model_answer, lang), id="model-answer")
+            yield Static(self.t("q.rubric"), classes="dim")
+            yield ChoiceList(
+                [(str(i), text_in(p, lang)) for i, p in enumerate(question.rubric)],
+                multi=True,
+                selected=[str(i) for i in state.ticks],
+                id="rubric",
+            )
+        with Vertical(id="hints"):
+            for tier in range(state.hints_shown):
+                yield self._hint_widget(question, tier)
+        if state.grade is not None:
+            yield Feedback(question, self._display_grade(question, state), lang, self._note(state))
+
+    def _hint_widget(self, question: Question, tier: int) -> Static:
+        label = self.t("q.hint", i=tier + 1, n=len(question.hints))
+        return Static(f"{label}: {text_in(question.hints[tier], self.lang)}", classes="hint")
+
+    def _display_grade(self, question: Question, state: QuestionState) -> Grade:
+        """The grade in the current language (the stored one may be in the other)."""
+        if isinstance(question, Open):
+            return self_assess(question, state.ticks, self.lang)
+        return grade(question, state.response, self.lang)
+
+    def _note(self, state: QuestionState) -> str | None:
+        if state.rating is None or state.due is None:
+            return None
+        seconds = (state.due - self.qapp.now()).total_seconds()
+        rating = self.t(f"rating.{state.rating}")
+        return self.t("q.next_review", rating=rating, when=in_time(seconds, self.lang))
+
+    def on_mount(self) -> None:
+        self._enter_question()
+
+    def _enter_question(self) -> None:
+        self._shown_at = self.qapp.timer()
+        self._focus_answer()
+        if self.session.ids and self.session.mode != "exam":
+            self.qapp.store.set_setting("resume", self.session.to_resume())
+
+    def _focus_answer(self) -> None:
+        if not self.session.ids:
+            return
+        state = self.session.current
+        target: Widget | None = None
+        if state.revealed and not state.answered:
+            target = self.query_one("#rubric")
+        elif not state.answered:
+            found = self.query(f"#{ANSWER_ID}")
+            target = found.first() if found else None
+        self.set_focus(target)
+
+    def _keep_draft(self) -> None:
+        """Remember an unsubmitted answer (and the time spent) before leaving it."""
+        if not self.session.ids:
+            return
+        state = self.session.current
+        state.seconds += max(0.0, self.qapp.timer() - self._shown_at)
+        self._shown_at = self.qapp.timer()
+        if state.answered or state.revealed:
+            return
+        found = self.query(f"#{ANSWER_ID}")
+        if found:
+            state.response = current_value(found.first(), self.question)
+
+    async def _show(self) -> None:
+        await self.recompose()
+        self._enter_question()
+
+    def after_relocalize(self) -> None:
+        self._focus_answer()
+
+    async def relocalize(self) -> None:
+        self._keep_draft()
+        await super().relocalize()
+
+    # --- answering --------------------------------------------------------------
+
+    async def on_answer_submitted(self, event: AnswerSubmitted) -> None:
+        event.stop()
+        await self._submit(event.value)
+
+    async def on_choice_list_submitted(self, event: ChoiceList.Submitted) -> None:
+        event.stop()
+        question = self.question
+        if event.choices.id == "rubric":
+            await self._self_assess([int(i) for i in event.value])
+            return
+        await self._submit(picks_to_response(question, event.value))
+
+    async def _submit(self, response: Any) -> None:
+        state, question = self.session.current, self.question
+        if state.answered:
+            return
+        if response is None or (isinstance(response, list) and not response):
+            self.notify(self.t("q.answer_first"), severity="warning")
+            return
+        state.response = response
+        if isinstance(question, Open):
+            state.revealed = True
+            await self._show()
+            return
+        result = grade(question, response, self.lang)
+        state.seconds += max(0.0, self.qapp.timer() - self._shown_at)
+        rating = derive_rating(
+            correct=result.correct,
+            score=result.score,
+            hints_used=state.hints_shown,
+            seconds=state.seconds,
+            qtype=question.type,
+        )
+        await self._record(question, state, result, rating)
+
+    async def _self_assess(self, ticks: list[int]) -> None:
+        state, question = self.session.current, self.question
+        assert isinstance(question, Open)
+        state.ticks = ticks
+        result = self_assess(question, ticks, self.lang)
+        state.seconds += max(0.0, self.qapp.timer() - self._shown_at)
+        rating = derive_rating(
+            correct=result.correct,
+            score=result.score,
+            hints_used=state.hints_shown,
+            seconds=state.seconds,
+            qtype="open",
+        )
+        correct, score = self_rating_score(rating)
+        await self._record(question, state, result, rating, counted=(correct, score))
+
+    async def _record(
+        self,
+        question: Question,
+        state: QuestionState,
+        result: Grade,
+        rating: Rating,
+        counted: tuple[bool, float] | None = None,
+    ) -> None:
+        correct, score = counted if counted is not None else (result.correct, result.score)
+        saved = self.qapp.store.record_attempt(
+            question_id=question.id,
+            topic=question.topic,
+            qtype=question.type,
+            mode=self.session.record_mode,
+            response=state.response,
+            correct=correct,
+            score=score,
+            hints_used=state.hints_shown,
+            duration_ms=int(state.seconds * 1000),
+            rating=rating,
+            when=self.qapp.now(),
+        )
+        state.grade = result
+        state.rating = int(rating)
+        state.due = saved.due
+        self.qapp.store.set_setting("resume", self.session.to_resume())
+        self.post_message(self.qapp.Answered(question.id, result, rating))
+        await self.recompose()
+        self.set_focus(None)
+        lock_target = self.query(f"#{ANSWER_ID}")
+        if lock_target:
+            lock(lock_target.first(), question, show_right=True)
+        rubric = self.query("#rubric")
+        if rubric:
+            lock(rubric.first(), question, show_right=False)
+        self.query_one("#practice").scroll_end(animate=False)
+
+    # --- navigation and extras --------------------------------------------------
+
+    async def action_hint(self) -> None:
+        if not self.session.ids:
+            return
+        question, state = self.question, self.session.current
+        if not question.hints:
+            self.notify(self.t("q.no_hints"))
+            return
+        if state.hints_shown >= len(question.hints):
+            self.notify(self.t("q.no_more_hints"))
+            return
+        state.hints_shown += 1
+        if not state.answered:
+            self.qapp.store.record_hint(question.id, state.hints_shown, when=self.qapp.now())
+        await self.query_one("#hints").mount(self._hint_widget(question, state.hints_shown - 1))
+
+    async def action_next(self) -> None:
+        if not self.session.ids:
+            return
+        self._keep_draft()
+        if self.session.move(1):
+            await self._show()
+            return
+        if self.session.finished:
+            await self._finish()
+            return
+        target = self.session.next_unanswered()
+        if target is not None:
+            self.session.index = target
+            await self._show()
+
+    async def action_previous(self) -> None:
+        if not self.session.ids:
+            return
+        self._keep_draft()
+        if self.session.move(-1):
+            await self._show()
+        else:
+            self.notify(self.t("q.first"))
+
+    async def action_skip(self) -> None:
+        if not self.session.ids:
+            return
+        self._keep_draft()
+        if self.session.skip():
+            await self._show()
+        elif self.session.finished:
+            await self._finish()
+
+    async def action_bookmark(self) -> None:
+        if not self.session.ids:
+            return
+        marked = self.qapp.store.toggle_bookmark(self.question.id, when=self.qapp.now())
+        self.notify(self.t("key.bookmarked" if marked else "key.unbookmarked"))
+        self.query_one("#position", Static).update(
+            question_header(
+                self.question, self.lang, self.session.index, len(self.session), bookmarked=marked
+            )
+        )
+
+    async def _finish(self) -> None:
+        score, answered = self.session.score()
+        self.notify(self.t("q.session_done", score=score, n=answered))
+        self.qapp.store.set_setting("resume", None)
+        self.dismiss()
+
+    def action_back(self) -> None:
+        self._keep_draft()
+        self.dismiss()
+

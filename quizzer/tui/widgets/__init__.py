@@ -1,0 +1,2 @@
+"""Reusable widgets of the practice UI (answer inputs, feedback, charts, judge
+progress). Each keeps its CSS in DEFAULT_CSS."""

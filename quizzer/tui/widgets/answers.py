@@ -1,0 +1,178 @@
+"""The answer widget that fits each question type, and the conversions between
+what a widget holds and the response that `quizzer.bank.grading.grade` takes.
+
+- single_choice, true_false, code_output with options: `ChoiceList` (number keys)
+- multiple_choice: `ChoiceList(multi=True)`
+- numeric, short_answer: `TextAnswer` (an Input; Enter submits)
+- code_output without options, open (a draft): `OutputAnswer` (Ctrl+S submits)
+
+Every widget ends in an `AnswerSubmitted` message. Used by the practice and exam
+screens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.binding import Binding
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Input, TextArea
+
+from quizzer.bank.models import (
+    CodeOutput,
+    MultipleChoice,
+    Open,
+    Question,
+    SingleChoice,
+    TrueFalse,
+    text_in,
+)
+from quizzer.tui.base import translate_bindings
+from quizzer.tui.i18n import tr
+from quizzer.tui.widgets.choices import ChoiceList
+
+ANSWER_ID = "answer"
+
+
+class AnswerSubmitted(Message):
+    """The learner submitted `value` (a grading response) from the answer widget."""
+
+    def __init__(self, value: Any) -> None:
+        super().__init__()
+        self.value = value
+
+
+class TextAnswer(Input):
+    """One line of text or a number. Escape leaves the field so that letter keys
+    (h for a hint, s to skip) reach the screen."""
+
+    BINDINGS = [Binding("escape", "leave", show=False)]
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.post_message(AnswerSubmitted(event.value))
+
+
+class OutputAnswer(TextArea):
+    """Several lines (what a snippet prints, or a draft answer). Ctrl+S submits."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "submit", "key.submit"),
+        Binding("escape", "leave", show=False),
+    ]
+
+    def on_mount(self) -> None:
+        translate_bindings(self, getattr(self.app, "lang", "en"))
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(None)
+
+    def action_submit(self) -> None:
+        if not self.read_only:
+            self.post_message(AnswerSubmitted(self.text))
+
+
+def choice_items(question: Question, lang: str) -> list[tuple[str, str]] | None:
+    """(id, label) pairs when the question is answered by picking, else None."""
+    if isinstance(question, TrueFalse):
+        return [("true", tr("q.true", lang)), ("false", tr("q.false", lang))]
+    if isinstance(question, (SingleChoice, MultipleChoice)) or (
+        isinstance(question, CodeOutput) and question.options
+    ):
+        return [(o.id, text_in(o.text, lang)) for o in question.options]
+    return None
+
+
+def picks_to_response(question: Question, picks: list[str]) -> Any:
+    if isinstance(question, MultipleChoice):
+        return picks
+    if not picks:
+        return None
+    if isinstance(question, TrueFalse):
+        return picks[0] == "true"
+    return picks[0]
+
+
+def response_to_picks(question: Question, response: Any) -> list[str]:
+    if response is None:
+        return []
+    if isinstance(question, TrueFalse):
+        return ["true" if response else "false"]
+    if isinstance(response, list):
+        return [str(r) for r in response]
+    return [str(response)]
+
+
+def right_picks(question: Question) -> set[str]:
+    if isinstance(question, TrueFalse):
+        return {"true" if question.answer else "false"}
+    if isinstance(question, MultipleChoice):
+        return set(question.answer)
+    if isinstance(question, SingleChoice):
+        return {question.answer}
+    if isinstance(question, CodeOutput):
+        return {o.id for o in question.options if text_in(o.text, "en") == question.answer}
+    return set()
+
+
+def build_answer(question: Question, lang: str, response: Any = None) -> Widget:
+    """The answer widget for `question`, pre-filled with `response` if given."""
+    items = choice_items(question, lang)
+    if items is not None:
+        return ChoiceList(
+            items,
+            multi=isinstance(question, MultipleChoice),
+            selected=response_to_picks(question, response),
+            id=ANSWER_ID,
+        )
+    if isinstance(question, (CodeOutput, Open)):
+        area = OutputAnswer(
+            "" if response is None else str(response),
+            soft_wrap=True,
+            id=ANSWER_ID,
+            placeholder=tr("q.answer_placeholder", lang),
+        )
+        area.styles.height = 6
+        return area
+    return TextAnswer(
+        "" if response is None else str(response),
+        placeholder=tr("q.answer_placeholder", lang),
+        id=ANSWER_ID,
+    )
+
+
+def current_value(widget: Widget, question: Question) -> Any:
+    """What the widget holds now, as a grading response (None when empty)."""
+    if isinstance(widget, ChoiceList):
+        return picks_to_response(question, widget.value())
+    if isinstance(widget, TextArea):
+        return widget.text if widget.text.strip() else None
+    if isinstance(widget, Input):
+        return widget.value if widget.value.strip() else None
+    return None
+
+
+def lock(widget: Widget, question: Question, *, show_right: bool) -> None:
+    """Make the widget read-only after the answer is in."""
+    if isinstance(widget, ChoiceList):
+        widget.lock(right_picks(question) if show_right else None)
+    elif isinstance(widget, TextArea):
+        widget.read_only = True
+    elif isinstance(widget, Input):
+        widget.disabled = True
+
+
+def hint_for_type(question: Question, lang: str) -> str:
+    """The one-line instruction under the prompt."""
+    if isinstance(question, Open):
+        return tr("q.open_draft", lang)
+    items = choice_items(question, lang)
+    if items is not None:
+        return tr("q.choose_many" if isinstance(question, MultipleChoice) else "q.choose", lang)
+    if isinstance(question, CodeOutput):
+        return tr("q.type_output", lang)
+    return tr("q.type_answer", lang)

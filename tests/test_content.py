@@ -1,0 +1,399 @@
+"""Content checks for the bundled concept questions (questions/*.yaml, not tasks/).
+
+The generic checks (schema, duplicate ids, translations present, snippets print their
+stated answers) belong to `quizzer bank validate` and `quizzer bank verify`. These tests
+check what the content promises: the seed article's mistakes are corrected by named
+questions with the right keys, the bank meets its size and coverage targets, both
+languages carry real text, numeric keys agree with what PyTorch computes, and
+short answers reject the classic near misses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from quizzer.bank import Bank, load_bank
+from quizzer.bank.grading import grade
+from quizzer.bank.models import (
+    CodeOutput,
+    MultipleChoice,
+    Numeric,
+    Open,
+    Question,
+    ShortAnswer,
+    SingleChoice,
+    Text,
+    TrueFalse,
+    text_in,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+CONCEPT_FILES = sorted((REPO / "questions").glob("*.yaml"))
+
+CONCEPT_TYPES = (
+    "single_choice",
+    "multiple_choice",
+    "true_false",
+    "numeric",
+    "short_answer",
+    "code_output",
+    "open",
+)
+MIN_TOTAL = 40
+MIN_CODE_OUTPUT = 8
+#: Each concept type appears at least this often, so every grading path gets practice.
+MIN_PER_TYPE = 3
+#: Topics the bank must cover, with the fewest questions each may have.
+REQUIRED_TOPICS = {
+    "dynamic-graphs": 8,
+    "autograd": 12,
+    "nn-module": 8,
+    "cnn-arithmetic": 6,
+    "losses": 4,
+    "optimizers": 4,
+    "devices-memory": 3,
+}
+#: An explanation must teach, not restate: at least this many characters of English.
+MIN_EXPLANATION_CHARS = 250
+REFERENCE_HOSTS = {"pytorch.org", "docs.pytorch.org", "www.tensorflow.org"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def bank() -> Bank:
+    assert CONCEPT_FILES, "no concept question files under questions/"
+    return load_bank(CONCEPT_FILES, include_bundled=False, env={})
+
+
+@pytest.fixture(scope="module")
+def concepts(bank: Bank) -> tuple[Question, ...]:
+    return tuple(q for q in bank.questions if q.type in CONCEPT_TYPES)
+
+
+def texts(question: Question) -> Iterator[tuple[str, Text]]:
+    """Every learner-facing text of a concept question, with a name for messages."""
+    yield "prompt", question.prompt
+    yield "explanation", question.explanation
+    for i, hint in enumerate(question.hints):
+        yield f"hints[{i}]", hint
+    if isinstance(question, (SingleChoice, MultipleChoice)):
+        for option in question.options:
+            yield f"option {option.id}", option.text
+    if isinstance(question, Open):
+        yield "model_answer", question.model_answer
+        for i, point in enumerate(question.rubric):
+            yield f"rubric[{i}]", point
+
+
+def option_text(question: SingleChoice | MultipleChoice, oid: str) -> str:
+    return next(text_in(o.text, "en") for o in question.options if o.id == oid)
+
+
+# --- the seed's mistakes are corrected ------------------------------------------------
+
+
+def test_no_grad_is_not_a_cache(bank: Bank) -> None:
+    claim = bank.get("autograd-no-grad-does-not-cache")
+    assert isinstance(claim, TrueFalse) and claim.answer is False
+    assert "cache" in text_in(claim.prompt).lower()
+    tips = bank.get("dynamic-graphs-optimise-performance")
+    assert isinstance(tips, MultipleChoice)
+    assert "nograd_forward" not in tips.answer
+    assert "cached" in option_text(tips, "nograd_forward")
+    choices = bank.get("autograd-no-grad-vs-inference-mode")
+    assert isinstance(choices, MultipleChoice) and "caches" not in choices.answer
+    fails = bank.get("autograd-no-grad-training-forward")
+    assert isinstance(fails, SingleChoice)
+    assert "does not have a grad_fn" in option_text(fails, fails.answer)
+
+
+def test_tensorflow_2_is_eager_by_default(bank: Bank) -> None:
+    claim = bank.get("dynamic-graphs-tensorflow-static")
+    assert isinstance(claim, TrueFalse) and claim.answer is False
+    today = bank.get("dynamic-graphs-static-vs-dynamic-today")
+    assert isinstance(today, MultipleChoice)
+    assert {"tf2_eager", "tf_function"} <= set(today.answer)
+
+
+def test_pytorch_captures_graphs_too(bank: Bank) -> None:
+    today = bank.get("dynamic-graphs-static-vs-dynamic-today")
+    assert isinstance(today, MultipleChoice)
+    assert "torch_capture" in today.answer and "torch_only_eager" not in today.answer
+    named = option_text(today, "torch_capture")
+    for tool in ("torch.compile", "torch.fx", "torch.export", "TorchScript"):
+        assert tool in named
+
+
+def test_call_the_module_not_forward(bank: Bank) -> None:
+    question = bank.get("nn-module-call-vs-forward")
+    assert isinstance(question, CodeOutput)
+    assert "model(x)" in question.code and "model.forward(x)" in question.code
+    # The hook ran once (for model(x)) although the model was run twice.
+    assert question.answer.split()[0] == "1"
+
+
+def test_two_linear_layers_are_one_linear_map(bank: Bank) -> None:
+    question = bank.get("nn-module-two-linear-collapse")
+    assert isinstance(question, SingleChoice)
+    assert "affine" in option_text(question, question.answer)
+    proof = bank.get("nn-module-two-linear-collapse-proof")
+    assert isinstance(proof, CodeOutput)
+    assert proof.answer.split() == ["True", "33"]
+
+
+def test_seed_cnn_shape_bug(bank: Bank) -> None:
+    expects = bank.get("cnn-arithmetic-seed-cnn-fc1-features")
+    gets = bank.get("cnn-arithmetic-seed-cnn-pooled-features")
+    assert isinstance(expects, Numeric) and isinstance(gets, Numeric)
+    assert (expects.answer, gets.answer) == (32 * 26 * 26, 32)
+    crash = bank.get("cnn-arithmetic-seed-cnn-error")
+    assert isinstance(crash, CodeOutput)
+    assert "nn.Linear(32 * 26 * 26, 10)" in crash.code
+    assert "adaptive_avg_pool2d(x, (1, 1))" in crash.code
+    assert "(1x32 and 21632x10)" in crash.answer
+    fixes = bank.get("cnn-arithmetic-seed-cnn-fixes")
+    assert isinstance(fixes, MultipleChoice)
+    assert {"fc_32", "drop_pool"} <= set(fixes.answer) and "reshape" not in fixes.answer
+
+
+def test_dynamic_graphs_do_not_make_migration_easy(bank: Bank) -> None:
+    claim = bank.get("dynamic-graphs-easy-to-migrate")
+    assert isinstance(claim, TrueFalse) and claim.answer is False
+    pros = bank.get("dynamic-graphs-advantages")
+    assert isinstance(pros, MultipleChoice)
+    assert "portable" not in pros.answer and "faster" not in pros.answer
+
+
+def test_performance_row_gets_nuance(bank: Bank) -> None:
+    question = bank.get("dynamic-graphs-performance-nuance")
+    assert isinstance(question, Open)
+    rubric = " ".join(text_in(point) for point in question.rubric)
+    assert "torch.compile" in rubric
+    assert "overhead" in rubric
+    assert "TensorFlow 2" in rubric or "TF2" in rubric
+
+
+#: Every question and claim of the seed article, and a question that covers it.
+SEED_COVERAGE = {
+    "Q1 what is a dynamic graph": "dynamic-graphs-what-is",
+    "Q2 static vs dynamic, TensorFlow static": "dynamic-graphs-tensorflow-static",
+    "Q3 advantages": "dynamic-graphs-advantages",
+    "Q3 easy to migrate": "dynamic-graphs-easy-to-migrate",
+    "Q4 define with nn.Module": "nn-module-anatomy",
+    "Q4 the SimpleModel printed": "nn-module-print-seed-model",
+    "Q5 graph built at model.forward": "dynamic-graphs-when-recorded",
+    "Q5 calling forward directly": "nn-module-call-vs-forward",
+    "Q6 no_grad caches": "autograd-no-grad-does-not-cache",
+    "Q6 use the GPU": "devices-memory-seed-device-idiom",
+    "Q7 table": "dynamic-graphs-seed-table-critique",
+    "Q7 performance row": "dynamic-graphs-performance-nuance",
+    "coding 1 SimpleNN has no hidden nonlinearity": "nn-module-two-linear-collapse",
+    "coding 1 training step": "optimizers-seed-training-step",
+    "coding 1 loss": "losses-cross-entropy-inputs",
+    "coding 2 SimpleCNN crashes": "cnn-arithmetic-seed-cnn-error",
+}
+
+
+@pytest.mark.parametrize("claim", sorted(SEED_COVERAGE))
+def test_every_seed_claim_has_a_seed_question(bank: Bank, claim: str) -> None:
+    question = bank.get(SEED_COVERAGE[claim])
+    assert question.source == "seed", f"{question.id} should say `source: seed`"
+
+
+# --- size, coverage, languages ----------------------------------------------------------
+
+
+def test_bank_size_and_type_mix(concepts: tuple[Question, ...]) -> None:
+    counts = Counter(q.type for q in concepts)
+    assert len(concepts) >= MIN_TOTAL, counts
+    assert counts["code_output"] >= MIN_CODE_OUTPUT, counts
+    for kind in CONCEPT_TYPES:
+        assert counts[kind] >= MIN_PER_TYPE, f"only {counts[kind]} {kind} questions"
+
+
+def test_topics_are_covered(concepts: tuple[Question, ...]) -> None:
+    counts = Counter(q.topic for q in concepts)
+    short = {t: counts[t] for t, need in REQUIRED_TOPICS.items() if counts[t] < need}
+    assert not short, f"topics below their minimum: {short}"
+
+
+def test_difficulties_are_mixed(concepts: tuple[Question, ...]) -> None:
+    counts = Counter(q.difficulty for q in concepts)
+    for level in ("easy", "medium", "hard"):
+        assert counts[level] >= len(concepts) // 20, counts
+
+
+def test_files_ids_and_topics_agree(bank: Bank, concepts: tuple[Question, ...]) -> None:
+    for question in concepts:
+        assert bank.location(question.id).path.stem == question.topic, question.id
+        assert question.id.startswith(question.topic + "-"), question.id
+        assert question.tags, f"{question.id} has no tags"
+        assert question.hints, f"{question.id} has no hints"
+
+
+def test_every_text_is_written_in_both_languages(concepts: tuple[Question, ...]) -> None:
+    for question in concepts:
+        for name, text in texts(question):
+            where = f"{question.id}: {name}"
+            assert isinstance(text, dict), f"{where} is not an en/zh map"
+            en, zh = text.get("en", "").strip(), text.get("zh", "").strip()
+            assert en and zh, f"{where} lacks a language"
+            assert not CJK.search(en), f"{where}: the English text holds Chinese"
+            # Pure code (an option that is a line of Python) reads the same in both.
+            assert CJK.search(zh) or zh == en, f"{where}: the Chinese text has no Chinese"
+
+
+def test_explanations_teach(concepts: tuple[Question, ...]) -> None:
+    for question in concepts:
+        en = text_in(question.explanation, "en")
+        zh = text_in(question.explanation, "zh")
+        assert len(en) >= MIN_EXPLANATION_CHARS, f"{question.id}: explanation too thin"
+        assert len(zh) >= MIN_EXPLANATION_CHARS // 3, f"{question.id}: zh explanation too thin"
+        assert en.strip() != text_in(question.prompt, "en").strip()
+
+
+def test_references_are_official_docs(concepts: tuple[Question, ...]) -> None:
+    for question in concepts:
+        assert question.references, f"{question.id} has no references"
+        for ref in question.references:
+            url = urlparse(ref.url)
+            assert url.scheme == "https" and url.hostname in REFERENCE_HOSTS, ref.url
+
+
+def test_multiple_choice_has_right_and_wrong_options(concepts: tuple[Question, ...]) -> None:
+    for question in concepts:
+        if isinstance(question, MultipleChoice):
+            assert 1 < len(question.answer) < len(question.options), question.id
+
+
+def test_true_false_keys_are_not_all_the_same(concepts: tuple[Question, ...]) -> None:
+    keys = Counter(q.answer for q in concepts if isinstance(q, TrueFalse))
+    assert keys[True] >= 1 and keys[False] >= 1, keys
+
+
+def test_snippets_print_the_same_on_every_machine(concepts: tuple[Question, ...]) -> None:
+    for question in concepts:
+        if isinstance(question, CodeOutput):
+            assert "cuda" not in question.code, f"{question.id}: output would depend on a GPU"
+            assert "import numpy" not in question.code, f"{question.id}: numpy is optional"
+            assert question.answer.strip(), question.id
+
+
+# --- keys agree with PyTorch ---------------------------------------------------------------
+
+
+def _params(module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _seed_simple_nn() -> float:
+    from torch import nn
+
+    return _params(nn.Sequential(nn.Linear(10, 5), nn.Linear(5, 3)))
+
+
+def _seed_conv1_out() -> float:
+    import torch
+    from torch import nn
+
+    return nn.Conv2d(1, 32, 3, 1)(torch.zeros(1, 1, 28, 28))[0].numel()
+
+
+def _seed_pooled() -> float:
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    h = F.adaptive_avg_pool2d(nn.Conv2d(1, 32, 3, 1)(torch.zeros(1, 1, 28, 28)), (1, 1))
+    return h.flatten(1).shape[1]
+
+
+def _resnet_stem() -> float:
+    import torch
+    from torch import nn
+
+    return nn.Conv2d(3, 64, 7, stride=2, padding=3)(torch.zeros(1, 3, 224, 224)).shape[-1]
+
+
+def _resnet_pool() -> float:
+    import torch
+    from torch import nn
+
+    return nn.MaxPool2d(3, stride=2, padding=1)(torch.zeros(1, 64, 112, 112)).shape[-1]
+
+
+def _conv_params() -> float:
+    from torch import nn
+
+    return _params(nn.Conv2d(3, 64, 3))
+
+
+def _mean_square_grad() -> float:
+    import torch
+
+    x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x**2).mean().backward()
+    assert x.grad is not None
+    return x.grad[2].item()
+
+
+#: How to compute the key of every numeric question; a new numeric question must add
+#: an entry here, so no number in the bank is typed by hand.
+NUMERIC_KEYS: dict[str, Callable[[], float]] = {
+    "nn-module-seed-simple-nn-params": _seed_simple_nn,
+    "cnn-arithmetic-seed-cnn-fc1-features": _seed_conv1_out,
+    "cnn-arithmetic-seed-cnn-pooled-features": _seed_pooled,
+    "cnn-arithmetic-conv-output-size": _resnet_stem,
+    "cnn-arithmetic-maxpool-output-size": _resnet_pool,
+    "cnn-arithmetic-conv-params": _conv_params,
+    "autograd-mean-gradient": _mean_square_grad,
+}
+
+
+def test_every_numeric_question_has_a_computed_key(concepts: tuple[Question, ...]) -> None:
+    numeric = {q.id for q in concepts if isinstance(q, Numeric)}
+    assert numeric == set(NUMERIC_KEYS), (
+        f"without a computation: {sorted(numeric - set(NUMERIC_KEYS))}; "
+        f"computed but not in the bank: {sorted(set(NUMERIC_KEYS) - numeric)}"
+    )
+
+
+@pytest.mark.parametrize("qid", sorted(NUMERIC_KEYS))
+def test_numeric_key_matches_pytorch(bank: Bank, qid: str) -> None:
+    question = bank.get(qid)
+    assert isinstance(question, Numeric)
+    computed = NUMERIC_KEYS[qid]()
+    assert abs(question.answer - computed) <= question.tolerance + 1e-9, (qid, computed)
+
+
+# --- short answers accept the right words and nothing close ------------------------------
+
+#: Plausible wrong answers each short-answer question must reject.
+NEAR_MISSES = {
+    "dynamic-graphs-define-by-run-term": ["define-and-run", "define and run", "eager"],
+    "autograd-requires-grad-inplace-method": ["requires_grad", "x.requires_grad", "detach_"],
+    "losses-cross-entropy-decomposition": ["CrossEntropyLoss", "LogSoftmax", "NLL"],
+    "nn-module-super-init-missing": ["self.__init__()", "Module()", "__init__"],
+}
+
+
+def test_every_short_answer_has_near_misses(concepts: tuple[Question, ...]) -> None:
+    short = {q.id for q in concepts if isinstance(q, ShortAnswer)}
+    assert short == set(NEAR_MISSES), sorted(short ^ set(NEAR_MISSES))
+
+
+@pytest.mark.parametrize("qid", sorted(NEAR_MISSES))
+def test_short_answer_grading(bank: Bank, qid: str) -> None:
+    question = bank.get(qid)
+    assert isinstance(question, ShortAnswer)
+    for accepted in question.accepted:
+        assert grade(question, accepted).correct, accepted
+        assert grade(question, f"  {accepted.upper()}. ").correct, accepted
+    for wrong in NEAR_MISSES[qid]:
+        assert not grade(question, wrong).correct, wrong
