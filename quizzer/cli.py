@@ -29,7 +29,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(bank_commands.app, name="bank")
-app.add_typer(judge_commands.app, name="judge")
+judge_commands.register(app)
 app.add_typer(sandbox_commands.app, name="sandbox")
 app.add_typer(progress_commands.app, name="progress")
 practice_commands.register(app)

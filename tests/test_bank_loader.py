@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from quizzer.bank import Bank, BankProblemError, Location, load_bank
-from quizzer.bank import locate
+from quizzer.bank import Bank, BankProblemError, Location, load_bank, locate
 from quizzer.bank.models import Coding, SingleChoice
 from quizzer.errors import BankError
 
@@ -33,7 +32,7 @@ def write(path: Path, text: str) -> Path:
 def tf_question(qid: str, topic: str = "graphs", prompt: str | None = None) -> str:
     return (
         f"  - id: {qid}\n    type: true_false\n    topic: {topic}\n    difficulty: easy\n"
-        f"    prompt: \"{prompt or 'Statement ' + qid}\"\n    explanation: \"Why.\"\n"
+        f'    prompt: "{prompt or "Statement " + qid}"\n    explanation: "Why."\n'
         "    answer: true\n"
     )
 
@@ -42,8 +41,14 @@ def test_loads_every_question_of_the_good_bank_in_file_order(good):
     assert good.ids()[:3] == ("fixture-single", "fixture-multiple", "fixture-true-false")
     assert len(good) == 9
     assert {q.type for q in good.questions} == {
-        "single_choice", "multiple_choice", "true_false", "numeric", "short_answer",
-        "code_output", "open", "coding",
+        "single_choice",
+        "multiple_choice",
+        "true_false",
+        "numeric",
+        "short_answer",
+        "code_output",
+        "open",
+        "coding",
     }
 
 
@@ -134,7 +139,10 @@ def test_dirs_are_added_after_quizzer_bank(tmp_path):
 
 def test_an_empty_quizzer_bank_means_unset(tmp_path, monkeypatch):
     monkeypatch.setattr(locate, "bundled_bank_dir", lambda: GOOD)
-    assert load_bank(env={"QUIZZER_BANK": ""}).ids() == load_bank([GOOD], include_bundled=False, env={}).ids()
+    assert (
+        load_bank(env={"QUIZZER_BANK": ""}).ids()
+        == load_bank([GOOD], include_bundled=False, env={}).ids()
+    )
 
 
 def test_dirs_are_added_to_the_bundled_bank(tmp_path, monkeypatch):
@@ -160,7 +168,7 @@ def test_a_missing_bank_folder_is_a_clear_error(tmp_path):
 
 
 def test_a_folder_without_yaml_files_is_an_error(tmp_path):
-    with pytest.raises(BankError, match="holds no .yaml files"):
+    with pytest.raises(BankError, match=r"holds no \.yaml files"):
         load_bank([tmp_path], include_bundled=False, env={})
 
 
@@ -176,7 +184,9 @@ def test_loading_stops_at_the_first_problem_with_its_position(tmp_path):
     )
     with pytest.raises(BankProblemError) as info:
         load_bank([tmp_path], include_bundled=False, env={})
-    assert str(info.value).endswith("q.yaml:15:5: [ok-two] anwser: unknown field 'anwser' (did you mean 'answer'?)")
+    assert str(info.value).endswith(
+        "q.yaml:15:5: [ok-two] anwser: unknown field 'anwser' (did you mean 'answer'?)"
+    )
 
 
 def test_files_are_found_recursively_skipping_hidden_folders(tmp_path):

@@ -240,20 +240,35 @@ def text_fields(question: Question) -> Iterator[tuple[DataPath, Text]]:
             yield ("variants", i, "why"), variant.why
 
 
+def translatable_fields(question: Question) -> Iterator[tuple[DataPath, Text]]:
+    """The texts that need every language: all but code_output options, which are
+    printed output and read the same in every language."""
+    for sub, text in text_fields(question):
+        if not (isinstance(question, CodeOutput) and sub[0] == "options"):
+            yield sub, text
+
+
+def _langs(text: Text) -> dict[str, str]:
+    return {"en": text} if isinstance(text, str) else {str(k): v for k, v in text.items()}
+
+
+def is_translated(question: Question, lang: str) -> bool:
+    """Whether every translatable text of `question` is given in `lang`."""
+    return all(_langs(text).get(lang) for _, text in translatable_fields(question))
+
+
 def check_texts(entry: Entry, sink: ProblemSink, translations: bool) -> None:
-    is_code_option = isinstance(entry.question, CodeOutput)
     for sub, text in text_fields(entry.question):
-        values = {"en": text} if isinstance(text, str) else dict(text)
-        for lang, value in values.items():
+        for lang, value in _langs(text).items():
             if not value.strip():
                 what = "explanation" if sub == ("explanation",) else "text"
                 fix = "explain why the answer is right" if what == "explanation" else "fill it in"
                 where = sub if isinstance(text, str) else (*sub, lang)
                 sink.report(entry.problem(where, f"the {lang} {what} is empty; {fix}"))
-        # Printed output in code_output options reads the same in every language.
-        if not translations or (is_code_option and sub[0] == "options"):
-            continue
-        missing = [lang for lang in LANGS if lang not in values]
+    if not translations:
+        return
+    for sub, text in translatable_fields(entry.question):
+        missing = [lang for lang in LANGS if lang not in _langs(text)]
         if missing:
             form = "{en: ..., zh: ...}"
             sink.report(

@@ -144,6 +144,14 @@ def check_question(file: Path, doc: Document, path: DataPath, sink: ProblemSink)
             )
         )
         return None
+    if not isinstance(kind, str):
+        sink.report(
+            where.at(
+                ("type",),
+                f"expected text, got {describe(kind)}; use one of: " + ", ".join(QUESTION_TYPES),
+            )
+        )
+        return None
     if kind not in MODELS:
         sink.report(
             where.at(
@@ -247,9 +255,12 @@ def _problems(
             hint = suggest(str(path[-1]), _missing_fields(errors, path[:-1])) if owner else None
             if hint:
                 renamed.add((*path[:-1], hint))
+    bad_keys = {path for path, is_key, _ in errors if is_key}
     groups: dict[tuple[DataPath, bool], list[dict[str, Any]]] = {}
     for path, is_key, err in errors:
         if err["type"] == "missing" and path in renamed:
+            continue
+        if not is_key and path in bad_keys:  # the key is wrong; its value does not matter
             continue
         groups.setdefault((path, is_key), []).append(err)
     for (path, is_key), errs in groups.items():
@@ -280,7 +291,10 @@ def _message(
         return f"unknown field '{name}'; remove it (the fields here are: {listed})", None
     if "[key]" in err["loc"]:
         choices = _expected(err.get("ctx"))
-        return f"unknown key '{name}'; use one of: {', '.join(choices)}", suggest(name, choices)
+        message = f"unknown key '{name}'; use one of: {', '.join(choices)}"
+        if value is None and " " in name:
+            message += "; a text with ', ' inside {...} must be put in quotes"
+        return message, suggest(name, choices)
     if all(e["type"] in _WHAT or e["type"] == "literal_error" for e in errs) and (
         len(errs) > 1 or kind != "literal_error"
     ):

@@ -1,7 +1,7 @@
 """A warm runner for `code_output` snippets: a standalone script (stdlib only) that
 `quizzer.bank.snippets` starts as a subprocess for `quizzer bank verify`.
 
-It imports the modules named by `--preload` (torch) once, then reads one JSON request
+It imports the modules named by `--preload` (torch) and `--warm` once, then reads one JSON request
 per line on stdin, forks a fresh child per snippet (its own session, stdin from
 /dev/null, stdout and stderr captured, a wall-time limit, the whole process group
 killed afterwards) and answers one JSON line per request on its original stdout.
@@ -34,6 +34,9 @@ MAX_OUTPUT = 256 * 1024
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--preload", action="append", default=[])
+    # Imported if they can be: modules snippets would otherwise import lazily, at a
+    # cost paid again in every child (torch.optim pulls in torch._dynamo on first use).
+    parser.add_argument("--warm", action="append", default=[])
     parser.add_argument("--max-output", type=int, default=MAX_OUTPUT)
     args = parser.parse_args()
     # Keep the reply channel to ourselves: anything else printed goes to stderr.
@@ -45,6 +48,9 @@ def main() -> None:
             importlib.import_module(name)
         except Exception as exc:
             errors.append(f"{name}: {type(exc).__name__}: {exc}")
+    for name in args.warm if not errors else ():
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
     reply.write(json.dumps({"ready": True, "errors": errors}) + "\n")
     for line in sys.stdin:
         if not line.strip():
@@ -74,41 +80,17 @@ def run_one(name: str, code: str, timeout: float, max_output: int, reply_fd: int
         _child(name, code, out_w, err_w, timeout)
     os.close(out_w)
     os.close(err_w)
-    chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
-    sizes = {out_r: 0, err_r: 0}
-    truncated = timed_out = False
-    selector = selectors.DefaultSelector()
-    selector.register(out_r, selectors.EVENT_READ)
-    selector.register(err_r, selectors.EVENT_READ)
-    open_fds = 2
-    while open_fds:
-        left = start + timeout - time.monotonic()
-        if left <= 0:
-            timed_out = True
-            break
-        for key, _ in selector.select(left):
-            fd = int(key.fd)
-            data = os.read(fd, 65536)
-            if not data:
-                selector.unregister(fd)
-                open_fds -= 1
-                continue
-            room = max_output - sizes[fd]
-            if len(data) > room:
-                truncated = True
-            chunks[fd].append(data[: max(room, 0)])
-            sizes[fd] += len(data)
-        if truncated:
-            break
-    _kill_group(pid)
-    _, status = os.waitpid(pid, 0)
-    selector.close()
-    os.close(out_r)
-    os.close(err_r)
+    capture = _Capture((out_r, err_r), max_output)
+    exited, timed_out = capture.until_exit(pid, start + timeout)
+    # Anything the snippet left running (it may hold the pipes open) dies with it.
+    _kill_group(pid, reaped=exited is not None)
+    status = os.waitpid(pid, 0)[1] if exited is None else exited
+    capture.drain()
+    capture.close()
     exit_code = os.waitstatus_to_exitcode(status)
     if timed_out:
         result = "timeout"
-    elif exit_code == 0 and not truncated:
+    elif exit_code == 0 and not capture.truncated:
         result = "ok"
     else:
         result = "error"
@@ -116,11 +98,68 @@ def run_one(name: str, code: str, timeout: float, max_output: int, reply_fd: int
         "id": name,
         "status": result,
         "exit_code": exit_code,
-        "stdout": b"".join(chunks[out_r]).decode("utf-8", "replace"),
-        "stderr": b"".join(chunks[err_r]).decode("utf-8", "replace"),
+        "stdout": capture.text(out_r),
+        "stderr": capture.text(err_r),
         "seconds": round(time.monotonic() - start, 4),
-        "truncated": truncated,
+        "truncated": capture.truncated,
     }
+
+
+class _Capture:
+    """Reads a child's stdout and stderr pipes up to a cap, until the child exits."""
+
+    def __init__(self, fds: tuple[int, ...], max_output: int) -> None:
+        self.fds = fds
+        self.max_output = max_output
+        self.chunks: dict[int, list[bytes]] = {fd: [] for fd in fds}
+        self.sizes = dict.fromkeys(fds, 0)
+        self.truncated = False
+        self.selector = selectors.DefaultSelector()
+        for fd in fds:
+            self.selector.register(fd, selectors.EVENT_READ)
+
+    def until_exit(self, pid: int, deadline: float) -> tuple[int | None, bool]:
+        """Read until the child exits, the output cap is hit or the deadline passes.
+        Returns (the wait status if the child was reaped here, whether it timed out)."""
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None, True
+            for key, _ in self.selector.select(min(left, 0.05)):
+                self._read(int(key.fd))
+            if self.truncated:
+                return None, False
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return status, False
+
+    def drain(self) -> None:
+        """Read what is left in the pipes without waiting."""
+        while not self.truncated and self.selector.get_map():
+            ready = self.selector.select(0)
+            if not ready:
+                return
+            for key, _ in ready:
+                self._read(int(key.fd))
+
+    def _read(self, fd: int) -> None:
+        data = os.read(fd, 65536)
+        if not data:
+            self.selector.unregister(fd)
+            return
+        room = self.max_output - self.sizes[fd]
+        if len(data) > room:
+            self.truncated = True
+        self.chunks[fd].append(data[: max(room, 0)])
+        self.sizes[fd] += len(data)
+
+    def text(self, fd: int) -> str:
+        return b"".join(self.chunks[fd]).decode("utf-8", "replace")
+
+    def close(self) -> None:
+        self.selector.close()
+        for fd in self.fds:
+            os.close(fd)
 
 
 def _child(name: str, code: str, out_w: int, err_w: int, timeout: float) -> None:
@@ -155,13 +194,15 @@ def _child(name: str, code: str, out_w: int, err_w: int, timeout: float) -> None
             os._exit(status)
 
 
-def _kill_group(pid: int) -> None:
+def _kill_group(pid: int, reaped: bool) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        # Not yet a group leader (killed before setsid): kill the child alone.
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+        # Not a group leader yet (stopped before setsid): kill the child alone, but
+        # never a pid that was already reaped and may belong to someone else now.
+        if not reaped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 if __name__ == "__main__":

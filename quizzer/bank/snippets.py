@@ -35,6 +35,8 @@ RUNNER = Path(__file__).with_name("snippet_runner.py")
 DEFAULT_TIMEOUT = 10.0
 #: Seconds the runner may take to start (importing torch is slow on a cold disk).
 START_TIMEOUT = 120.0
+#: Imported once in the runner when snippets use torch, so children need not.
+TORCH_WARM = ("torch.nn", "torch.optim", "torch._dynamo")
 _USES_TORCH = re.compile(r"^\s*(import|from)\s+torch\b", re.MULTILINE)
 
 
@@ -51,8 +53,9 @@ class SnippetResult:
 class SnippetRunner:
     """A warm runner subprocess. Use as a context manager; `run` one snippet at a time."""
 
-    def __init__(self, preload: Sequence[str] = ("torch",)) -> None:
+    def __init__(self, preload: Sequence[str] = ("torch",), warm: Sequence[str] = ()) -> None:
         self.preload = tuple(preload)
+        self.warm = tuple(warm)
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._buffer = b""
@@ -68,6 +71,8 @@ class SnippetRunner:
         args = [sys.executable, "-I", str(RUNNER)]
         for name in self.preload:
             args += ["--preload", name]
+        for name in self.warm:
+            args += ["--warm", name]
         self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
         self._buffer = b""
         self._proc = subprocess.Popen(
@@ -207,8 +212,9 @@ def verify_snippets(
     if not questions:
         return []
     problems: list[Problem] = []
-    preload = ("torch",) if needs_torch(questions) else ()
-    with SnippetRunner(preload) as runner:
+    uses_torch = needs_torch(questions)
+    preload = ("torch",) if uses_torch else ()
+    with SnippetRunner(preload, TORCH_WARM if uses_torch else ()) as runner:
         for number, question in enumerate(questions, start=1):
             result = runner.run(question.id, question.code, timeout)
             problem = check_result(bank, question, result)

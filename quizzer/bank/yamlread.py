@@ -10,6 +10,7 @@ with a 1-based position and a message that says how to fix the file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ _STD = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_STD + name for name in ("str", "int", "float", "bool", "null")}
 _SEQ_TAGS = {None, "!", _STD + "seq"}
 _MAP_TAGS = {None, "!", _STD + "map"}
+#: What YAML counts as a line break.
+_BREAKS = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 _KIND: dict[type, str] = {dict: "a mapping", list: "a list"}
 
 
@@ -159,7 +162,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> YamlReadError:
 
 def _clamp(text: str, line: int, column: int) -> tuple[int, int]:
     """Keep a position inside the text: the parser may point one past its end."""
-    lines = text.splitlines() or [""]
+    lines = _BREAKS.split(text)
     if line > len(lines):
         line, column = len(lines), len(lines[-1]) + 1
     return line, min(column, len(lines[line - 1]) + 1)

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from quizzer.bank import locate
-from quizzer.bank.checks import text_fields
+from quizzer.bank.checks import is_translated
 from quizzer.bank.loader import Bank, check_paths, collect_ids, load_bank
 from quizzer.bank.models import (
     LANGS,
@@ -340,14 +340,6 @@ def verify(
     typer.echo(f"ok: {snippets} code_output answer(s) match what their snippets print")
 
 
-def _translated(q: Question, lang: str) -> bool:
-    return all(
-        (isinstance(text, str) and lang == "en")
-        or (isinstance(text, dict) and bool(text.get(lang)))  # type: ignore[call-overload]
-        for _, text in text_fields(q)
-    )
-
-
 @app.command()
 def stats(bank: BankDirs = None) -> None:
     """Count questions per topic, type, difficulty and language."""
@@ -360,7 +352,7 @@ def stats(bank: BankDirs = None) -> None:
         ("difficulty", Counter(q.difficulty for q in loaded.questions)),
         (
             "language",
-            Counter(lang for q in loaded.questions for lang in LANGS if _translated(q, lang)),
+            Counter(lang for q in loaded.questions for lang in LANGS if is_translated(q, lang)),
         ),
     ]
     for title, counts in sections:

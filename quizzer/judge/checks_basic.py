@@ -96,10 +96,12 @@ def shapes(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> 
         for b in sizes:
             if not close(outs[b], outs[biggest][:b]):
                 diff = max_diff(outs[b], outs[biggest][:b])
+                first = "the first sample" if b == 1 else f"the first {b} samples"
                 raise CheckFailed(
-                    f"in eval mode the outputs for the first {b} samples change by up to "
+                    f"in eval mode the output for {first} changes by up to "
                     f"{diff:.3g} when more samples join the batch: forward mixes samples "
-                    "across the batch dimension (check reshapes such as view(-1, ...))",
+                    "across the batch dimension (batch statistics in eval mode, or a reshape "
+                    "such as view(-1, ...) that crosses samples?)",
                     batch_size=b,
                     max_difference=diff,
                 )

@@ -6,9 +6,10 @@ autograd's gradient of the scalar s = sum(u * f(x)) for the judge's random `u`, 
 evaluated s at x +- eps*v and theta +- eps*v for random directions v drawn from the
 judge's seed. Here the judge regenerates the same directions, computes autograd's
 directional derivatives from the gradients it received, and compares them with the
-central differences. A group (the input or one parameter) fails when most of its
-directions disagree, so that an occasional ReLU kink crossed by a step cannot fail a
-correct model while a backward that is off by a constant factor fails every direction.
+central differences. Where the one-sided differences (s(+eps) - s)/eps and
+(s - s(-eps))/eps disagree, a kink (ReLU, max-pool) lies within the step and the
+direction proves nothing, so it is left out; any other disagreement fails, which
+catches a backward that is off by a constant factor.
 """
 
 from __future__ import annotations
@@ -63,7 +64,6 @@ def gradients(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) 
     if error is not None:
         raise CheckFailed(explain.exception(error, "forward and backward in eval mode (float64)"))
     out = output(data.get("out"), expected_output(ctx, GRAD_BATCH), "output")
-    low = out.dtype != torch.float64
     again = output(data.get("again"), tuple(out.shape), "repeated output")
     if not close(again, out, rtol=1e-7, atol=1e-9):
         raise CheckFailed(
@@ -84,11 +84,18 @@ def gradients(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) 
     grads = [_grad(data.get("input_grad"), groups[0][1], "input gradient")]
     grads += [_grad(g[1], shape, f"gradient of {name}") for g, (name, shape) in zip(raw, groups[1:])]
     _presence(groups, grads)
-    return _finite_differences(ctx, data, groups, grads, low)
+    if not spec.finite_differences:
+        return (
+            f"{len(groups) - 1} parameters and the input get finite, non-zero gradients "
+            "(finite differences turned off by the task)",
+            {"groups": len(groups)},
+        )
+    return _finite_differences(ctx, data, groups, grads, out)
 
 
 def _presence(groups: list[tuple[str, tuple[int, ...]]], grads: list[torch.Tensor | None]) -> None:
-    for (name, _), g in zip(groups, grads):
+    # parameters first: "fc1.weight gets no gradient" says more than "the input"
+    for (name, _), g in [*zip(groups, grads)][1:] + [(groups[0], grads[0])]:
         what = "the input" if name == "input" else f"parameter {name}"
         if g is None:
             raise CheckFailed(f"{what} gets no gradient: {_CUT}", group=name)
@@ -108,9 +115,10 @@ def _finite_differences(
     data: dict[str, Any],
     groups: list[tuple[str, tuple[int, ...]]],
     grads: list[torch.Tensor | None],
-    low: bool,
+    out: torch.Tensor,
 ) -> tuple[str, dict[str, Metric]]:
     spec = ctx.task.spec.gradients
+    low = out.dtype != torch.float64
     eps = get(data, "eps", float)
     if eps != (EPS_FLOAT32 if low else spec.eps):
         raise Malformed(f"eps {eps} is not the step the judge asked for")
@@ -119,45 +127,60 @@ def _finite_differences(
     per = spec.directions
     if len(sides) != per * len(groups):
         raise Malformed("wrong number of finite-difference evaluations")
+    s0 = float((out * ctx.probes.u.to(out.dtype)).sum())
     probe = data.get("probe")
-    worst, index = 0.0, 0
+
+    def tol(a: float, b: float) -> float:
+        return atol + rtol * max(abs(a), abs(b))
+
+    worst, index, rough, skipped = 0.0, 0, 0, []
     for (name, vs), g in zip(directions(ctx.probes.dir_seed, groups, per), grads):
         assert g is not None
-        rows = []
+        if index == 0 and isinstance(probe, float) and probe != float(vs[0].flatten()[0]):
+            raise Malformed("the worker's random directions differ from the judge's (torch versions?)")
+        compared = 0
         for v in vs:
             pair = sides[index]
             index += 1
-            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(s, float) for s in pair)):
+            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, float) for x in pair)):
                 raise Malformed("finite-difference values")
-            fd = (pair[0] - pair[1]) / (2 * eps)
-            ad = float((g * v).sum())
-            err = abs(fd - ad)
-            ok = err <= atol + rtol * max(abs(fd), abs(ad))
-            worst = max(worst, err / (atol + rtol * max(abs(fd), abs(ad))))
-            rows.append((ok, ad, fd))
-        if index == per and isinstance(probe, float) and probe != float(vs[0].flatten()[0]):
-            raise Malformed("the worker's random directions differ from the judge's (torch versions?)")
-        wrong = [r for r in rows if not r[0]]
-        if len(wrong) * 2 > len(rows) or (len(rows) == 1 and wrong):
-            _, ad, fd = wrong[0]
-            ratio = ad / fd if fd else float("inf")
-            what = "the input" if name == "input" else f"parameter {name}"
-            raise CheckFailed(
-                f"autograd disagrees with finite differences for {what} in {len(wrong)} of "
-                f"{len(rows)} random directions: autograd {ad:.6g} vs finite differences "
-                f"{fd:.6g} (ratio {ratio:.4g}); is a custom backward wrong?",
-                group=name,
-                autograd=ad,
-                finite_differences=fd,
-                ratio=ratio,
-                eps=eps,
-                rtol=rtol,
-                atol=atol,
-            )
+            plus, minus = pair
+            forward, backward = (plus - s0) / eps, (s0 - minus) / eps
+            if abs(forward - backward) > tol(forward, backward):
+                rough += 1  # a kink (ReLU, max) lies within one step: not comparable
+                continue
+            compared += 1
+            fd, ad = (plus - minus) / (2 * eps), float((g * v).sum())
+            worst = max(worst, abs(fd - ad) / tol(fd, ad))
+            if abs(fd - ad) > tol(fd, ad):
+                ratio = ad / fd if fd else float("inf")
+                what = "the input" if name == "input" else f"parameter {name}"
+                raise CheckFailed(
+                    f"autograd disagrees with finite differences for {what}: along a random "
+                    f"direction autograd gives {ad:.6g} but finite differences give {fd:.6g} "
+                    f"(ratio {ratio:.4g}); is a custom backward wrong?",
+                    group=name,
+                    autograd=ad,
+                    finite_differences=fd,
+                    ratio=ratio,
+                    eps=eps,
+                    rtol=rtol,
+                    atol=atol,
+                )
+        if not compared:
+            skipped.append(name)
+    if len(skipped) == len(groups):
+        raise CheckFailed(
+            f"the output is not smooth at step {eps:g} in any of {index} random directions, "
+            "so autograd cannot be compared with finite differences (is forward piecewise "
+            "constant, e.g. rounding?)",
+            eps=eps,
+        )
     precision = "float32 (the model casts its input)" if low else "float64"
+    note = f"; not comparable (kinks): {', '.join(skipped)}" if skipped else ""
     return (
         f"{len(groups) - 1} parameters and the input get finite, non-zero gradients that "
-        f"agree with finite differences ({per} directions each, {precision})",
+        f"agree with finite differences ({per} random directions each, {precision}){note}",
         {
             "groups": len(groups),
             "directions": per,
@@ -165,6 +188,7 @@ def _finite_differences(
             "rtol": rtol,
             "atol": atol,
             "precision": "float32" if low else "float64",
+            "directions_at_kinks": rough,
             "worst_error_over_tolerance": round(worst, 6),
         },
     )

@@ -82,8 +82,9 @@ def make_probes(spec: JudgeSpec, seed: int) -> Probes:
 def _learning_batch(
     spec: JudgeSpec, gen: torch.Generator, dtype: torch.dtype
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """A batch a working model can fit: each class has its own template and offset,
-    so that both a linear model and a globally pooled CNN can tell the classes apart;
+    """A batch a working model can fit: each class has its own template, offset and
+    scale, so that both a linear model and a globally pooled CNN (which sees little
+    more than each image's level and contrast) can tell the classes apart;
     labels are balanced, so that ignoring the input cannot lower the loss."""
     n = spec.learning.batch_size
     sample = concrete(spec.input_shape, 1)[1:]
@@ -95,9 +96,11 @@ def _learning_batch(
     y = (torch.arange(n) % classes)[torch.randperm(n, generator=gen)]
     templates = torch.randn((classes, *sample), generator=gen, dtype=dtype)
     offsets = torch.linspace(-1.0, 1.0, classes, dtype=dtype)[torch.randperm(classes, generator=gen)]
+    scales = torch.linspace(0.5, 1.5, classes, dtype=dtype)[torch.randperm(classes, generator=gen)]
     offsets = offsets.reshape((classes,) + (1,) * len(sample))
+    scales = scales.reshape((classes,) + (1,) * len(sample))
     noise = 0.3 * torch.randn((n, *sample), generator=gen, dtype=dtype)
-    return templates[y] + offsets[y] + noise, y
+    return offsets[y] + scales[y] * templates[y] + noise, y
 
 
 def worker_checks(spec: JudgeSpec) -> list[str]:

@@ -166,6 +166,7 @@ def error_info(exc: BaseException) -> dict:
     }
     if isinstance(exc, SyntaxError) and exc.filename == SUB:
         info.update(lineno=exc.lineno, offset=exc.offset, text=(exc.text or "").rstrip("\n"))
+        info["message"] = _cap(str(exc.msg), 300)
     if isinstance(exc, SystemExit):
         info["message"] = f"the submission called sys.exit({exc.code!r})"[:300]
     if _STACK:
@@ -325,13 +326,14 @@ class Job:
         eps = p["eps32"] if low else p["eps"]
         gen = torch.Generator().manual_seed(p["dir_seed"])
         groups = [("input", x)] + params
-        sides = []
+        sides, probe = [], None
         with _no_grad():
             again = self.forward(model, x)
             for _name, leaf in groups:
                 base = leaf.detach().clone()
                 for _ in range(p["directions"]):
                     v = torch.randn(leaf.shape, generator=gen, dtype=torch.float64)
+                    probe = float(v.flatten()[0]) if probe is None and v.numel() else probe
                     v = v.to(self.device, leaf.dtype)
                     pair = []
                     for sign in (1.0, -1.0):
@@ -345,6 +347,7 @@ class Job:
             "eps": eps,
             "groups": [[n, list(t.shape)] for n, t in groups],
             "sides": sides,
+            "probe": probe,
             "input_grad": grads[0],
             "grads": [(n, g) for (n, _), g in zip(params, grads[1:])],
         }

@@ -1,20 +1,255 @@
-"""Placeholder practice app until the practice UI lands."""
+"""The practice UI: `QuizzerApp`, built by `make_app(bank, store, ...)` so that tests
+build the real app with their own bank, store, clock and judge command.
+
+It holds what every screen shares (bank, store, language, filters, theme, clock)
+and opens the screens. `quizzer` / `quizzer practice` (`quizzer.commands.practice`)
+call `run_app`. It never imports torch: the judge runs as a subprocess.
+"""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone, tzinfo
+from pathlib import Path
+from typing import Any, ClassVar
+
+from fsrs import Rating
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from quizzer.bank.grading import Grade
+from quizzer.bank.loader import Bank
+from quizzer.bank.locate import ENV_VAR as BANK_ENV
+from quizzer.bank.models import LANGS, Coding
+from quizzer.store import Store
+from quizzer.tui.base import LocalScreen, translate_bindings
+from quizzer.tui.exam import ExamPlan
+from quizzer.tui.i18n import other_lang, tr
+from quizzer.tui.judging import CheckEvent, JudgeOutcome, default_command
+from quizzer.tui.screens.home import HomeScreen
+from quizzer.tui.session import Filters, Session, due_count, new_count
+
+DARK, LIGHT = "textual-dark", "textual-light"
 
 
 class QuizzerApp(App[None]):
+    CSS_PATH = "app.tcss"
     TITLE = "quizzer"
-    BINDINGS = [("q", "quit", "Quit")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "key.quit"),
+        Binding("l", "switch_language", "key.lang"),
+        Binding("ctrl+t", "toggle_theme", "key.theme"),
+    ]
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("quizzer practice: coming soon. Press q to quit.")
-        yield Footer()
+    lang: reactive[str] = reactive("en", init=False)
+
+    class Answered(Message):
+        """A concept answer was graded and stored."""
+
+        def __init__(self, question_id: str, grade: Grade, rating: Rating | None) -> None:
+            super().__init__()
+            self.question_id = question_id
+            self.grade = grade
+            self.rating = rating
+
+    class CheckReported(Message):
+        """The judge finished one check of a running submission."""
+
+        def __init__(self, task_id: str, check: CheckEvent) -> None:
+            super().__init__()
+            self.task_id = task_id
+            self.check = check
+
+    class JudgeFinished(Message):
+        def __init__(self, task_id: str, outcome: JudgeOutcome) -> None:
+            super().__init__()
+            self.task_id = task_id
+            self.outcome = outcome
+
+    def __init__(
+        self,
+        bank: Bank,
+        store: Store,
+        *,
+        lang: str | None = None,
+        submissions_dir: Path | None = None,
+        judge_command: Sequence[str] | None = None,
+        judge_cwd: Path | None = None,
+        now: Callable[[], datetime] | None = None,
+        timer: Callable[[], float] | None = None,
+        tz: tzinfo | None = None,
+        watch_interval: float = 0.5,
+        exam_export_dir: Path | None = None,
+        exam: ExamPlan | None = None,
+    ) -> None:
+        super().__init__()
+        self.bank = bank
+        self.store = store
+        self.submissions_dir = submissions_dir or Path.cwd() / "submissions"
+        self.judge_command = list(judge_command or default_command())
+        self.judge_cwd = judge_cwd
+        self.now: Callable[[], datetime] = now or (lambda: datetime.now(timezone.utc))
+        self.timer: Callable[[], float] = timer or time.monotonic
+        self.tz = tz
+        self.watch_interval = watch_interval
+        self.exam_export_dir = exam_export_dir or Path.cwd()
+        self.exam_plan = exam
+        self.filters = Filters.from_dict(store.get_setting("filters"))
+        saved = store.get_setting("lang")
+        chosen = lang or (saved if saved in LANGS else "en")
+        self.set_reactive(QuizzerApp.lang, chosen if chosen in LANGS else "en")
+        theme = store.get_setting("theme")
+        self.theme = theme if theme in (DARK, LIGHT) else DARK
+        translate_bindings(self, self.lang)
+
+    def on_mount(self) -> None:
+        self.push_screen(HomeScreen())
+        if self.exam_plan is not None:
+            self.open_exam(self.exam_plan)
+
+    # --- shared state ---------------------------------------------------------
+
+    def judge_env(self) -> dict[str, str]:
+        """The judge subprocess's environment: it loads exactly this app's bank."""
+        env = dict(os.environ)
+        if self.bank.dirs:
+            env[BANK_ENV] = os.pathsep.join(str(Path(d).resolve()) for d in self.bank.dirs)
+        return env
+
+    def due_count(self) -> int:
+        return due_count(self.bank, self.store, self.now())
+
+    def new_count(self) -> int:
+        return new_count(self.bank, self.store, self.filters)
+
+    def resumable(self) -> Session | None:
+        return Session.from_resume(self.store.get_setting("resume"), self.bank)
+
+    def set_filters(self, filters: Filters) -> None:
+        self.filters = filters
+        self.store.set_setting("filters", filters.active())
+
+    # --- opening screens --------------------------------------------------------
+
+    def open_session(self, session: Session) -> None:
+        from quizzer.tui.screens.practice import PracticeScreen
+
+        self.push_screen(PracticeScreen(session))
+
+    def open_task(self, task: Coding) -> None:
+        from quizzer.tui.screens.coding import CodingScreen
+
+        self.push_screen(CodingScreen(task))
+
+    def open_exam(self, plan: ExamPlan) -> None:
+        from quizzer.tui.screens.exam import ExamScreen
+
+        self.push_screen(ExamScreen(plan))
+
+    def action_stats(self) -> None:
+        from quizzer.tui.screens.stats import StatsScreen
+
+        self.push_screen(StatsScreen())
+
+    def action_filters(self) -> None:
+        from quizzer.tui.screens.filters import FilterScreen
+
+        def chosen(filters: Filters | None) -> None:
+            if filters is not None:
+                self.set_filters(filters)
+                self._refresh_home()
+
+        self.push_screen(FilterScreen(self.filters), chosen)
+
+    def action_exam(self) -> None:
+        from quizzer.tui.screens.exam_setup import ExamSetupScreen
+
+        def chosen(plan: ExamPlan | None) -> None:
+            if plan is not None:
+                self.open_exam(plan)
+
+        self.push_screen(ExamSetupScreen(), chosen)
+
+    def action_review(self) -> None:
+        self._from_home("action_review")
+
+    def action_learn(self) -> None:
+        self._from_home("action_learn")
+
+    def action_home(self) -> None:
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, HomeScreen):
+            self.pop_screen()
+
+    def _from_home(self, action: str) -> None:
+        self.action_home()
+        home = self.screen
+        if isinstance(home, HomeScreen):
+            getattr(home, action)()
+
+    def _refresh_home(self) -> None:
+        home = self.screen
+        if isinstance(home, HomeScreen):
+            self.call_later(home.refresh_view)
+
+    # --- language and theme -----------------------------------------------------
+
+    def action_switch_language(self) -> None:
+        self.lang = other_lang(self.lang)
+
+    async def watch_lang(self, lang: str) -> None:
+        self.store.set_setting("lang", lang)
+        translate_bindings(self, lang)
+        self.refresh_bindings()
+        screen = self.screen
+        if isinstance(screen, LocalScreen):
+            await screen.relocalize()
+        self.notify(tr("lang.switched", lang))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT if self.current_theme.dark else DARK
+
+    def watch_theme(self, theme: str) -> None:
+        if theme in (DARK, LIGHT) and self.is_running:
+            self.store.set_setting("theme", theme)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        lang = self.lang
+        yield SystemCommand(
+            tr("cmd.lang", lang), tr("cmd.lang.help", lang), self.action_switch_language
+        )
+        yield SystemCommand(
+            tr("cmd.theme", lang), tr("cmd.theme.help", lang), self.action_toggle_theme
+        )
+        yield SystemCommand(tr("cmd.review", lang), tr("cmd.review", lang), self.action_review)
+        yield SystemCommand(tr("cmd.learn", lang), tr("cmd.learn", lang), self.action_learn)
+        yield SystemCommand(tr("cmd.stats", lang), tr("cmd.stats", lang), self.action_stats)
+        yield SystemCommand(tr("cmd.exam", lang), tr("cmd.exam", lang), self.action_exam)
+        yield SystemCommand(tr("cmd.home", lang), tr("cmd.home", lang), self.action_home)
 
 
-def run_app() -> None:
-    QuizzerApp().run()
+def make_app(bank: Bank, store: Store, **options: Any) -> QuizzerApp:
+    """The practice app on `bank` and `store`. Options (all keyword): lang,
+    submissions_dir, judge_command, judge_cwd, now, timer, tz, watch_interval,
+    exam_export_dir, exam. See `QuizzerApp`."""
+    return QuizzerApp(bank, store, **options)
+
+
+def run_app(
+    *,
+    bank_dirs: Sequence[Path] | None = None,
+    lang: str | None = None,
+) -> None:
+    """Open the practice UI on the bundled bank (plus `bank_dirs`) and the user's
+    progress store. Raises `BankError` / `ProgressError` before the screen opens."""
+    from quizzer.bank.loader import load_bank
+    from quizzer.store import open_store
+
+    bank = load_bank(list(bank_dirs) if bank_dirs else None)
+    with open_store() as store:
+        make_app(bank, store, lang=lang).run()

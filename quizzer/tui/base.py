@@ -11,8 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from textual.app import ComposeResult
+from textual.containers import Container
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Header
 
 from quizzer.tui.i18n import STRINGS, tr
 
@@ -39,10 +42,11 @@ class _Local:
     """Mixin: language helpers for a screen of the quizzer app."""
 
     composed_lang: str | None = None
+    sub_title: str | None
 
     @property
     def qapp(self) -> QuizzerApp:
-        return self.app  # type: ignore[attr-defined,no-any-return]
+        return self.app  # type: ignore[attr-defined]
 
     @property
     def lang(self) -> str:
@@ -51,23 +55,56 @@ class _Local:
     def t(self, key: str, **values: Any) -> str:
         return tr(key, self.lang, **values)
 
+    def screen_title(self) -> str | None:
+        """The header's sub-title in the current language (None: leave it)."""
+        return None
+
     def localize(self) -> None:
-        """Translate this screen's key labels; called on mount and language change."""
+        """Translate this screen's key labels and title; called on mount and on a
+        language change. (Not from compose: the old header may be going away.)"""
         translate_bindings(self, self.lang)  # type: ignore[arg-type]
+        title = self.screen_title()
+        if title is not None:
+            self.sub_title = title
         self.composed_lang = self.lang
         self.refresh_bindings()  # type: ignore[attr-defined]
 
     async def relocalize(self) -> None:
         """Rebuild in the current language, keeping the screen's own state."""
         self.localize()
-        await self.recompose()  # type: ignore[attr-defined]
+        await self.rebuild()
         self.after_relocalize()
+
+    async def rebuild(self) -> None:
+        """Compose the screen's content again (the header and footer stay)."""
+        await self.query_one(Body).recompose()  # type: ignore[attr-defined]
 
     def after_relocalize(self) -> None:
         """Hook: restore focus or drafts after a language rebuild."""
 
 
+class Body(Container):
+    """Everything between a screen's header and footer, composed by the screen's
+    `compose_body`; rebuilt on its own, because a header must not be recomposed
+    while it is still setting its title."""
+
+    DEFAULT_CSS = "Body { height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        screen = self.screen
+        assert isinstance(screen, LocalScreen)
+        yield from screen.compose_body()
+
+
 class LocalScreen(_Local, Screen[T], Generic[T]):
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        yield from ()
+
     def on_mount(self) -> None:
         self.localize()
 

@@ -50,7 +50,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "home.col.class": ("Class", "类名"),
     "home.col.status": ("Status", "状态"),
     "home.all_topics": ("All topics", "全部主题"),
-    "home.nothing_due": ("Nothing is due for review. Learn something new (n).", "没有到期的复习。学点新的吧（n）。"),  # noqa: E501
+    "home.nothing_due": (
+        "Nothing is due for review. Learn something new (n).",
+        "没有到期的复习。学点新的吧（n）。",
+    ),
     "home.nothing_new": ("No new questions match the filters.", "没有符合筛选条件的新题。"),
     "home.no_bookmarks": ("No bookmarks yet (b on a question).", "还没有收藏（在题目上按 b）。"),
     "home.no_questions": ("No questions match.", "没有符合条件的题目。"),
@@ -90,8 +93,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "q.choose_many": ("Press numbers to toggle, Enter to submit.", "按数字键多选，回车提交。"),
     "q.type_answer": ("Type your answer and press Enter.", "输入答案后按回车。"),
     "q.type_output": ("Type what it prints, then Ctrl+S.", "输入打印结果，然后按 Ctrl+S。"),
-    "q.open_draft": ("Write your answer (optional), then Ctrl+S to reveal the model answer.", "写下你的答案（可选），然后按 Ctrl+S 查看参考答案。"),  # noqa: E501
-    "q.rubric": ("Tick the points you covered (numbers), then Enter.", "勾选你答到的要点（数字键），然后回车。"),  # noqa: E501
+    "q.open_draft": (
+        "Write your answer (optional), then Ctrl+S to reveal the model answer.",
+        "写下你的答案（可选），然后按 Ctrl+S 查看参考答案。",
+    ),
+    "q.rubric": (
+        "Tick the points you covered (numbers), then Enter.",
+        "勾选你答到的要点（数字键），然后回车。",
+    ),
     "q.model_answer": ("Model answer", "参考答案"),
     "q.answer_placeholder": ("your answer", "你的答案"),
     "q.unit": ("unit: {unit}", "单位：{unit}"),
@@ -107,7 +116,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "q.your_answer": ("Your answer: {answer}", "你的答案：{answer}"),
     "q.explanation": ("Why", "解析"),
     "q.references": ("References", "参考资料"),
-    "q.next_review": ("Counted as {rating}; next review {when}.", "记为「{rating}」；下次复习 {when}。"),  # noqa: E501
+    "q.next_review": (
+        "Counted as {rating}; next review {when}.",
+        "记为「{rating}」；下次复习 {when}。",
+    ),
     "q.session_done": ("Session done: {score:.1f}/{n} right.", "本轮完成：{score:.1f}/{n} 正确。"),
     "q.empty_session": ("Nothing to practise here.", "这里没有可练习的题目。"),
     "q.first": ("This is the first question.", "这是第一题。"),
@@ -134,25 +146,40 @@ STRINGS: dict[str, tuple[str, str]] = {
     "code.output": ("Output shape: {shape}", "输出形状：{shape}"),
     "code.batches": ("Batch sizes tried: {sizes}", "测试的批大小：{sizes}"),
     "code.checks": ("Checks: {checks}", "检查项：{checks}"),
-    "code.learning": ("Learning: {loss}, {opt} lr={lr}, {steps} steps, loss must fall to ≤{ratio:.0%} of its start", "学习：{loss}，{opt} lr={lr}，{steps} 步，损失须降到初始值的 {ratio:.0%} 以下"),  # noqa: E501
+    "code.learning": (
+        "Learning: {loss}, {opt} lr={lr}, {steps} steps; final loss ≤ {ratio:.0%} of the first",
+        "学习：{loss}，{opt} lr={lr}，{steps} 步，损失须降到初始值的 {ratio:.0%} 以下",
+    ),
     "code.forbidden": ("Forbidden: {apis}", "禁止使用：{apis}"),
     "code.limits": ("Limits: {wall:g} s wall, {mem} MB memory", "限制：{wall:g} 秒，{mem} MB 内存"),
     "code.file": ("Your file: {path}", "你的文件：{path}"),
-    "code.no_file": ("No file yet: press s to write the starter.", "还没有文件：按 s 生成初始代码。"),
+    "code.no_file": (
+        "No file yet: press s to write the starter.",
+        "还没有文件：按 s 生成初始代码。",
+    ),
     "code.started": ("Starter written to {path}", "初始代码已写入 {path}"),
     "code.kept": ("Kept your file {path}", "保留了你的文件 {path}"),
-    "code.overwrite": ("{path} exists. Overwrite it with the starter?", "{path} 已存在。用初始代码覆盖吗？"),  # noqa: E501
+    "code.overwrite": (
+        "{path} exists. Overwrite it with the starter?",
+        "{path} 已存在。用初始代码覆盖吗？",
+    ),
     "code.judging": ("Judging…", "评测中…"),
     "code.cancelled": ("Judging cancelled.", "评测已取消。"),
     "code.result.pass": ("PASSED", "通过"),
     "code.result.fail": ("FAILED", "未通过"),
     "code.result.error": ("ERROR", "出错"),
-    "code.watch_on": ("Watch mode on: saving the file re-judges it.", "监视模式已开启：保存文件即重新评测。"),  # noqa: E501
+    "code.watch_on": (
+        "Watch mode on: saving the file re-judges it.",
+        "监视模式已开启：保存文件即重新评测。",
+    ),
     "code.watch_off": ("Watch mode off.", "监视模式已关闭。"),
     "code.watching": ("watching", "监视中"),
     "code.changed": ("File changed: judging again.", "文件已改变：重新评测。"),
     "code.reference": ("Reference solution", "参考解答"),
-    "code.reference_locked": ("Pass the task first to see the reference solution.", "先通过此题才能查看参考解答。"),  # noqa: E501
+    "code.reference_locked": (
+        "Pass the task first to see the reference solution.",
+        "先通过此题才能查看参考解答。",
+    ),
     "code.no_editor": ("Cannot open an editor here: {why}", "无法在此打开编辑器：{why}"),
     "code.editor_failed": ("The editor exited with status {code}.", "编辑器退出，状态码 {code}。"),
     "key.start": ("Start", "开始"),
@@ -179,7 +206,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "exam.finish_confirm": ("Finish the exam? {k} of {n} answered.", "确定交卷吗？已答 {k}/{n}。"),
     "exam.time_up": ("Time is up.", "时间到。"),
     "exam.result": ("Exam result", "考试结果"),
-    "exam.score": ("Score: {score:.1f}/{max:.0f} ({pct:.0%}) in {time}", "得分：{score:.1f}/{max:.0f}（{pct:.0%}），用时 {time}"),  # noqa: E501
+    "exam.score": (
+        "Score: {score:.1f}/{max:.0f} ({pct:.0%}) in {time}",
+        "得分：{score:.1f}/{max:.0f}（{pct:.0%}），用时 {time}",
+    ),
     "exam.by_topic": ("By topic", "按主题"),
     "exam.by_type": ("By type", "按题型"),
     "exam.questions": ("Questions", "题目"),
@@ -190,15 +220,27 @@ STRINGS: dict[str, tuple[str, str]] = {
     "key.export": ("Export", "导出"),
     # stats
     "stats.title": ("Stats", "统计"),
-    "stats.summary": ("{attempts} answers · {acc} right · {time} spent · {seen} questions seen", "{attempts} 次作答 · 正确率 {acc} · 用时 {time} · 见过 {seen} 道题"),  # noqa: E501
-    "stats.streak": ("Streak {current} day(s), longest {longest}", "连续 {current} 天，最长 {longest} 天"),  # noqa: E501
-    "stats.more": ("{tasks} coding task(s) passed · {exams} exam(s) taken", "通过 {tasks} 道编程题 · 参加 {exams} 次考试"),  # noqa: E501
+    "stats.summary": (
+        "{attempts} answers · {acc} right · {time} spent · {seen} questions seen",
+        "{attempts} 次作答 · 正确率 {acc} · 用时 {time} · 见过 {seen} 道题",
+    ),
+    "stats.streak": (
+        "Streak {current} day(s), longest {longest}",
+        "连续 {current} 天，最长 {longest} 天",
+    ),
+    "stats.more": (
+        "{tasks} coding task(s) passed · {exams} exam(s) taken",
+        "通过 {tasks} 道编程题 · 参加 {exams} 次考试",
+    ),
     "stats.activity": ("Answers per day (last 30 days)", "每日作答（最近 30 天）"),
     "stats.accuracy": ("Accuracy per day (last 14 days)", "每日正确率（最近 14 天）"),
     "stats.topics": ("Accuracy per topic", "各主题正确率"),
     "stats.time": ("Minutes per day (last 14 days)", "每日用时（分钟，最近 14 天）"),
     "stats.forecast": ("Reviews due (next 7 days)", "待复习（未来 7 天）"),
-    "stats.none": ("No answers yet: practise a little and come back.", "还没有作答记录：先练习一会儿再来看。"),  # noqa: E501
+    "stats.none": (
+        "No answers yet: practise a little and come back.",
+        "还没有作答记录：先练习一会儿再来看。",
+    ),
     "stats.na": ("–", "–"),
 }
 
@@ -211,7 +253,7 @@ def tr(key: str, lang: str = "en", **values: Any) -> str:
 
 
 def in_time(seconds: float, lang: str) -> str:
-    """"in 10 min", "in 5 h", "in 3 day(s)": how far away a review is."""
+    """ "in 10 min", "in 5 h", "in 3 day(s)": how far away a review is."""
     minutes = max(1, round(seconds / 60))
     if minutes < 60:
         return tr("when.minutes", lang, n=minutes)
@@ -223,7 +265,7 @@ def in_time(seconds: float, lang: str) -> str:
 
 def duration(seconds: float) -> str:
     """1:05:09, 5:09 or 0:09."""
-    total = int(round(seconds))
+    total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import functools
 import os
 import resource
 import signal
@@ -121,8 +122,11 @@ def set_rlimits(limits: dict, address_space: int | None = None) -> None:
     fsize = int(limits["file_mb"]) << 20
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    nproc = int(limits["processes"])
-    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    if limits.get("nproc"):
+        # Counted per uid (per user namespace since Linux 5.14) and ignored for uid 0:
+        # only a fallback where no pids cgroup counts the run's own processes.
+        nproc = int(limits["nproc"])
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     if address_space:
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     # Python ignores SIGXFSZ; the default action makes a too-large file a visible kill.
@@ -167,7 +171,9 @@ class _ArgCmp(ctypes.Structure):
     ]
 
 
+@functools.lru_cache(maxsize=1)
 def _libseccomp():
+    """libseccomp, loaded once (by the warm parent, before any fork)."""
     name = ctypes.util.find_library("seccomp") or "libseccomp.so.2"
     try:
         lib = ctypes.CDLL(name, use_errno=True)

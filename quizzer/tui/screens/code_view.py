@@ -3,8 +3,10 @@ reference solution after a pass). Escape closes it."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
@@ -13,7 +15,7 @@ from quizzer.tui.widgets.question import code_view
 
 
 class CodeScreen(LocalModal[None]):
-    BINDINGS = [Binding("escape,q", "close", "key.back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "close", "key.back")]
 
     def __init__(self, title: str, code: str) -> None:
         super().__init__(classes="dialog-screen")

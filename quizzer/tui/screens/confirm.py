@@ -4,8 +4,10 @@ an exam early."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Static
 
@@ -13,7 +15,7 @@ from quizzer.tui.base import LocalModal
 
 
 class ConfirmScreen(LocalModal[bool]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "confirm.yes"),
         Binding("n,escape", "answer(False)", "confirm.no"),
     ]

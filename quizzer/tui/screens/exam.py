@@ -7,14 +7,17 @@ Pushed by the app (`action_exam`, or `make_app(..., exam=plan)` for a screen fil
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Static
 
 from quizzer.tui.base import LocalScreen
-from quizzer.tui.exam import ExamAnswer, ExamPlan, grade_exam
+from quizzer.tui.exam import ExamAnswer, ExamPlan, answers_document, grade_exam
 from quizzer.tui.screens.confirm import ConfirmScreen
 from quizzer.tui.widgets.answers import ANSWER_ID, AnswerSubmitted, build_answer, current_value
 from quizzer.tui.widgets.choices import ChoiceList
@@ -22,7 +25,7 @@ from quizzer.tui.widgets.question import question_body, question_header
 
 
 class ExamScreen(LocalScreen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n,right", "next", "key.next"),
         Binding("p,left", "previous", "key.prev"),
         Binding("f", "finish", "exam.finish"),
@@ -34,7 +37,7 @@ class ExamScreen(LocalScreen[None]):
         self.plan = plan
         self.answers: list[ExamAnswer] = []
         self.index = 0
-        self.started_at = None
+        self.started_at: datetime | None = None
         self._start = 0.0
         self._shown_at = 0.0
         self._timer: Timer | None = None
@@ -48,12 +51,12 @@ class ExamScreen(LocalScreen[None]):
         self._timer = self.set_interval(1.0, self.tick)
         self.call_after_refresh(self._refresh_question)
 
-    def compose(self) -> ComposeResult:
-        self.sub_title = self.t("exam.title", title=self.plan.title)
-        yield Header()
+    def screen_title(self) -> str:
+        return self.t("exam.title", title=self.plan.title)
+
+    def compose_body(self) -> ComposeResult:
         yield Static("", id="exam-status", markup=False)
         yield VerticalScroll(id="exam-question")
-        yield Footer()
 
     @property
     def remaining(self) -> float:
@@ -94,6 +97,13 @@ class ExamScreen(LocalScreen[None]):
         self.query_one("#exam-status", Static).update(self._status())
         self.set_focus(self.query_one(f"#{ANSWER_ID}"))
         self._shown_at = self.qapp.timer()
+
+    async def relocalize(self) -> None:
+        self._save()
+        await super().relocalize()
+
+    def after_relocalize(self) -> None:
+        self.call_after_refresh(self._refresh_question)
 
     def _save(self) -> None:
         """Keep what the answer widget holds now, and the time spent on it."""
@@ -162,18 +172,7 @@ class ExamScreen(LocalScreen[None]):
             time_limit_s=self.plan.time_limit_s,
             score=result.score,
             max_score=result.max_score,
-            answers=[
-                {
-                    "question_id": a.question.id,
-                    "topic": a.question.topic,
-                    "type": a.question.type,
-                    "response": a.response,
-                    "correct": bool(a.grade and a.grade.correct),
-                    "score": a.grade.score if a.grade else 0.0,
-                    "duration_ms": int(a.seconds * 1000),
-                }
-                for a in result.answers
-            ],
+            answers=answers_document(result)["answers"],
         )
         from quizzer.tui.screens.exam_result import ExamResultScreen
 

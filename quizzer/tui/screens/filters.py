@@ -3,8 +3,10 @@ dismisses with the new `Filters` (or None when cancelled). Opened from home (f).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Select
 
@@ -15,7 +17,7 @@ FIELDS = ("topic", "tag", "type", "difficulty")
 
 
 class FilterScreen(LocalModal[Filters | None]):
-    BINDINGS = [Binding("escape", "cancel", "filters.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "filters.cancel")]
 
     def __init__(self, current: Filters) -> None:
         super().__init__(classes="dialog-screen")

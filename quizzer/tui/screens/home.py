@@ -8,11 +8,13 @@ to the front.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Static
 
 from quizzer.bank.models import Coding
 from quizzer.store import stats
@@ -34,7 +36,7 @@ def percent(value: float | None) -> str:
 
 
 class HomeScreen(LocalScreen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "review", "key.review"),
         Binding("n", "learn", "key.learn"),
         Binding("c", "resume", "key.continue"),
@@ -48,14 +50,16 @@ class HomeScreen(LocalScreen[None]):
     def __init__(self) -> None:
         super().__init__(id="home")
         self._topic_row = 0
+        self._resumed_before = False
 
     @property
     def filters(self) -> Filters:
         return self.qapp.filters
 
-    def compose(self) -> ComposeResult:
-        self.sub_title = self.t("home.title")
-        yield Header()
+    def screen_title(self) -> str:
+        return self.t("home.title")
+
+    def compose_body(self) -> ComposeResult:
         with Horizontal(id="home-main"):
             with Vertical(id="home-left"):
                 yield Static(self.t("home.topics"), classes="heading")
@@ -65,7 +69,6 @@ class HomeScreen(LocalScreen[None]):
             with Vertical(id="today"):
                 yield Static(self.t("home.today"), classes="heading")
                 yield from self._today()
-        yield Footer()
 
     def _today(self) -> ComposeResult:
         app = self.qapp
@@ -89,18 +92,26 @@ class HomeScreen(LocalScreen[None]):
         yield Static(self.t("home.streak", n=streak.current), id="streak-line", markup=False)
 
     def on_mount(self) -> None:
+        self._fill()
+
+    def _fill(self) -> None:
         self._fill_topics()
         self._fill_tasks()
         table = self.query_one("#topics", DataTable)
         table.focus()
 
     async def on_screen_resume(self) -> None:
-        if self.composed_lang == self.lang:
-            await self.recompose()
-            self.on_mount()
+        if self._resumed_before and self.composed_lang == self.lang:
+            await self.refresh_view()
+        self._resumed_before = True
+
+    async def refresh_view(self) -> None:
+        """Rebuild with fresh numbers (after a session, a filter change)."""
+        await self.rebuild()
+        self._fill()
 
     def after_relocalize(self) -> None:
-        self.on_mount()
+        self._fill()
 
     def _fill_topics(self) -> None:
         app = self.qapp
@@ -202,7 +213,9 @@ class HomeScreen(LocalScreen[None]):
 
     def action_bookmarks(self) -> None:
         app = self.qapp
-        self._start(bookmark_session(app.bank, app.store, self.t("session.bookmarks")), "home.no_bookmarks")
+        self._start(
+            bookmark_session(app.bank, app.store, self.t("session.bookmarks")), "home.no_bookmarks"
+        )
 
     def action_filters(self) -> None:
         self.qapp.action_filters()

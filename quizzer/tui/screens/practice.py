@@ -8,14 +8,15 @@ Pushed by the home screen (practice, learn new, review, bookmarks, continue).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, ClassVar
 
 from fsrs import Rating
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Markdown, Static
+from textual.widgets import Markdown, Static
 
 from quizzer.bank.grading import Grade, grade, self_assess
 from quizzer.bank.models import Open, Question, text_in
@@ -37,7 +38,7 @@ from quizzer.tui.widgets.question import question_body, question_header
 
 
 class PracticeScreen(LocalScreen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("h", "hint", "key.hint"),
         Binding("n,right", "next", "key.next"),
         Binding("p,left", "previous", "key.prev"),
@@ -57,17 +58,19 @@ class PracticeScreen(LocalScreen[None]):
     def question(self) -> Question:
         return self.qapp.bank.get(self.session.current_id)
 
-    def compose(self) -> ComposeResult:
-        self.sub_title = self.session.title
-        yield Header()
-        with VerticalScroll(id="practice"):
-            if not self.session.ids:
-                yield Static(self.t("q.empty_session"), id="empty")
-            else:
-                yield from self._question_widgets()
-        yield Footer()
+    def screen_title(self) -> str:
+        return self.session.title
 
-    def _question_widgets(self) -> ComposeResult:
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="practice"):
+            yield from self._body()
+
+    def _body(self) -> list[Widget]:
+        if not self.session.ids:
+            return [Static(self.t("q.empty_session"), id="empty")]
+        return list(self._question_widgets())
+
+    def _question_widgets(self) -> Iterator[Widget]:
         question, state, lang = self.question, self.session.current, self.lang
         bookmarked = question.id in self.qapp.store.bookmarks()
         yield Static(
@@ -92,9 +95,9 @@ class PracticeScreen(LocalScreen[None]):
                 selected=[str(i) for i in state.ticks],
                 id="rubric",
             )
-        with Vertical(id="hints"):
-            for tier in range(state.hints_shown):
-                yield self._hint_widget(question, tier)
+        yield Vertical(
+            *(self._hint_widget(question, tier) for tier in range(state.hints_shown)), id="hints"
+        )
         if state.grade is not None:
             yield Feedback(question, self._display_grade(question, state), lang, self._note(state))
 
@@ -150,10 +153,26 @@ class PracticeScreen(LocalScreen[None]):
             state.response = current_value(found.first(), self.question)
 
     async def _show(self) -> None:
-        await self.recompose()
+        await self._rebuild()
         self._enter_question()
 
+    async def _rebuild(self) -> None:
+        """Replace the question area (the header and footer stay)."""
+        body = self.query_one("#practice", VerticalScroll)
+        await body.remove_children()
+        await body.mount_all(self._body())
+        self._freeze_if_answered()
+
+    def _freeze_if_answered(self) -> None:
+        if self.session.ids and self.session.current.answered:
+            answer, rubric = self.query(f"#{ANSWER_ID}"), self.query("#rubric")
+            if answer:
+                lock(answer.first(), self.question, show_right=True)
+            if rubric:
+                lock(rubric.first(), self.question, show_right=False)
+
     def after_relocalize(self) -> None:
+        self._freeze_if_answered()
         self._focus_answer()
 
     async def relocalize(self) -> None:
@@ -240,14 +259,8 @@ class PracticeScreen(LocalScreen[None]):
         state.due = saved.due
         self.qapp.store.set_setting("resume", self.session.to_resume())
         self.post_message(self.qapp.Answered(question.id, result, rating))
-        await self.recompose()
+        await self._rebuild()
         self.set_focus(None)
-        lock_target = self.query(f"#{ANSWER_ID}")
-        if lock_target:
-            lock(lock_target.first(), question, show_right=True)
-        rubric = self.query("#rubric")
-        if rubric:
-            lock(rubric.first(), question, show_right=False)
         self.query_one("#practice").scroll_end(animate=False)
 
     # --- navigation and extras --------------------------------------------------
@@ -320,4 +333,3 @@ class PracticeScreen(LocalScreen[None]):
     def action_back(self) -> None:
         self._keep_draft()
         self.dismiss()
-

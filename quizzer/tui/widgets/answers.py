@@ -12,9 +12,9 @@ screens.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
@@ -47,7 +47,7 @@ class TextAnswer(Input):
     """One line of text or a number. Escape leaves the field so that letter keys
     (h for a hint, s to skip) reach the screen."""
 
-    BINDINGS = [Binding("escape", "leave", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave", show=False)]
 
     def action_leave(self) -> None:
         self.screen.set_focus(None)
@@ -60,7 +60,7 @@ class TextAnswer(Input):
 class OutputAnswer(TextArea):
     """Several lines (what a snippet prints, or a draft answer). Ctrl+S submits."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "submit", "key.submit"),
         Binding("escape", "leave", show=False),
     ]
@@ -159,7 +159,7 @@ def current_value(widget: Widget, question: Question) -> Any:
 def lock(widget: Widget, question: Question, *, show_right: bool) -> None:
     """Make the widget read-only after the answer is in."""
     if isinstance(widget, ChoiceList):
-        widget.lock(right_picks(question) if show_right else None)
+        widget.freeze(right_picks(question) if show_right else None)
     elif isinstance(widget, TextArea):
         widget.read_only = True
     elif isinstance(widget, Input):

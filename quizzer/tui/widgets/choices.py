@@ -9,9 +9,11 @@ Used by `quizzer.tui.widgets.answers` and the exam screen.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from textual import events
-from textual.binding import Binding
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.reactive import reactive
@@ -47,7 +49,7 @@ class ChoiceList(Vertical, can_focus=True):
     ChoiceList > .choice-item.-wrong { color: $error; }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(str(n), f"pick({n - 1})", show=False) for n in range(1, 10)),
         Binding("up,k", "cursor(-1)", show=False),
         Binding("down,j", "cursor(1)", show=False),
@@ -96,7 +98,7 @@ class ChoiceList(Vertical, can_focus=True):
     def ids(self) -> list[str]:
         return [oid for oid, _ in self.items]
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         for i, (_, label) in enumerate(self.items):
             yield ChoiceItem(i, label)
 
@@ -126,7 +128,8 @@ class ChoiceList(Vertical, can_focus=True):
         self._paint()
         self.post_message(self.Changed(self))
 
-    def lock(self, right: set[str] | None = None) -> None:
+    def freeze(self, right: set[str] | None = None) -> None:
+        """No more picks; with `right`, mark the right options and wrong picks."""
         self.locked = True
         self.right = right
         self._paint()
@@ -151,16 +154,11 @@ class ChoiceList(Vertical, can_focus=True):
         for item in self.query(ChoiceItem):
             oid = self.items[item.index][0]
             chosen = oid in self.selected
-            if self.multi:
-                box = "[x]" if chosen else "[ ]"
-            else:
-                box = "(●)" if chosen else "( )"
+            box = ("[x]" if chosen else "[ ]") if self.multi else ("(●)" if chosen else "( )")
             mark = ""
             if self.right is not None:
                 mark = " ✔" if oid in self.right else (" ✘" if chosen else "")
             item.update(f"{item.index + 1}  {box} {item.label}{mark}")
             item.set_class(item.index == self.cursor and not self.locked, "-cursor")
             item.set_class(self.right is not None and oid in self.right, "-right")
-            item.set_class(
-                self.right is not None and chosen and oid not in self.right, "-wrong"
-            )
+            item.set_class(self.right is not None and chosen and oid not in self.right, "-wrong")

@@ -1,1 +1,2 @@
-class Tiny: pass
+class Tiny:
+    pass

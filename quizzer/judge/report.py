@@ -1,0 +1,127 @@
+"""Render judge results as text, Markdown and JUnit XML: projections of one
+`JudgeResult` document each, never separate logic.
+
+Called by `quizzer judge` (text on stdout, `--markdown`, `--junit`). No torch.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+
+from quizzer.judge.result import JudgeResult, Status
+
+LABEL = {
+    Status.PASS: "PASS",
+    Status.FAIL: "FAIL",
+    Status.ERROR: "ERROR",
+    Status.SKIPPED: "SKIP",
+}
+_MD_ICON = {Status.PASS: "✅", Status.FAIL: "❌", Status.ERROR: "⚠️", Status.SKIPPED: "⏭️"}
+
+
+def _headline(result: JudgeResult) -> str:
+    return (
+        f"{result.submission}  task {result.task.id}  device {result.device.used}  "
+        f"seed {result.seed}  sandbox {result.sandbox.name}"
+    )
+
+
+def summary_line(result: JudgeResult) -> str:
+    passed = sum(c.status is Status.PASS for c in result.checks)
+    word = LABEL[result.status]
+    return f"{word}: {passed}/{len(result.checks)} checks passed ({result.timings.total_s:.2f} s)"
+
+
+def text(result: JudgeResult) -> str:
+    """The readable report: one line per check with its reason, detail lines indented."""
+    lines = [_headline(result)]
+    width = max((len(c.name) for c in result.checks), default=4)
+    for check in result.checks:
+        first, *rest = (check.message or "").splitlines() or [""]
+        lines.append(f"  {LABEL[check.status]:<5} {check.name:<{width}}  {first}")
+        pad = " " * (width + 10)
+        lines += [pad + line for line in rest]
+        if check.output and check.status is not Status.PASS:
+            lines.append(pad + "printed: " + check.output.strip().replace("\n", "\n" + pad + "  "))
+    protections = ", ".join(result.sandbox.protections) or "none"
+    lines.append(f"  sandbox {result.sandbox.name}: {protections}")
+    lines.append(summary_line(result))
+    return "\n".join(lines)
+
+
+def _md_cell(value: str) -> str:
+    return value.replace("|", "\\|").replace("\n", "<br>")
+
+
+def markdown(results: Sequence[JudgeResult]) -> str:
+    """A summary for a CI job page: one section per file, one table row per check."""
+    passed = sum(r.passed for r in results)
+    out = [f"## quizzer judge: {passed}/{len(results)} passed", ""]
+    for r in results:
+        out += [
+            f"### {_MD_ICON[r.status]} `{r.submission}` — {r.status.value}",
+            "",
+            f"Task `{r.task.id}`, device `{r.device.used}`, seed `{r.seed}`, sandbox "
+            f"`{r.sandbox.name}` ({', '.join(r.sandbox.protections) or 'no protections'}), "
+            f"{r.timings.total_s:.2f} s.",
+            "",
+            "| check | status | message |",
+            "| --- | --- | --- |",
+        ]
+        for c in r.checks:
+            out.append(f"| {c.name} | {_MD_ICON[c.status]} {c.status.value} | {_md_cell(c.message)} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def junit(results: Sequence[JudgeResult]) -> str:
+    """JUnit XML: a testsuite per file, a testcase per check."""
+    root = ET.Element("testsuites", name="quizzer judge")
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for r in results:
+        counts = {
+            "tests": len(r.checks),
+            "failures": sum(c.status is Status.FAIL for c in r.checks),
+            "errors": sum(c.status is Status.ERROR for c in r.checks),
+            "skipped": sum(c.status is Status.SKIPPED for c in r.checks),
+        }
+        for key, value in counts.items():
+            totals[key] += value
+        suite = ET.SubElement(
+            root,
+            "testsuite",
+            name=r.submission,
+            time=f"{r.timings.total_s:.3f}",
+            **{k: str(v) for k, v in counts.items()},
+        )
+        props = ET.SubElement(suite, "properties")
+        for name, value in (
+            ("task", r.task.id),
+            ("device", r.device.used),
+            ("seed", str(r.seed)),
+            ("sandbox", r.sandbox.name),
+            ("status", r.status.value),
+        ):
+            ET.SubElement(props, "property", name=name, value=value)
+        for c in r.checks:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=c.name,
+                classname=f"{r.task.id}.{r.submission}",
+                time=f"{c.duration_s or 0.0:.3f}",
+            )
+            first = c.message.splitlines()[0] if c.message else ""
+            if c.status is Status.FAIL:
+                ET.SubElement(case, "failure", message=first).text = c.message
+            elif c.status is Status.ERROR:
+                ET.SubElement(case, "error", message=first).text = c.message
+            elif c.status is Status.SKIPPED:
+                ET.SubElement(case, "skipped", message=first)
+            if c.output:
+                ET.SubElement(case, "system-out").text = c.output
+    for key, value in totals.items():
+        root.set(key, str(value))
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

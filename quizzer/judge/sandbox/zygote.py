@@ -1,0 +1,186 @@
+"""The warm parent of sandboxed runs: imports the worker (and so torch) once, then
+forks a fresh child for every submission. It never runs untrusted code itself and
+never initialises CUDA (importing the worker does not; only a child may).
+
+Standalone (standard library + torch, never quizzer), loaded by the sandboxes as
+`python -I -S zygote.py MODE WORKER SYS_PATH_JSON [CONTROL_FD]`:
+
+- `process` mode (`process.py`): runs on the host with a clean environment and a
+  SOCK_SEQPACKET control socket (CONTROL_FD). Each job message carries four fds (stdin,
+  reply, output, status) and names a freshly started bubblewrap sandbox. The zygote
+  forks a keeper, which joins the run's cgroup and the sandbox's namespaces, drops
+  privileges, and forks the submission's process inside (pid namespace of its own, so
+  it cannot see the zygote, the keeper or other runs). The keeper reports the exit
+  status on the status fd. The judge kills the sandbox's pid 1 to end everything.
+- `docker` mode (`docker.py`): runs as pid 1 of a container, talking length-prefixed
+  frames on stdin/stdout (`docker attach`). One run at a time: fork, relay output,
+  then `kill(-1, SIGKILL)` (which spares only pid 1), wipe scratch and IPC, and check
+  that nothing is left before taking the next run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import json
+import os
+import signal
+import socket
+import sys
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _load(name: str, path: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[name] = module
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+confine = _load("quizzer_confine", os.path.join(HERE, "confine.py"))
+
+
+def warm_up(worker) -> None:
+    """Pay torch's first-call costs once, here, instead of in every child."""
+    hook = getattr(worker, "warm_up", None)
+    if callable(hook):
+        hook()
+        return
+    import torch
+
+    torch.set_num_threads(1)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2), torch.nn.ReLU(),
+        torch.nn.Flatten(), torch.nn.Dropout(0.1), torch.nn.Linear(8, 3),
+    )  # fmt: skip
+    for opt in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW):
+        o = opt(net.parameters(), lr=0.01)
+        out = net(torch.randn(4, 1, 4, 4))
+        loss = torch.nn.functional.cross_entropy(out, torch.tensor([0, 1, 2, 0]))
+        loss.backward()
+        o.step()
+    net.double().eval()(torch.randn(2, 1, 4, 4, dtype=torch.float64))
+
+
+def _move_fds(fds: list[int]) -> None:
+    """Put `fds` at 0, 1, 2, ... and close every other descriptor."""
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 256) for fd in fds]
+    for target, fd in enumerate(high):
+        os.dup2(fd, target, inheritable=True)
+    os.closerange(len(fds), max(os.sysconf("SC_OPEN_MAX"), 1024))
+
+
+def _child(worker, limits: dict, want_seccomp: bool, address_space: int | None) -> None:
+    """In the forked child: last confinement steps, then the worker. Never returns."""
+    code = 70
+    try:
+        os.setsid()
+        try:
+            with open("/proc/self/oom_score_adj", "w") as fh:
+                fh.write("1000")  # the run, never the warm parent, is what the OOM killer takes
+        except OSError:
+            pass
+        confine.prctl(confine.PR_SET_NO_NEW_PRIVS, 1)
+        confine.set_rlimits(limits, address_space)
+        if want_seccomp:
+            confine.load_seccomp()
+        code = worker.serve(0, 1)
+    except BaseException:  # noqa: BLE001 - whatever happened, the child must exit here
+        try:
+            os.write(2, traceback.format_exc().encode(errors="replace")[-4000:])
+        except BaseException:  # noqa: BLE001
+            pass
+    os._exit(code if isinstance(code, int) else 70)
+
+
+# --- process mode ------------------------------------------------------------------
+
+
+def _keeper(worker, job: dict, fds: list[int]) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    _move_fds(fds)  # 0 stdin, 1 reply, 2 output, 3 status
+
+    def report(obj: dict) -> None:
+        os.write(3, json.dumps(obj).encode())
+
+    try:
+        confine.die_with_parent()
+        for procs in job["cgroup_procs"]:
+            with open(procs, "w") as fh:
+                fh.write(str(os.getpid()))
+        confine.join_namespaces(job["ns_pid"], job["namespaces"])
+        if job["uid"] is not None:
+            confine.become(job["uid"], job["gid"])
+        else:
+            confine.drop_capabilities()
+        os.chdir(job["scratch"])
+        os.environ.clear()
+        os.environ.update(job["env"])
+        address_space = None
+        if job["address_space_mb"]:
+            address_space = confine.vm_size() + (job["address_space_mb"] << 20)
+        pid = os.fork()
+        if pid == 0:
+            os.close(3)
+            _child(worker, job["limits"], job["seccomp"], address_space)
+        os.close(0)
+        os.close(1)
+        os.close(2)
+        _, status, usage = os.wait4(pid, 0)
+        vfs = os.statvfs(job["scratch"])
+        report({
+            "exit_code": os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
+            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+            "cpu_s": usage.ru_utime + usage.ru_stime,
+            "maxrss_kb": usage.ru_maxrss,
+            "scratch_full": vfs.f_bavail * 50 < vfs.f_blocks,
+        })  # fmt: skip
+    except BaseException as exc:  # noqa: BLE001 - reported to the judge, which fails closed
+        try:
+            report({"error": f"{type(exc).__name__}: {exc}"})
+        except BaseException:  # noqa: BLE001
+            pass
+        os._exit(1)
+    os._exit(0)
+
+
+def serve_process(worker, ctl: socket.socket) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
+    ctl.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
+    while True:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(ctl, 1 << 16, 8)
+        except (ConnectionError, OSError):
+            return
+        if not msg:
+            return
+        pid = os.fork()
+        if pid == 0:
+            ctl.close()
+            _keeper(worker, json.loads(msg), fds)
+        for fd in fds:
+            os.close(fd)
+        ctl.send(json.dumps({"keeper": pid}).encode())
+
+
+def main(argv: list[str]) -> None:
+    mode, worker_path, sys_path = argv[0], argv[1], json.loads(argv[2])
+    if sys_path:
+        sys.path[:] = sys_path
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    confine.seccomp_available()  # load libseccomp here: a child cannot look it up
+    worker = _load("quizzer_worker", worker_path)
+    warm_up(worker)
+    if mode == "process":
+        serve_process(worker, socket.socket(fileno=int(argv[3])))
+    else:
+        _load("quizzer_zygote_docker", os.path.join(HERE, "zygote_docker.py")).serve(worker, _child)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

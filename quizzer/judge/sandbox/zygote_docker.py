@@ -1,0 +1,267 @@
+"""The warm parent's loop inside a Docker sandbox container (`zygote.py docker`).
+
+Standalone (standard library only; `zygote.py` loads it by path). It runs as pid 1 of
+the container, as the same unprivileged uid as the runs, and takes one run at a time:
+
+  judge -> here  frames "J" (job JSON) then "P" (request bytes, in chunks)
+  here -> judge  frame "H" once when warm; per run "R" (reply bytes), "O" (output
+                 bytes), and finally "S" (status JSON)
+
+Frames are a kind byte, a big-endian u32 length, and the data. Between runs the
+container is brought back to its starting state: `kill(-1, SIGKILL)` ends every
+process but pid 1 (the kernel never lets a pid namespace's init be signalled from
+inside unless it asks for it, and it is not dumpable, so runs can neither kill nor
+trace it); /tmp, /dev/shm, System V IPC and POSIX message queues are emptied; and a
+run that leaves anything behind is reported so that the judge retires the container.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import selectors
+import shutil
+import signal
+import struct
+import time
+
+HEAD = struct.Struct(">cI")
+CHUNK = 1 << 16
+SCRATCH_DIRS = ("/tmp", "/dev/shm")
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _send(kind: bytes, data: bytes) -> None:
+    view = memoryview(HEAD.pack(kind, len(data)) + data)
+    while view:
+        view = view[os.write(1, view) :]
+
+
+def _read_exact(n: int) -> bytes:
+    parts, got = [], 0
+    while got < n:
+        chunk = os.read(0, min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError
+        parts.append(chunk)
+        got += len(chunk)
+    return b"".join(parts)
+
+
+def _read_frame() -> tuple[bytes, bytes]:
+    kind, size = HEAD.unpack(_read_exact(HEAD.size))
+    return kind, _read_exact(size)
+
+
+def _counter(paths: tuple[str, ...], key: str) -> int:
+    """A counter from the container's own cgroup files (v2 or v1 layout)."""
+    for path in paths:
+        with contextlib.suppress(OSError, ValueError):
+            with open(path) as fh:
+                for line in fh:
+                    name, _, value = line.partition(" ")
+                    if name == key:
+                        return int(value)
+    return 0
+
+
+def _oom_kills() -> int:
+    return _counter(("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"), "oom_kill")  # noqa: E501
+
+
+def _pids_refused() -> int:
+    return _counter(("/sys/fs/cgroup/pids.events", "/sys/fs/cgroup/pids/pids.events"), "max")
+
+
+def _scratch_full() -> bool:
+    with contextlib.suppress(OSError):
+        vfs = os.statvfs("/tmp")
+        return vfs.f_bavail * 50 < vfs.f_blocks
+    return False
+
+
+def _others() -> list[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+
+
+def _reset() -> list[str]:
+    """Kill every other process, reap them, and empty every writable place. Returns
+    what could not be cleaned (the judge then retires the container)."""
+    problems = []
+    for _ in range(100):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(-1, signal.SIGKILL)
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+        if not _others():
+            break
+        time.sleep(0.002)
+    if _others():
+        problems.append(f"processes left: {_others()[:5]}")
+    for top in SCRATCH_DIRS:
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(top):
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        shutil.rmtree(entry.path)  # never follows symlinks
+                    else:
+                        os.unlink(entry.path)
+                except OSError as exc:
+                    problems.append(f"cannot remove {entry.path}: {exc.strerror}")
+    _remove_ipc()
+    return problems
+
+
+def _remove_ipc() -> None:
+    for kind, call in (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl")):
+        with contextlib.suppress(OSError):
+            with open(f"/proc/sysvipc/{kind}") as fh:
+                next(fh)
+                for line in fh:
+                    # shmctl/msgctl(id, IPC_RMID, NULL) and semctl(id, 0, IPC_RMID)
+                    getattr(_libc, call)(int(line.split()[1]), 0, None)
+    with contextlib.suppress(OSError):
+        for name in os.listdir("/dev/mqueue"):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join("/dev/mqueue", name))
+
+
+def _run(worker, child, job: dict, payload: bytes) -> dict:
+    limits = job["limits"]
+    in_r, in_w = os.pipe()
+    rep_r, rep_w = os.pipe()
+    out_r, out_w = os.pipe()
+    oom_before, pids_before = _oom_kills(), _pids_refused()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        for fd in (in_w, rep_r, out_r):
+            os.close(fd)
+        for target, fd in enumerate((in_r, rep_w, out_w)):
+            os.dup2(fd, target, inheritable=True)
+        os.closerange(3, max(os.sysconf("SC_OPEN_MAX"), 1024))
+        os.environ.clear()
+        os.environ.update(job["env"])
+        os.chdir("/tmp")
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        child(worker, limits, job["seccomp"], None)
+    for fd in (in_r, rep_w, out_w):
+        os.close(fd)
+    pidfd = os.pidfd_open(pid)
+    sel = selectors.DefaultSelector()
+    for fd in (in_w, rep_r, out_r):
+        os.set_blocking(fd, False)
+    sel.register(in_w, selectors.EVENT_WRITE, "stdin") if payload else os.close(in_w)
+    sel.register(rep_r, selectors.EVENT_READ, "R")
+    sel.register(out_r, selectors.EVENT_READ, "O")
+    sel.register(pidfd, selectors.EVENT_READ, "exit")
+    sent = {"R": 0, "O": 0}
+    caps = {"R": job["reply_cap"], "O": limits["output_kb"] << 10}
+    limit, exited, view = None, False, memoryview(payload)
+    deadline = started + limits["wall_s"]
+    while not exited and limit is None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            limit = "wall"
+            break
+        for key, _ in sel.select(left):
+            fd, name = key.fd, key.data
+            if name == "exit":
+                exited = True
+            elif name == "stdin":
+                try:
+                    n = os.write(fd, view[:CHUNK])
+                    view = view[n:]
+                except BrokenPipeError:
+                    view = view[:0]
+                except BlockingIOError:
+                    continue
+                if not view:
+                    sel.unregister(fd)
+                    os.close(fd)
+            else:
+                data = _read(fd)
+                if data is None:
+                    continue
+                if not data:
+                    sel.unregister(fd)
+                    continue
+                room = caps[name] - sent[name]
+                if room > 0:
+                    _send(name.encode(), data[:room])
+                sent[name] += len(data)
+                if sent[name] > caps[name]:
+                    limit = "output"
+    if not exited:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    full = _scratch_full()
+    problems = _reset()
+    for fd, name in ((rep_r, "R"), (out_r, "O")):  # every writer is dead: drain the rest
+        while sent[name] <= caps[name] and (data := _read(fd)):
+            _send(name.encode(), data[: max(0, caps[name] - sent[name])])
+            sent[name] += len(data)
+        if sent[name] > caps[name] and limit is None:
+            limit = "output"
+    sel.close()
+    for fd in (rep_r, out_r, pidfd):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    cause = None  # the most specific cause first: a fork bomb also runs out of time
+    if _oom_kills() > oom_before:
+        cause = "memory"
+    elif _pids_refused() > pids_before:
+        cause = "processes"
+    elif sig == signal.SIGXCPU:
+        cause = "cpu"
+    elif full or sig == signal.SIGXFSZ:
+        cause = "file_size"
+    if cause and limit != "output":
+        limit = cause
+    return {
+        "exit_code": os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "limit": limit,
+        "wall_s": time.monotonic() - started,
+        "problems": problems,
+    }
+
+
+def _read(fd: int) -> bytes | None:
+    try:
+        return os.read(fd, CHUNK)
+    except BlockingIOError:
+        return None
+    except OSError:
+        return b""
+
+
+def serve(worker, child) -> None:
+    _libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: runs cannot trace or read pid 1
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _reset()
+    _send(b"H", json.dumps({"ready": True, "uid": os.getuid()}).encode())
+    while True:
+        try:
+            kind, data = _read_frame()
+        except EOFError:
+            return
+        if kind != b"J":
+            continue
+        job = json.loads(data)
+        parts, got = [], 0
+        while got < job["payload_len"]:
+            kind, chunk = _read_frame()
+            parts.append(chunk)
+            got += len(chunk)
+        status = _run(worker, child, job, b"".join(parts))
+        _send(b"S", json.dumps(status).encode())

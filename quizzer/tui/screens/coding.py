@@ -1,0 +1,306 @@
+"""The coding-task screen: the statement (Markdown) and the spec on the left; the
+submission file, live judge progress check by check, and the report on the right.
+
+s writes the starter into `submissions/` (asking before it overwrites anything),
+j judges in a background worker (a `quizzer judge --events` subprocess, so this
+process never imports torch), w toggles watch mode (re-judge when the file is
+saved; a worker polls its mtime), e opens $EDITOR, r shows the reference solution
+once the task has been passed. Pushed by the home screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import subprocess
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Markdown, Static
+
+from quizzer.bank.models import Coding, text_in
+from quizzer.errors import QuizzerError
+from quizzer.tui.base import LocalScreen
+from quizzer.tui.judging import CheckEvent, JudgeOutcome, judge_argv, run_judge
+from quizzer.tui.screens.code_view import CodeScreen
+from quizzer.tui.screens.confirm import ConfirmScreen
+from quizzer.tui.widgets.checks import CheckList
+
+
+def submission_path(submissions: Path, task: Coding) -> Path:
+    return submissions / f"{task.id.replace('-', '_')}.py"
+
+
+def file_signature(path: Path) -> tuple[int, int] | None:
+    """What watch mode compares: modification time and size (None: no file)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
+def shape_text(shape: tuple[int | str, ...]) -> str:
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+class CodingScreen(LocalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "start", "key.start"),
+        Binding("j", "judge", "key.judge"),
+        Binding("w", "watch", "key.watch"),
+        Binding("e", "edit", "key.edit"),
+        Binding("r", "reference", "key.reference"),
+        Binding("c", "cancel", "key.cancel"),
+        Binding("escape", "back", "key.back"),
+    ]
+
+    def __init__(self, task: Coding) -> None:
+        super().__init__(id="coding")
+        self.coding_task = task
+        self.watching = False
+        self.judging = False
+        self.outcome: JudgeOutcome | None = None
+        self.status_key = ""
+
+    @property
+    def path(self) -> Path:
+        return submission_path(self.qapp.submissions_dir, self.coding_task)
+
+    def screen_title(self) -> str:
+        return f"{self.coding_task.id} · {self.coding_task.class_name}"
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="coding-main"):
+            with VerticalScroll(id="statement"):
+                yield Markdown(text_in(self.coding_task.prompt, self.lang), id="task-prompt")
+                yield Static(self.t("code.spec"), classes="heading")
+                yield Static("\n".join(self.spec_lines()), id="spec", markup=False)
+            with Vertical(id="judge-panel"):
+                yield Static(self._file_line(), id="file-line", markup=False)
+                yield Static("", id="judge-status", markup=False)
+                yield CheckList(list(self.coding_task.spec.checks), id="checks")
+                yield Static("", id="judge-message", markup=False)
+
+    def on_mount(self) -> None:
+        self._paint_status()
+
+    def after_relocalize(self) -> None:
+        checks = self.query_one(CheckList)
+        if self.outcome is not None:
+            checks.finish(self.outcome.checks)
+        self._paint_status()
+
+    def spec_lines(self) -> list[str]:
+        spec, t = self.coding_task.spec, self.t
+        lines = [
+            t("code.input", shape=shape_text(spec.input_shape), dtype=spec.input_dtype),
+            t("code.output", shape=shape_text(spec.output_shape)),
+            t("code.batches", sizes=", ".join(str(b) for b in spec.batch_sizes)),
+            t("code.checks", checks=", ".join(spec.checks)),
+        ]
+        if "learning" in spec.checks:
+            learning = spec.learning
+            lines.append(
+                t(
+                    "code.learning",
+                    loss=learning.loss,
+                    opt=learning.optimizer.name,
+                    lr=learning.optimizer.lr,
+                    steps=learning.steps,
+                    ratio=learning.loss_ratio,
+                )
+            )
+        if spec.forbidden_apis:
+            lines.append(t("code.forbidden", apis=", ".join(spec.forbidden_apis)))
+        lines.append(t("code.limits", wall=spec.limits.wall_s, mem=spec.limits.memory_mb))
+        return lines
+
+    def _file_line(self) -> str:
+        if self.path.exists():
+            return self.t("code.file", path=self._shown_path())
+        return self.t("code.no_file")
+
+    def _shown_path(self) -> str:
+        try:
+            return str(self.path.relative_to(Path.cwd()))
+        except ValueError:
+            return str(self.path)
+
+    def _paint_status(self) -> None:
+        parts = []
+        if self.judging:
+            parts.append(self.t("code.judging"))
+        elif self.outcome is not None:
+            parts.append(self.t(f"code.result.{self.outcome.status}"))
+        if self.watching:
+            parts.append(f"[{self.t('code.watching')}]")
+        status = self.query_one("#judge-status", Static)
+        status.update(" ".join(parts))
+        for cls in ("-pass", "-fail", "-error"):
+            status.remove_class(cls)
+        if self.outcome is not None and not self.judging:
+            status.add_class(f"-{self.outcome.status}")
+        message = self.outcome.message if self.outcome and not self.judging else ""
+        self.query_one("#judge-message", Static).update(message)
+        self.query_one("#file-line", Static).update(self._file_line())
+
+    # --- start ------------------------------------------------------------------
+
+    def action_start(self) -> None:
+        try:
+            starter = self.qapp.bank.resolve(
+                self.coding_task.id, self.coding_task.starter
+            ).read_text("utf-8")
+        except (QuizzerError, OSError) as exc:
+            self.notify(str(exc), severity="error")
+            return
+        path = self.path
+        if path.exists():
+            if path.read_text("utf-8", errors="replace") == starter:
+                self.notify(self.t("code.kept", path=self._shown_path()))
+                return
+
+            def decided(yes: bool | None) -> None:
+                if yes:
+                    self._write_starter(starter)
+                else:
+                    self.notify(self.t("code.kept", path=self._shown_path()))
+
+            question = self.t("code.overwrite", path=self._shown_path())
+            self.app.push_screen(ConfirmScreen(question), decided)
+            return
+        self._write_starter(starter)
+
+    def _write_starter(self, starter: str) -> None:
+        path = self.path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(starter, encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"{path}: {exc.strerror}", severity="error")
+            return
+        self.notify(self.t("code.started", path=self._shown_path()))
+        self._paint_status()
+
+    # --- judging ----------------------------------------------------------------
+
+    def action_judge(self) -> None:
+        if not self.path.exists():
+            self.notify(self.t("code.no_file"), severity="warning")
+            return
+        self.judge()
+
+    @work(exclusive=True, group="judge")
+    async def judge(self) -> JudgeOutcome | None:
+        app = self.qapp
+        checks = self.query_one(CheckList)
+        self.judging = True
+        self.outcome = None
+        checks.reset(running=True)
+        self._paint_status()
+        argv = judge_argv(app.judge_command, self.path, self.coding_task.id)
+
+        def on_check(event: CheckEvent) -> None:
+            checks.add(event)
+            self.post_message(app.CheckReported(self.coding_task.id, event))
+
+        try:
+            outcome = await run_judge(argv, on_check, cwd=app.judge_cwd, env=app.judge_env())
+        except asyncio.CancelledError:
+            self.judging = False
+            if self.is_mounted:
+                checks.reset(running=False)
+                self._paint_status()
+                self.notify(self.t("code.cancelled"))
+            raise
+        except OSError as exc:
+            outcome = JudgeOutcome("error", f"cannot start the judge: {exc}", (), None, None)
+        self.judging = False
+        self.outcome = outcome
+        checks.finish(outcome.checks)
+        self._paint_status()
+        app.store.record_task_result(
+            self.coding_task.id,
+            str(self.path),
+            outcome.status,
+            outcome.message[:500],
+            when=app.now(),
+        )
+        self.post_message(app.JudgeFinished(self.coding_task.id, outcome))
+        return outcome
+
+    def action_cancel(self) -> None:
+        self.workers.cancel_group(self, "judge")
+
+    # --- watch mode -------------------------------------------------------------
+
+    def action_watch(self) -> None:
+        if self.watching:
+            self.watching = False
+            self.workers.cancel_group(self, "watch")
+            self.notify(self.t("code.watch_off"))
+        else:
+            self.watching = True
+            self.notify(self.t("code.watch_on"))
+            self.watch_file()
+        self._paint_status()
+
+    @work(exclusive=True, group="watch")
+    async def watch_file(self) -> None:
+        last = file_signature(self.path)
+        if last is not None and self.outcome is None and not self.judging:
+            self.judge()
+        while True:
+            await asyncio.sleep(self.qapp.watch_interval)
+            now = file_signature(self.path)
+            if now != last:
+                last = now
+                if now is not None:
+                    self.notify(self.t("code.changed"))
+                    self.judge()
+
+    # --- editor and reference ---------------------------------------------------
+
+    def action_edit(self) -> None:
+        path = self.path
+        if not path.exists():
+            self.notify(self.t("code.no_file"), severity="warning")
+            return
+        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+        before = file_signature(path)
+        try:
+            with self.app.suspend():
+                code = subprocess.call([*shlex.split(editor), str(path)])
+        except SuspendNotSupported as exc:
+            self.notify(self.t("code.no_editor", why=exc), severity="error")
+            return
+        except OSError as exc:
+            self.notify(self.t("code.no_editor", why=exc.strerror), severity="error")
+            return
+        if code != 0:
+            self.notify(self.t("code.editor_failed", code=code), severity="warning")
+        if not self.watching and file_signature(path) != before:
+            self.judge()
+
+    def action_reference(self) -> None:
+        if not self.qapp.store.task_passed(self.coding_task.id):
+            self.notify(self.t("code.reference_locked"), severity="warning")
+            return
+        try:
+            code = self.qapp.bank.resolve(
+                self.coding_task.id, self.coding_task.reference
+            ).read_text("utf-8")
+        except (QuizzerError, OSError) as exc:
+            self.notify(str(exc), severity="error")
+            return
+        self.app.push_screen(CodeScreen(self.t("code.reference"), code))
+
+    def action_back(self) -> None:
+        self.workers.cancel_node(self)
+        self.dismiss()

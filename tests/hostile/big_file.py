@@ -1,0 +1,4 @@
+"""Writes one file larger than the file-size limit. Expect the file-size limit."""
+with open("big.bin", "wb") as fh:
+    while True:
+        fh.write(b"B" * (1 << 20))

@@ -1,0 +1,6 @@
+"""Writes GiBs straight to fd 2. Expect the output limit."""
+import os
+
+block = b"E" * (1 << 20)
+for _ in range(4096):
+    os.write(2, block)

@@ -1,0 +1,8 @@
+"""Ignores every signal it can, then sleeps. Expect the wall limit (SIGKILL ends it)."""
+import signal
+import time
+
+for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1):
+    signal.signal(sig, signal.SIG_IGN)
+while True:
+    time.sleep(1)

@@ -1,0 +1,12 @@
+import torch.nn as nn
+
+
+class SimpleNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 5)
+        self.fc2 = nn.Linear(5, 3)
+        self.fc2.bias.requires_grad = False
+
+    def forward(self, x):
+        return self.fc2(self.fc1(x).relu())

@@ -1,0 +1,3 @@
+class SimpleNN:
+    def __call__(self, x):
+        return x[:, :3]

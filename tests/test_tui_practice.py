@@ -1,0 +1,292 @@
+"""Concept practice, driven with the keyboard: every question type answered right
+and wrong, hints, timing and the rating it earns, navigation, bookmarks, the end of
+a session and continuing where one left off."""
+
+from __future__ import annotations
+
+import pytest
+from fsrs import Rating
+from test_tui_support import drive, make_rig
+from textual.widgets import Input, Markdown, Static, TextArea
+
+from quizzer.tui.app import QuizzerApp
+from quizzer.tui.screens.home import HomeScreen
+from quizzer.tui.screens.practice import PracticeScreen
+from quizzer.tui.session import Session
+from quizzer.tui.widgets.choices import ChoiceList
+
+
+@pytest.fixture
+def rig(tmp_path):
+    rig = make_rig(tmp_path)
+    yield rig
+    rig.store.close()
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector, Static).content)
+
+
+async def open_questions(app, pilot, *ids: str, mode: str = "practice") -> PracticeScreen:
+    app.open_session(Session(mode, "test", list(ids)))
+    await pilot.pause()
+    assert isinstance(app.screen, PracticeScreen)
+    return app.screen
+
+
+def answered(rig):
+    return rig.of(QuizzerApp.Answered)
+
+
+# --- every type, right and wrong ----------------------------------------------------
+
+CASES = [
+    # (question id, keys for a right answer, keys for a wrong answer)
+    ("pick-one", ["1", "enter"], ["2", "enter"]),
+    ("pick-many", ["1", "2", "enter"], ["1", "3", "enter"]),
+    ("true-or-false", ["2", "enter"], ["1", "enter"]),
+    ("count-params", [*"55", "enter"], [*"50", "enter"]),
+    ("name-method", [*"Zero_Grad()", "enter"], [*"backward", "enter"]),
+    ("what-prints", ["3", "ctrl+s"], ["2", "ctrl+s"]),
+    ("what-prints-choice", ["1", "enter"], ["2", "enter"]),
+]
+
+
+@pytest.mark.parametrize(("qid", "right", "wrong"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("outcome", ["right", "wrong"])
+def test_each_type_is_answered_with_its_widget_and_graded(rig, qid, right, wrong, outcome):
+    keys = right if outcome == "right" else wrong
+
+    async def scenario(app, pilot):
+        await open_questions(app, pilot, qid)
+        await pilot.press(*keys)
+        await pilot.pause()
+        verdict = text_of(app, "#verdict")
+        assert ("Right" in verdict) == (outcome == "right")
+        # The explanation is shown after any answer.
+        assert app.screen.query("#feedback Markdown")
+
+    drive(rig, scenario)
+    (attempt,) = rig.store.attempts(qid)
+    assert bool(attempt["correct"]) == (outcome == "right")
+    assert attempt["mode"] == "practice"
+    assert rig.store.card(qid) is not None  # every answer moves the review schedule
+    (message,) = answered(rig)
+    assert message.question_id == qid and message.grade.correct == (outcome == "right")
+
+
+def test_a_wrong_answer_shows_the_right_one_and_what_was_off(rig):
+    async def scenario(app, pilot):
+        await open_questions(app, pilot, "count-params")
+        await pilot.press("5", "0", "enter")
+        await pilot.pause()
+        feedback = " ".join(str(s.content) for s in app.screen.query("#feedback Static"))
+        assert "Answer: 55" in feedback
+        assert "off by 5" in feedback
+
+    drive(rig, scenario)
+
+
+def test_choice_widgets_take_number_keys_and_mark_right_and_wrong(rig):
+    async def scenario(app, pilot):
+        await open_questions(app, pilot, "pick-many")
+        choices = app.screen.query_one(ChoiceList)
+        assert app.focused is choices
+        await pilot.press("1", "3", "3", "2")
+        assert choices.value() == ["a", "b"]
+        await pilot.press("1")  # toggles a off again
+        assert choices.value() == ["b"]
+        await pilot.press("enter")
+        await pilot.pause()
+        frozen = app.screen.query_one(ChoiceList)
+        assert frozen.locked and frozen.right == {"a", "b"}
+        assert "Partly right" in text_of(app, "#verdict")
+
+    drive(rig, scenario)
+    (attempt,) = rig.store.attempts("pick-many")
+    assert attempt["score"] == 0.5 and attempt["rating"] == int(Rating.Hard)
+
+
+def test_code_output_shows_the_snippet_highlighted(rig):
+    async def scenario(app, pilot):
+        await open_questions(app, pilot, "what-prints")
+        code = app.screen.query_one("#code", Static)
+        from rich.syntax import Syntax
+
+        assert isinstance(code.content, Syntax)
+        assert "torch.ones(2, 3)" in code.content.code
+        assert isinstance(app.focused, TextArea)
+
+    drive(rig, scenario)
+
+
+def test_an_empty_answer_is_not_graded(rig):
+    async def scenario(app, pilot):
+        await open_questions(app, pilot, "pick-one")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not app.screen.query("#feedback")
+
+    drive(rig, scenario)
+    assert rig.store.attempts() == []
+
+
+@pytest.mark.parametrize(("ticks", "correct", "rating"), [
+    (["1", "2"], True, Rating.Good), (["1"], False, Rating.Hard), ([], False, Rating.Again),
+])  # fmt: skip
+def test_open_questions_reveal_the_model_answer_and_are_self_rated(rig, ticks, correct, rating):
+    async def scenario(app, pilot):
+        await open_questions(app, pilot, "explain-graphs")
+        await pilot.press(*"built as it runs", "ctrl+s")
+        await pilot.pause()
+        model = app.screen.query_one("#model-answer", Markdown)
+        assert model.source == "The graph is built as the code runs."
+        rubric = app.screen.query_one("#rubric", ChoiceList)
+        assert app.focused is rubric
+        rig.clock.advance(60)  # a normal pace for an open question
+        await pilot.press(*ticks, "enter")
+        await pilot.pause()
+
+    drive(rig, scenario)
+    (attempt,) = rig.store.attempts("explain-graphs")
+    assert attempt["response"] == '"built as it runs"'
+    assert bool(attempt["correct"]) == correct and attempt["rating"] == int(rating)
+
+
+# --- hints and timing -----------------------------------------------------------------
+
+
+def test_hints_come_in_tiers_and_each_is_recorded(rig):
+    async def scenario(app, pilot):
+        await open_questions(app, pilot, "pick-one")
+        await pilot.press("h")
+        await pilot.pause()
+        hints = [str(h.content) for h in app.screen.query(".hint")]
+        assert hints == ["Hint 1/2: Think define-by-run."]
+        await pilot.press("h", "h")
+        await pilot.pause()
+        assert len(app.screen.query(".hint")) == 2
+        await pilot.press("1", "enter")
+        await pilot.pause()
+
+    drive(rig, scenario)
+    assert rig.store.hints_used("pick-one") == 2
+    (attempt,) = rig.store.attempts("pick-one")
+    # Right, but with hints: it comes back sooner.
+    assert attempt["hints_used"] == 2 and attempt["rating"] == int(Rating.Hard)
+
+
+@pytest.mark.parametrize(("seconds", "rating"), [
+    (5, Rating.Easy), (30, Rating.Good), (90, Rating.Hard),
+])  # fmt: skip
+def test_time_taken_shapes_the_rating(rig, seconds, rating):
+    async def scenario(app, pilot):
+        await open_questions(app, pilot, "pick-one")
+        rig.clock.advance(seconds)
+        await pilot.press("1", "enter")
+        await pilot.pause()
+        note = text_of(app, "#schedule-note")
+        assert f"Counted as {rating.name.lower()}" in note
+
+    drive(rig, scenario)
+    (attempt,) = rig.store.attempts("pick-one")
+    assert attempt["rating"] == int(rating) and attempt["duration_ms"] == seconds * 1000
+
+
+# --- navigation, bookmarks, the end of a session ------------------------------------
+
+
+def test_next_previous_and_skip(rig):
+    async def scenario(app, pilot):
+        screen = await open_questions(app, pilot, "pick-one", "true-or-false", "pick-many")
+        await pilot.press("1", "enter")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert screen.session.current_id == "true-or-false"
+        await pilot.press("s")  # skip: to the end of the queue
+        await pilot.pause()
+        assert screen.session.ids == ["pick-one", "pick-many", "true-or-false"]
+        assert screen.session.current_id == "pick-many"
+        await pilot.press("p")
+        await pilot.pause()
+        # Back on an answered question: its feedback is there, its widget frozen.
+        assert screen.session.current_id == "pick-one"
+        assert "Right" in text_of(app, "#verdict")
+        assert app.screen.query_one(ChoiceList).locked
+        await pilot.press("p")
+        await pilot.pause()
+        assert screen.session.current_id == "pick-one"
+
+    drive(rig, scenario)
+
+
+def test_bookmarks_toggle_from_the_question(rig):
+    async def scenario(app, pilot):
+        await open_questions(app, pilot, "pick-one")
+        await pilot.press("b")
+        await pilot.pause()
+        assert "bookmarked" in text_of(app, "#position")
+        assert rig.store.bookmarks() == {"pick-one"}
+        await pilot.press("b")
+        await pilot.pause()
+        assert "bookmarked" not in text_of(app, "#position")
+
+    drive(rig, scenario)
+    assert rig.store.bookmarks() == set()
+
+
+def test_finishing_a_session_returns_home_with_the_score(rig):
+    async def scenario(app, pilot):
+        await open_questions(app, pilot, "pick-one", "true-or-false")
+        await pilot.press("1", "enter", "n", "1", "enter")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+        notes = [str(n.message) for n in app._notifications]
+        assert any("Session done: 1.0/2 right" in n for n in notes)
+
+    drive(rig, scenario)
+    assert rig.store.get_setting("resume") is None
+
+
+def test_leaving_keeps_a_typed_answer_for_when_you_come_back(rig):
+    async def scenario(app, pilot):
+        screen = await open_questions(app, pilot, "count-params", "pick-one")
+        await pilot.press("4", "2", "escape", "n")  # escape leaves the field
+        await pilot.pause()
+        await pilot.press("p")
+        await pilot.pause()
+        assert screen.query_one(Input).value == "42"
+
+    drive(rig, scenario)
+    assert rig.store.attempts() == []
+
+
+def test_continue_where_you_left_off_survives_a_restart(rig):
+    async def first(app, pilot):
+        await pilot.press("enter")  # the "All topics" row
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PracticeScreen)
+        assert screen.session.ids[0] == "pick-one"  # easy questions come first
+        await pilot.press("1", "enter", "n")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Continue: Practice: All topics (1/8)" in text_of(app, "#continue-line")
+
+    drive(rig, first)
+
+    async def second(app, pilot):
+        await pilot.press("c")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, PracticeScreen)
+        assert screen.session.current_id == screen.session.ids[1]
+        await pilot.press("p")
+        await pilot.pause()
+        assert "earlier" in " ".join(str(s.content) for s in screen.query(".dim"))
+
+    drive(rig, second)
