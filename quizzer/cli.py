@@ -17,6 +17,7 @@ from quizzer.commands import judge as judge_commands
 from quizzer.commands import practice as practice_commands
 from quizzer.commands import progress as progress_commands
 from quizzer.commands import sandbox as sandbox_commands
+from quizzer.commands import screen as screen_commands
 from quizzer.errors import QuizzerError
 
 app = typer.Typer(
@@ -33,6 +34,8 @@ judge_commands.register(app)
 app.add_typer(sandbox_commands.app, name="sandbox")
 app.add_typer(progress_commands.app, name="progress")
 practice_commands.register(app)
+app.add_typer(screen_commands.app, name="screen")
+screen_commands.register_exam(app)
 
 
 def main(argv: list[str] | None = None) -> None:

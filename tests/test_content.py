@@ -45,19 +45,26 @@ CONCEPT_TYPES = (
     "code_output",
     "open",
 )
-MIN_TOTAL = 40
-MIN_CODE_OUTPUT = 8
+MIN_TOTAL = 120
+MIN_CODE_OUTPUT = 30
 #: Each concept type appears at least this often, so every grading path gets practice.
 MIN_PER_TYPE = 3
 #: Topics the bank must cover, with the fewest questions each may have.
 REQUIRED_TOPICS = {
     "dynamic-graphs": 8,
-    "autograd": 12,
-    "nn-module": 8,
-    "cnn-arithmetic": 6,
-    "losses": 4,
-    "optimizers": 4,
-    "devices-memory": 3,
+    "autograd": 15,
+    "graph-capture": 8,
+    "nn-module": 10,
+    "initialisation": 5,
+    "losses": 6,
+    "optimizers": 8,
+    "regularisation": 5,
+    "cnn-arithmetic": 10,
+    "data-loading": 5,
+    "mixed-precision": 5,
+    "devices-memory": 6,
+    "debugging": 6,
+    "distributed": 6,
 }
 #: An explanation must teach, not restate: at least this many characters of English.
 MIN_EXPLANATION_CHARS = 250
@@ -128,6 +135,14 @@ def test_pytorch_captures_graphs_too(bank: Bank) -> None:
     named = option_text(today, "torch_capture")
     for tool in ("torch.compile", "torch.fx", "torch.export", "TorchScript"):
         assert tool in named
+
+
+def test_graph_capture_covers_every_tool(concepts: tuple[Question, ...]) -> None:
+    tags = {t for q in concepts if q.topic == "graph-capture" for t in q.tags}
+    for tool in ("torch-compile", "torch-fx", "torchscript", "torch-export"):
+        assert tool in tags, f"no graph-capture question is tagged {tool}"
+    status = next(q for q in concepts if q.id == "graph-capture-torchscript-status")
+    assert isinstance(status, TrueFalse) and status.answer is False
 
 
 def test_call_the_module_not_forward(bank: Bank) -> None:
@@ -343,6 +358,64 @@ def _mean_square_grad() -> float:
     return x.grad[2].item()
 
 
+def _receptive_field(layers: list[tuple[int, int]]) -> float:
+    """Width of the input region that one central output unit depends on, measured
+    with autograd: the input pixels that receive a non-zero gradient."""
+    import torch
+    from torch import nn
+
+    x = torch.zeros(1, 1, 64, 64, requires_grad=True)
+    h = x
+    for kernel, stride in layers:
+        conv = nn.Conv2d(1, 1, kernel, stride, bias=False)
+        nn.init.ones_(conv.weight)
+        h = conv(h)
+    centre = h.shape[-1] // 2
+    h[0, 0, centre, centre].backward()
+    assert x.grad is not None
+    return int((x.grad[0, 0].abs().sum(0) > 0).sum())
+
+
+def _depthwise_separable() -> float:
+    from torch import nn
+
+    return _params(nn.Conv2d(64, 64, 3, groups=64)) + _params(nn.Conv2d(64, 128, 1))
+
+
+def _adam_gigabytes_per_billion() -> float:
+    import torch
+
+    p = torch.nn.Parameter(torch.zeros(1000))
+    opt = torch.optim.Adam([p])
+    p.sum().backward()
+    opt.step()
+    assert p.grad is not None
+    held = [p, p.grad, *(t for t in opt.state[p].values() if t.numel() == p.numel())]
+    bytes_per_param = sum(t.nbytes for t in held) / p.numel()
+    params, gigabyte = 1e9, 1e9
+    return bytes_per_param * params / gigabyte
+
+
+def _kaiming_std() -> float:
+    import math
+
+    from torch import nn
+
+    fan_in = nn.Linear(512, 256).weight.shape[1]
+    return nn.init.calculate_gain("relu") / math.sqrt(fan_in)
+
+
+def _fp16_max() -> float:
+    import torch
+
+    return torch.finfo(torch.float16).max
+
+
+def _effective_batch() -> float:
+    gpus, per_gpu_batch, accumulation = 8, 32, 4
+    return gpus * per_gpu_batch * accumulation
+
+
 #: How to compute the key of every numeric question; a new numeric question must add
 #: an entry here, so no number in the bank is typed by hand.
 NUMERIC_KEYS: dict[str, Callable[[], float]] = {
@@ -353,6 +426,13 @@ NUMERIC_KEYS: dict[str, Callable[[], float]] = {
     "cnn-arithmetic-maxpool-output-size": _resnet_pool,
     "cnn-arithmetic-conv-params": _conv_params,
     "autograd-mean-gradient": _mean_square_grad,
+    "cnn-arithmetic-receptive-field-stacked": lambda: _receptive_field([(3, 1)] * 3),
+    "cnn-arithmetic-receptive-field-strided": lambda: _receptive_field([(3, 1), (3, 2), (3, 1)]),
+    "cnn-arithmetic-depthwise-separable-params": _depthwise_separable,
+    "devices-memory-adam-training-memory": _adam_gigabytes_per_billion,
+    "initialisation-kaiming-std": _kaiming_std,
+    "mixed-precision-fp16-max": _fp16_max,
+    "distributed-effective-batch-size": _effective_batch,
 }
 
 
@@ -380,6 +460,9 @@ NEAR_MISSES = {
     "autograd-requires-grad-inplace-method": ["requires_grad", "x.requires_grad", "detach_"],
     "losses-cross-entropy-decomposition": ["CrossEntropyLoss", "LogSoftmax", "NLL"],
     "nn-module-super-init-missing": ["self.__init__()", "Module()", "__init__"],
+    "data-loading-map-style-methods": ["__iter__", "__getitem__", "__len__ and __iter__"],
+    "debugging-detect-anomaly": ["torch.isnan", "gradcheck", "anomaly"],
+    "distributed-world-size": ["rank", "local_rank", "world"],
 }
 
 

@@ -31,7 +31,9 @@ CANARY = "quizzer-canary-" + secrets.token_hex(8)
 
 @dataclass(frozen=True)
 class Expect:
-    limit: str | None = None
+    #: The limit the result must name (None: none), or a tuple of acceptable ones where
+    #: the backends' limits differ (Docker's memory limit also covers the warm parent).
+    limit: str | tuple[str | None, ...] | None = None
     #: Text that must appear in the result (its message or output).
     says: str | None = None
     slow: bool = False
@@ -39,14 +41,16 @@ class Expect:
 
 CASES: dict[str, Expect] = {
     "fork_bomb.py": Expect("processes", slow=True),
-    "thread_bomb.py": Expect("processes", slow=True),
+    # Spinning threads hold the GIL: whether the pids or the CPU limit comes first varies.
+    "thread_bomb.py": Expect(("processes", "cpu"), slow=True),
     "memory_bomb.py": Expect("memory"),
     "memory_torch.py": Expect("memory"),
     "busy_loop.py": Expect("cpu", slow=True),
     "sleep_forever.py": Expect("wall", slow=True),
     "sigterm_ignored.py": Expect("wall", slow=True),
     "threads_left_running.py": Expect(None),
-    "output_flood_stdout.py": Expect("output"),
+    # print() lands in the worker's bounded per-check capture, not on a pipe.
+    "output_flood_stdout.py": Expect(None),
     "output_flood_stderr.py": Expect("output"),
     "output_flood_fds.py": Expect("output"),
     "disk_fill.py": Expect("file_size"),
@@ -61,8 +65,9 @@ CASES: dict[str, Expect] = {
     "kill_judge.py": Expect(None),
     "kill_process_group.py": Expect(None),
     "detached_daemon.py": Expect(None),
-    "deep_recursion.py": Expect(None),
-    "huge_source.py": Expect(None),
+    # Python 3.11 keeps Python frames on the heap: unbounded recursion eats memory.
+    "deep_recursion.py": Expect(("memory", "wall")),
+    "huge_source.py": Expect(("memory", "wall", None)),
     "planted_symlinks.py": Expect(None),
     "namespace_escape.py": Expect(None, says="Operation not permitted"),
     "state_writer.py": Expect(None),
@@ -142,7 +147,9 @@ def _docker():
 BACKENDS = {"process": _process, "docker": _docker}
 
 
-@pytest.fixture(scope="module", params=["process", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.fixture(
+    scope="module", params=["process", pytest.param("docker", marks=pytest.mark.docker)]
+)
 def sandbox(request):
     box = Spy(BACKENDS[request.param]())
     box.inner.start()
@@ -166,7 +173,9 @@ def _params():
 
 
 @pytest.mark.parametrize("name, expect", list(_params()))
-def test_hostile_submission_is_contained(sandbox, task, host_canaries, loopback_servers, name, expect):
+def test_hostile_submission_is_contained(
+    sandbox, task, host_canaries, loopback_servers, name, expect
+):
     before = {p for p in _outside_targets() if p.exists()}
     started = time.monotonic()
     result = judge_bytes((HOSTILE / name).read_bytes(), task, sandbox, Options(device="cpu"))
@@ -175,12 +184,21 @@ def test_hostile_submission_is_contained(sandbox, task, host_canaries, loopback_
     assert outcome is not None
 
     assert result.status.value != "pass", result.message
-    assert result.sandbox.limit_hit == expect.limit, (result.sandbox, result.message, outcome.output[-500:])
+    allowed = expect.limit if isinstance(expect.limit, tuple) else (expect.limit,)
+    assert result.sandbox.limit_hit in allowed, (
+        result.sandbox,
+        result.message,
+        outcome.output[-500:],
+    )
     assert elapsed < LIMITS.wall_s + MARGIN_S
     assert strays(sandbox) == []
     assert {p for p in _outside_targets() if p.exists()} == before
 
-    everything = outcome.reply.decode("latin-1") + outcome.output + json.dumps(result.model_dump(mode="json"))
+    everything = (
+        outcome.reply.decode("latin-1")
+        + outcome.output
+        + json.dumps(result.model_dump(mode="json"))
+    )
     assert CANARY not in everything, "a secret of the judge's host reached the run"
     assert "CONNECTED" not in everything and "WROTE" not in everything
     assert loopback_servers == [], "the run reached the host's loopback"
@@ -190,7 +208,12 @@ def test_hostile_submission_is_contained(sandbox, task, host_canaries, loopback_
 
 
 def test_the_judge_still_works_after_the_corpus(sandbox, task):
-    result = judge_bytes((REPO / "questions/tasks/simple-nn/reference.py").read_bytes(), task, sandbox, Options(device="cpu"))  # noqa: E501
+    result = judge_bytes(
+        (REPO / "questions/tasks/simple-nn/reference.py").read_bytes(),
+        task,
+        sandbox,
+        Options(device="cpu"),
+    )
     assert result.status.value == "pass", result.message
 
 
@@ -209,7 +232,9 @@ def test_non_utf8_and_huge_sources_are_rejected_before_any_run(sandbox, task, tm
 def test_the_judge_process_is_untouched(sandbox, task):
     """kill_judge.py signals everything it can see; the judge (this process) and its
     process group are out of its reach."""
-    result = judge_bytes((HOSTILE / "kill_judge.py").read_bytes(), task, sandbox, Options(device="cpu"))  # noqa: E501
+    result = judge_bytes(
+        (HOSTILE / "kill_judge.py").read_bytes(), task, sandbox, Options(device="cpu")
+    )
     assert result.status.value != "pass"
     assert os.getpgid(0) == os.getpgid(os.getpid())
     assert sys.is_finalizing() is False

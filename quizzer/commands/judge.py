@@ -33,7 +33,10 @@ def find_task(bank: Bank, task_id: str) -> Coding:
         return tasks[task_id]
     known = ", ".join(sorted(tasks)) or "none"
     if task_id in bank:
-        raise UsageError(f"'{task_id}' is a {bank.get(task_id).type} question, not a coding task; coding tasks: {known}")
+        kind = bank.get(task_id).type
+        raise UsageError(
+            f"'{task_id}' is a {kind} question, not a coding task; coding tasks: {known}"
+        )
     hint = suggest(task_id, tasks)
     more = f"did you mean '{hint}'? " if hint else ""
     raise UsageError(f"unknown task '{task_id}'; {more}coding tasks: {known}")
@@ -47,7 +50,9 @@ def _emit(event: dict) -> None:
 def judge(
     files: Annotated[
         list[Path],
-        typer.Argument(help="Solution files to judge (each defines the task's class).", show_default=False),
+        typer.Argument(
+            help="Solution files to judge (each defines the task's class).", show_default=False
+        ),
     ],
     task: Annotated[
         str, typer.Option("--task", "-t", metavar="ID", help="Coding task id, e.g. simple-nn.")
@@ -79,12 +84,40 @@ def judge(
     ] = None,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", min=0, max=2**31 - 1, help="Seed the judge's inputs (default: random, reported)."),
+        typer.Option(
+            "--seed",
+            min=0,
+            max=2**31 - 1,
+            help="Seed the judge's inputs (default: random, reported).",
+        ),
     ] = None,
     bank: Annotated[
         list[Path] | None,
-        typer.Option("--bank", metavar="DIR", help="Add a bank folder that holds the task (repeatable)."),
+        typer.Option(
+            "--bank", metavar="DIR", help="Add a bank folder that holds the task (repeatable)."
+        ),
     ] = None,
+    sandbox: Annotated[
+        str,
+        typer.Option(
+            "--sandbox",
+            metavar="auto|process|docker|none",
+            help="Where submissions run: auto = the process sandbox (bubblewrap) where it gives "
+            "full isolation, else Docker; none = no isolation (trusted code only).",
+        ),
+    ] = "auto",
+    allow_weak_sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--allow-weak-sandbox",
+            help="Run untrusted code even where the sandbox lacks protections "
+            "(see `quizzer sandbox doctor`).",
+        ),
+    ] = False,
+    workers: Annotated[
+        int,
+        typer.Option("--workers", "-w", min=1, max=64, help="Judge this many files in parallel."),
+    ] = 1,
 ) -> None:
     """Judge solution files against a coding task, in a sandboxed worker."""
     if json_out and events:
@@ -95,7 +128,16 @@ def judge(
     from quizzer.bank.loader import load_bank
 
     coding = find_task(load_bank(list(bank) if bank else None), task)
-    results = judge_paths(files, coding, device=device, seed=seed, events=events)
+    results = judge_paths(
+        files,
+        coding,
+        device=device,
+        seed=seed,
+        events=events,
+        sandbox=sandbox,
+        allow_weak=allow_weak_sandbox,
+        workers=workers,
+    )
     from quizzer.judge import report
 
     if junit:
@@ -118,37 +160,68 @@ def judge(
 
 
 def judge_paths(
-    files: Sequence[Path], coding: Coding, *, device: str, seed: int | None, events: bool
+    files: Sequence[Path],
+    coding: Coding,
+    *,
+    device: str,
+    seed: int | None,
+    events: bool,
+    sandbox: str = "auto",
+    allow_weak: bool = False,
+    workers: int = 1,
 ) -> list[JudgeResult]:
     from quizzer.judge.device import resolve_device
     from quizzer.judge.report import LABEL
-    from quizzer.judge.runner import Options, judge_file, open_sandbox
+    from quizzer.judge.runner import Options, open_sandbox
+    from quizzer.judge.sandbox.pool import judge_many
 
-    resolve_device(device)  # a bad --device is a usage error before any work
+    used = resolve_device(device)  # a bad --device is a usage error before any work
     options = Options(device=device, seed=seed)
-    sandbox = open_sandbox()
-    results: list[JudgeResult] = []
+    box = open_sandbox(sandbox, allow_weak=allow_weak, device=used, workers=workers)
+    total = len(files)
+    bar = None
+    if not events and total > 1 and sys.stderr.isatty():
+        bar = typer.progressbar(length=total, label="judging", file=sys.stderr, show_pos=True)
+        bar.__enter__()
+
+    def on_start(index: int, path: Path) -> None:
+        if events:
+            _emit({"event": "start", "file": str(path), "index": index + 1, "total": total})
+
+    def on_check(path: Path, check: CheckResult) -> None:
+        if events:
+            _emit({"event": "check", "file": str(path), "check": check.model_dump(mode="json")})
+
+    done = 0
+
+    def on_done(index: int, path: Path, result: JudgeResult) -> None:
+        nonlocal done
+        done += 1
+        if events:
+            _emit(result.model_dump(mode="json"))
+        elif bar is not None:
+            bar.update(1)
+        elif total > 1:
+            typer.echo(
+                f"[{done}/{total}] {path}: {LABEL[result.status]} ({result.timings.total_s:.1f} s)",
+                err=True,
+            )
+
     try:
-        for index, path in enumerate(files, 1):
-            if events:
-                _emit({"event": "start", "file": str(path), "index": index, "total": len(files)})
-
-            def on_check(check: CheckResult, path: Path = path) -> None:
-                if events:
-                    _emit({"event": "check", "file": str(path), "check": check.model_dump(mode="json")})
-
-            result = judge_file(path, coding, sandbox, options, on_check)
-            results.append(result)
-            if events:
-                _emit(result.model_dump(mode="json"))
-            elif len(files) > 1:
-                typer.echo(
-                    f"[{index}/{len(files)}] {path}: {LABEL[result.status]} ({result.timings.total_s:.1f} s)",
-                    err=True,
-                )
+        return judge_many(
+            files,
+            coding,
+            box,
+            options,
+            workers=workers,
+            on_start=on_start,
+            on_check=on_check,
+            on_done=on_done,
+        )
     finally:
-        sandbox.close()
-    return results
+        if bar is not None:
+            bar.__exit__(None, None, None)
+        box.close()
 
 
 def _write(path: Path, content: str) -> None:

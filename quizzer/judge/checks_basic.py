@@ -29,13 +29,16 @@ Verdict = tuple[str, dict[str, Metric]]
 def load(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Verdict:
     name = ctx.task.class_name
     if error is not None:
-        if error.get("type") in ("SyntaxError", "IndentationError", "TabError") and "lineno" in error:
+        if (
+            error.get("type") in ("SyntaxError", "IndentationError", "TabError")
+            and "lineno" in error
+        ):
             raise CheckFailed(explain.syntax_error(error))
         if data.get("is_module"):
-            raise CheckFailed(
-                explain.exception(error, f"{name}() (built with no arguments)")
-                + f"\n{name} must build with no arguments: give every __init__ parameter a default"
-            )
+            message = explain.exception(error, f"{name}() (built with no arguments)")
+            if error.get("type") == "TypeError" and "argument" in str(error.get("message")):
+                message += f"\n{name}() must work: give every __init__ parameter a default"
+            raise CheckFailed(message)
         raise CheckFailed(explain.exception(error, "importing submission.py"))
     classes = [c for c in get(data, "classes", list) if isinstance(c, str)]
     if not get(data, "found", bool):
@@ -183,7 +186,11 @@ def train_eval(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None)
     not_eval = [str(s) for s in get(data, "not_eval", list)]
     not_train = [str(s) for s in get(data, "not_train", list)]
     if not_eval:
-        raise CheckFailed(f"after model.eval() these are still in training mode: {', '.join(not_eval)}")
+        raise CheckFailed(
+            f"after model.eval() these are still in training mode: {', '.join(not_eval)}"
+        )
     if not_train:
-        raise CheckFailed(f"after model.train() these are still in eval mode: {', '.join(not_train)}")
+        raise CheckFailed(
+            f"after model.train() these are still in eval mode: {', '.join(not_train)}"
+        )
     return "train() and eval() reach every submodule", {}

@@ -52,7 +52,9 @@ def _grad(value: Any, shape: tuple[int, ...], what: str) -> torch.Tensor | None:
     return t.double()
 
 
-def gradients(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> tuple[str, dict[str, Metric]]:
+def gradients(
+    ctx: Context, data: dict[str, Any], error: dict[str, Any] | None
+) -> tuple[str, dict[str, Metric]]:
     spec = ctx.task.spec.gradients
     frozen = [str(n) for n in get(data, "frozen", list)]
     if frozen and not spec.allow_frozen:
@@ -79,10 +81,15 @@ def gradients(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) 
     if not groups or groups[0] != ("input", tuple(ctx.probes.x_grad.shape)):
         raise Malformed("the first group must be the judge's input")
     raw = get(data, "grads", list)
-    if [str(g[0]) for g in raw if isinstance(g, list) and len(g) == 2] != [n for n, _ in groups[1:]]:
+    if [str(g[0]) for g in raw if isinstance(g, list) and len(g) == 2] != [
+        n for n, _ in groups[1:]
+    ]:
         raise Malformed("gradients do not match the parameter groups")
     grads = [_grad(data.get("input_grad"), groups[0][1], "input gradient")]
-    grads += [_grad(g[1], shape, f"gradient of {name}") for g, (name, shape) in zip(raw, groups[1:])]
+    grads += [
+        _grad(g[1], shape, f"gradient of {name}")
+        for g, (name, shape) in zip(raw, groups[1:], strict=True)
+    ]
     _presence(groups, grads)
     if not spec.finite_differences:
         return (
@@ -95,7 +102,8 @@ def gradients(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) 
 
 def _presence(groups: list[tuple[str, tuple[int, ...]]], grads: list[torch.Tensor | None]) -> None:
     # parameters first: "fc1.weight gets no gradient" says more than "the input"
-    for (name, _), g in [*zip(groups, grads)][1:] + [(groups[0], grads[0])]:
+    pairs = list(zip(groups, grads, strict=True))
+    for (name, _), g in [*pairs[1:], pairs[0]]:
         what = "the input" if name == "input" else f"parameter {name}"
         if g is None:
             raise CheckFailed(f"{what} gets no gradient: {_CUT}", group=name)
@@ -134,15 +142,21 @@ def _finite_differences(
         return atol + rtol * max(abs(a), abs(b))
 
     worst, index, rough, skipped = 0.0, 0, 0, []
-    for (name, vs), g in zip(directions(ctx.probes.dir_seed, groups, per), grads):
+    for (name, vs), g in zip(directions(ctx.probes.dir_seed, groups, per), grads, strict=True):
         assert g is not None
         if index == 0 and isinstance(probe, float) and probe != float(vs[0].flatten()[0]):
-            raise Malformed("the worker's random directions differ from the judge's (torch versions?)")
+            raise Malformed(
+                "the worker's random directions differ from the judge's (torch versions?)"
+            )
         compared = 0
         for v in vs:
             pair = sides[index]
             index += 1
-            if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, float) for x in pair)):
+            if not (
+                isinstance(pair, list)
+                and len(pair) == 2
+                and all(isinstance(x, float) for x in pair)
+            ):
                 raise Malformed("finite-difference values")
             plus, minus = pair
             forward, backward = (plus - s0) / eps, (s0 - minus) / eps

@@ -37,7 +37,9 @@ def baseline(kind: str, y: torch.Tensor) -> float:
     return float(((y - y.mean(0)) ** 2).mean())
 
 
-def learning(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> tuple[str, dict[str, Metric]]:
+def learning(
+    ctx: Context, data: dict[str, Any], error: dict[str, Any] | None
+) -> tuple[str, dict[str, Metric]]:
     spec = ctx.task.spec.learning
     opt = spec.optimizer
     setup = f"{spec.steps} {opt.name} steps (lr {opt.lr:g}) on a fixed batch of {spec.batch_size}"
@@ -51,7 +53,11 @@ def learning(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -
     y = ctx.probes.learn_y
     start, end = _loss(spec.loss, before, y), _loss(spec.loss, after, y)
     floor = baseline(spec.loss, y)
-    shown = [round(v, 4) for v in get(data, "losses", list)[:: max(1, spec.steps // 10)] if isinstance(v, float)]
+    shown = [
+        round(v, 4)
+        for v in get(data, "losses", list)[:: max(1, spec.steps // 10)]
+        if isinstance(v, float)
+    ]
     metrics: dict[str, Metric] = {
         "initial_loss": round(start, 6),
         "final_loss": round(end, 6),

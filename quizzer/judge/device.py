@@ -49,9 +49,7 @@ def resolve_device(requested: str) -> str:
     if requested == "cuda" and not available:
         raise UsageError(
             "--device cuda was asked for, but this machine has no CUDA GPU that torch can use "
-            "(torch build: "
-            + _torch_build()
-            + "); use --device cpu or --device auto"
+            "(torch build: " + _torch_build() + "); use --device cpu or --device auto"
         )
     return "cuda" if available else "cpu"
 

@@ -16,12 +16,16 @@ from typing import Any
 MAX_MESSAGE = 2000
 
 _MATMUL = re.compile(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
-_CHANNELS = re.compile(r"expected input\[([\d, ]+)\] to have (\d+) channels, but got (\d+) channels")
+_CHANNELS = re.compile(
+    r"expected input\[([\d, ]+)\] to have (\d+) channels, but got (\d+) channels"
+)
 
 
 def cap(text: str, limit: int = MAX_MESSAGE) -> str:
     text = "".join(c for c in str(text) if c.isprintable() or c in "\n\t")
-    return text if len(text) <= limit else text[:limit] + f" ... ({len(text) - limit} more characters)"
+    return (
+        text if len(text) <= limit else text[:limit] + f" ... ({len(text) - limit} more characters)"
+    )
 
 
 def _s(value: Any, limit: int = 300) -> str:
@@ -91,6 +95,16 @@ def layer_hint(error: dict[str, Any]) -> str | None:
     return f"the error was raised in {name} ({_s(module.get('repr'), 120)}) with input shape {got}"
 
 
+def cuda_hint(error: dict[str, Any]) -> str | None:
+    message = str(error.get("message"))
+    if "CUDA" in message and any(w in message for w in ("not compiled", "No CUDA", "no NVIDIA")):
+        return (
+            "the code hard-codes CUDA, which this machine lacks: let the caller pick the "
+            "device (model.to(device)) and follow x.device inside forward"
+        )
+    return None
+
+
 def exception(error: Any, doing: str) -> str:
     """`doing` raised TYPE: text, then the submission's frames, then a layer hint."""
     if not isinstance(error, dict):
@@ -99,7 +113,7 @@ def exception(error: Any, doing: str) -> str:
         return f"{doing}: {_s(error.get('message'), 200)}; a solution must not exit"
     lines = [f"{doing} raised {_s(error.get('type'), 60)}: {_s(error.get('message'), 600)}"]
     lines += traceback_lines(error)
-    hint = layer_hint(error)
+    hint = layer_hint(error) or cuda_hint(error)
     if hint:
         lines.append(hint)
     return cap("\n".join(lines))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -70,7 +71,7 @@ def make_probes(spec: JudgeSpec, seed: int) -> Probes:
     def randn(*shape: int, dt: torch.dtype = dtype) -> torch.Tensor:
         return torch.randn(shape, generator=gen, dtype=dt)
 
-    x = randn(*concrete(spec.input_shape, max(spec.batch_sizes + (DEVICE_BATCH,))))
+    x = randn(*concrete(spec.input_shape, max(*spec.batch_sizes, DEVICE_BATCH)))
     x_grad = randn(*concrete(spec.input_shape, GRAD_BATCH), dt=torch.float64)
     u = randn(*concrete(spec.output_shape, GRAD_BATCH), dt=torch.float64)
     dir_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
@@ -95,7 +96,9 @@ def _learning_batch(
     classes = int(spec.output_shape[1])
     y = (torch.arange(n) % classes)[torch.randperm(n, generator=gen)]
     templates = torch.randn((classes, *sample), generator=gen, dtype=dtype)
-    offsets = torch.linspace(-1.0, 1.0, classes, dtype=dtype)[torch.randperm(classes, generator=gen)]
+    offsets = torch.linspace(-1.0, 1.0, classes, dtype=dtype)[
+        torch.randperm(classes, generator=gen)
+    ]
     scales = torch.linspace(0.5, 1.5, classes, dtype=dtype)[torch.randperm(classes, generator=gen)]
     offsets = offsets.reshape((classes,) + (1,) * len(sample))
     scales = scales.reshape((classes,) + (1,) * len(sample))
@@ -111,7 +114,7 @@ def build_request(task: Coding, source: str, probes: Probes, device: str) -> byt
     """The one frame the worker reads: the source text, the class to build, the seed
     and, per check, the inputs the judge chose."""
     spec = task.spec
-    params = {
+    params: dict[str, dict[str, Any]] = {
         "load": {},
         "shapes": {"x": probes.x, "batch_sizes": list(spec.batch_sizes)},
         "device": {"x": probes.x[:DEVICE_BATCH]},
@@ -153,6 +156,7 @@ def directions(dir_seed: int, groups: list[tuple[str, tuple[int, ...]]], per_gro
     order (input first, then each trainable parameter)."""
     gen = torch.Generator().manual_seed(dir_seed)
     for name, shape in groups:
-        yield name, [
-            torch.randn(shape, generator=gen, dtype=torch.float64) for _ in range(per_group)
-        ]
+        yield (
+            name,
+            [torch.randn(shape, generator=gen, dtype=torch.float64) for _ in range(per_group)],
+        )

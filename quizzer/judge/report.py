@@ -70,7 +70,9 @@ def markdown(results: Sequence[JudgeResult]) -> str:
             "| --- | --- | --- |",
         ]
         for c in r.checks:
-            out.append(f"| {c.name} | {_MD_ICON[c.status]} {c.status.value} | {_md_cell(c.message)} |")
+            out.append(
+                f"| {c.name} | {_MD_ICON[c.status]} {c.status.value} | {_md_cell(c.message)} |"
+            )
         out.append("")
     return "\n".join(out)
 
@@ -86,15 +88,11 @@ def junit(results: Sequence[JudgeResult]) -> str:
             "errors": sum(c.status is Status.ERROR for c in r.checks),
             "skipped": sum(c.status is Status.SKIPPED for c in r.checks),
         }
-        for key, value in counts.items():
-            totals[key] += value
-        suite = ET.SubElement(
-            root,
-            "testsuite",
-            name=r.submission,
-            time=f"{r.timings.total_s:.3f}",
-            **{k: str(v) for k, v in counts.items()},
-        )
+        for key, count in counts.items():
+            totals[key] += count
+        attrib = {"name": r.submission, "time": f"{r.timings.total_s:.3f}"}
+        attrib.update({k: str(v) for k, v in counts.items()})
+        suite = ET.SubElement(root, "testsuite", attrib)
         props = ET.SubElement(suite, "properties")
         for name, value in (
             ("task", r.task.id),
@@ -121,7 +119,7 @@ def junit(results: Sequence[JudgeResult]) -> str:
                 ET.SubElement(case, "skipped", message=first)
             if c.output:
                 ET.SubElement(case, "system-out").text = c.output
-    for key, value in totals.items():
-        root.set(key, str(value))
+    for key, total in totals.items():
+        root.set(key, str(total))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 SCHEMA_PATH = Path(__file__).with_name("result.schema.json")
 
 #: A metric is a JSON scalar or a short list of scalars.
 Scalar = float | int | str | bool | None
-Metric = Scalar | list[Scalar]
+Metric = Scalar | Sequence[Scalar]
 
 
 class Status(str, Enum):

@@ -55,7 +55,9 @@ def forbidden_uses(source: str, forbidden: tuple[str, ...]) -> list[tuple[str, i
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
-                aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+                aliases[a.asname or a.name.split(".")[0]] = (
+                    a.name if a.asname else a.name.split(".")[0]
+                )
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             for a in node.names:
                 aliases[a.asname or a.name] = f"{node.module}.{a.name}"
@@ -72,4 +74,6 @@ def forbidden_uses(source: str, forbidden: tuple[str, ...]) -> list[tuple[str, i
                     hits.append((full, node.lineno))
     unique = sorted(set(hits), key=lambda h: (h[1], h[0]))
     # an attribute chain also yields its inner names: keep the longest per line
-    return [h for h in unique if not any(o[1] == h[1] and o[0].startswith(h[0] + ".") for o in unique)]
+    return [
+        h for h in unique if not any(o[1] == h[1] and o[0].startswith(h[0] + ".") for o in unique)
+    ]

@@ -98,7 +98,9 @@ def why_stopped(ctx: Context, outcome: RunOutcome, reply: Reply) -> str:
             name = str(outcome.signal)
         reason = f"the worker was killed by signal {name}"
     elif outcome.exit_code == 0:
-        reason = "the worker exited with status 0 before finishing (did the submission end the process?)"
+        reason = (
+            "the worker exited with status 0 before finishing (did the submission end the process?)"
+        )
     elif outcome.exit_code is None:
         reason = "the worker did not finish"
     else:
@@ -111,7 +113,8 @@ def why_stopped(ctx: Context, outcome: RunOutcome, reply: Reply) -> str:
 
 def judge_frame(ctx: Context, name: str, frame: Frame) -> CheckResult:
     h = frame.header
-    output = explain.cap(h.get("output") if isinstance(h.get("output"), str) else "", 600)
+    raw_output = h.get("output")
+    output = explain.cap(raw_output if isinstance(raw_output, str) else "", 600)
     elapsed = h.get("elapsed_s")
     duration = float(elapsed) if isinstance(elapsed, (int, float)) and elapsed >= 0 else None
     try:
@@ -136,7 +139,9 @@ def judge_frame(ctx: Context, name: str, frame: Frame) -> CheckResult:
     )
 
 
-def judge_outcome(ctx: Context, outcome: RunOutcome, trusted: dict[str, CheckResult]) -> list[CheckResult]:
+def judge_outcome(
+    ctx: Context, outcome: RunOutcome, trusted: dict[str, CheckResult]
+) -> list[CheckResult]:
     """Every check of the task, in the spec's order; `trusted` holds the checks done
     without the worker (forbidden_api)."""
     reply = read_reply(ctx, outcome)
@@ -151,19 +156,28 @@ def judge_outcome(ctx: Context, outcome: RunOutcome, trusted: dict[str, CheckRes
             continue
         if reply.tampered:
             message = (
-                f"the reply channel holds bytes that are not this run's worker's ({reply.tampered}): "
-                "the submission wrote to it, so nothing from this run can be trusted"
+                "the reply channel holds bytes that are not this run's worker's "
+                f"({reply.tampered}): the submission wrote to it, so nothing from this run "
+                "can be trusted"
             )
             results.append(CheckResult(name=name, status=Status.ERROR, message=message))
             blocked = "not judged: the reply was tampered with"
             continue
         frame = reply.checks.get(name)
         if frame is None:
-            results.append(CheckResult(name=name, status=Status.ERROR, message=why_stopped(ctx, outcome, reply)))
+            results.append(
+                CheckResult(
+                    name=name, status=Status.ERROR, message=why_stopped(ctx, outcome, reply)
+                )
+            )
             blocked = f"not run: the worker stopped during {name}"
             continue
         result = judge_frame(ctx, name, frame)
         results.append(result)
         if name in GATES and result.status is not Status.PASS:
             blocked = f"not run: {name} did not pass"
+    if not (reply.ended or reply.tampered or blocked):
+        # every check reported, but the worker never finished its reply
+        message = "the reply has no end frame: " + why_stopped(ctx, outcome, reply)
+        results.append(CheckResult(name="reply", status=Status.ERROR, message=message))
     return results

@@ -42,8 +42,11 @@ def verify_task(
     result = judge_file(bank.resolve(task.id, task.reference), task, sandbox, options)
     if not result.passed:
         problems.append(
-            problem("reference", f"the reference solution {task.reference} does not pass "
-                    f"(seed {seed}): {result.message}")
+            problem(
+                "reference",
+                f"the reference solution {task.reference} does not pass "
+                f"(seed {seed}): {result.message}",
+            )
         )
     for index, variant in enumerate(task.variants):
         progress(f"judging {task.id}: variant {variant.path} (must fail at {variant.fails_at})")
@@ -51,12 +54,20 @@ def verify_task(
         miss = _first_miss(result)
         field = f"variants[{index}]"
         if miss is None:
-            problems.append(problem(field, f"known-bad {variant.path} passes every check "
-                                    f"(seed {seed}); a check is too weak to catch it"))
+            problems.append(
+                problem(
+                    field,
+                    f"known-bad {variant.path} passes every check "
+                    f"(seed {seed}); a check is too weak to catch it",
+                )
+            )
         elif (miss[0], miss[1]) != (variant.fails_at, Status.FAIL):
             problems.append(
-                problem(field, f"known-bad {variant.path} should fail at {variant.fails_at} "
-                        f"but first {miss[1].value}s at {miss[0]} (seed {seed}): {miss[2]}")
+                problem(
+                    field,
+                    f"known-bad {variant.path} should fail at {variant.fails_at} "
+                    f"but first {miss[1].value}s at {miss[0]} (seed {seed}): {miss[2]}",
+                )
             )
     return problems
 

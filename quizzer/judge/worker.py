@@ -159,7 +159,7 @@ def error_info(exc: BaseException) -> dict:
         message = str(exc)
     except BaseException:
         message = "<the exception's message could not be read>"
-    info = {
+    info: dict = {
         "type": type(exc).__name__,
         "message": _cap(message, 2000),
         "frames": _frames(traceback.extract_tb(exc.__traceback__))[-8:],
@@ -186,7 +186,8 @@ class _Capture(io.TextIOBase):
     """What the submission prints during one check, head kept, the rest counted."""
 
     def __init__(self, limit: int) -> None:
-        self.limit, self.parts, self.size = limit, [], 0
+        self.limit, self.size = limit, 0
+        self.parts: list[str] = []
 
     def write(self, s) -> int:
         s = str(s)
@@ -197,7 +198,9 @@ class _Capture(io.TextIOBase):
 
     def text(self) -> str:
         head = "".join(self.parts)
-        return head + (f" ... ({self.size - len(head)} more characters)" if self.size > len(head) else "")
+        return head + (
+            f" ... ({self.size - len(head)} more characters)" if self.size > len(head) else ""
+        )
 
 
 # --- the checks' untrusted halves ---------------------------------------------------
@@ -209,11 +212,12 @@ class Job:
     def __init__(self, request: dict) -> None:
         self.req = request
         self.device = torch.device(request["device"])
-        self.cls = None
+        self.cls: type | None = None
 
     def build(self):
         """A fresh instance with the judge's seed: every check starts from the same model."""
         torch.manual_seed(self.req["seed"])
+        assert self.cls is not None
         model = self.cls()
         _NAMES.clear()
         if isinstance(model, _Module):
@@ -253,7 +257,8 @@ class Job:
         model = self.build()
         data["built_type"] = type(model).__qualname__
         data["params"] = [
-            [n, list(t.shape), bool(t.requires_grad), str(t.dtype)] for n, t in model.named_parameters()
+            [n, list(t.shape), bool(t.requires_grad), str(t.dtype)]
+            for n, t in model.named_parameters()
         ][:500]
         data["layers"] = sorted({type(m).__name__ for m in model.modules()})[:100]
 
@@ -291,7 +296,7 @@ class Job:
             with spy, _no_grad():
                 out = self.forward(model, x.to("meta"))
             result["out_device"] = str(getattr(out, "device", None))
-        except BaseException as exc:  # noqa: BLE001 - reported as data, judged elsewhere
+        except BaseException as exc:
             result["error"] = error_info(exc)
         return result
 
@@ -325,7 +330,7 @@ class Job:
         low = out.dtype != torch.float64
         eps = p["eps32"] if low else p["eps"]
         gen = torch.Generator().manual_seed(p["dir_seed"])
-        groups = [("input", x)] + params
+        groups = [("input", x), *params]
         sides, probe = [], None
         with _no_grad():
             again = self.forward(model, x)
@@ -349,7 +354,7 @@ class Job:
             "sides": sides,
             "probe": probe,
             "input_grad": grads[0],
-            "grads": [(n, g) for (n, _), g in zip(params, grads[1:])],
+            "grads": [(n, g) for (n, _), g in zip(params, grads[1:], strict=True)],
         }
 
     def check_train_eval(self, p: dict, fr: _Frames, data: dict) -> None:
@@ -387,7 +392,7 @@ class _DeviceSpy(TorchFunctionMode):
     """Notes calls that mix meta tensors with real non-scalar ones, or move a meta
     tensor to another device: both mean a device was hard-coded in forward."""
 
-    MOVES = {"cpu", "cuda", "to", "numpy"}
+    MOVES = frozenset({"cpu", "cuda", "to", "numpy"})
 
     def __init__(self) -> None:
         super().__init__()
@@ -463,7 +468,7 @@ def serve(in_fd: int, out_fd: int) -> int:
         sys.stdout = sys.stderr = capture
         try:
             getattr(job, "check_" + check["name"])(check, frames, header["data"])
-        except BaseException as exc:  # noqa: BLE001 - every failure is data for the judge
+        except BaseException as exc:
             header["error"] = error_info(exc)
         finally:
             sys.stdout, sys.stderr = keep
@@ -471,7 +476,7 @@ def serve(in_fd: int, out_fd: int) -> int:
         header["output"] = capture.text()
         try:
             send("check", header, frames.tensors)
-        except Exception as exc:  # noqa: BLE001 - data the submission made unencodable
+        except Exception as exc:
             send("check", {"name": check["name"], "data": {}, "error": error_info(exc)}, [])
         if job.cls is None:  # nothing to check without the class
             break

@@ -86,6 +86,7 @@ class QuizzerApp(App[None]):
         watch_interval: float = 0.5,
         exam_export_dir: Path | None = None,
         exam: ExamPlan | None = None,
+        cursor_blink: bool = True,
     ) -> None:
         super().__init__()
         self.bank = bank
@@ -99,6 +100,8 @@ class QuizzerApp(App[None]):
         self.watch_interval = watch_interval
         self.exam_export_dir = exam_export_dir or Path.cwd()
         self.exam_plan = exam
+        #: Off for screenshots and snapshot tests, so that they are stable.
+        self.cursor_blink = cursor_blink
         self.filters = Filters.from_dict(store.get_setting("filters"))
         saved = store.get_setting("lang")
         chosen = lang or (saved if saved in LANGS else "en")
@@ -236,7 +239,7 @@ class QuizzerApp(App[None]):
 def make_app(bank: Bank, store: Store, **options: Any) -> QuizzerApp:
     """The practice app on `bank` and `store`. Options (all keyword): lang,
     submissions_dir, judge_command, judge_cwd, now, timer, tz, watch_interval,
-    exam_export_dir, exam. See `QuizzerApp`."""
+    exam_export_dir, exam, cursor_blink. See `QuizzerApp`."""
     return QuizzerApp(bank, store, **options)
 
 

@@ -140,7 +140,7 @@ class Session:
         return {
             "mode": self.mode,
             "title": self.title,
-            "ids": self.ids,
+            "ids": list(self.ids),
             "index": self.index,
             "answered": answered,
         }

@@ -28,6 +28,8 @@ def serve(in_fd: int, out_fd: int) -> int:
         result["answer"] = namespace.get("ANSWER")
     except BaseException as exc:  # noqa: BLE001
         result.update(ok=False, error=f"{type(exc).__name__}: {exc}"[:2000])
+    sys.stdout.flush()
+    sys.stderr.flush()
     os.write(reply, (json.dumps(result, default=repr) + "\n").encode())
     return 0
 

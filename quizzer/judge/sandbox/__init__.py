@@ -39,7 +39,9 @@ def make_sandbox(
     """
     if name not in NAMES:
         raise UsageError(f"unknown sandbox {name!r}; choose one of: {', '.join(NAMES)}")
-    extra = {"worker": worker} if worker else {}
+    from quizzer.judge.sandbox.view import WORKER_SCRIPT
+
+    script = worker or str(WORKER_SCRIPT)
     if name == "none":
         from quizzer.judge.sandbox.none import NoSandbox
 
@@ -47,7 +49,7 @@ def make_sandbox(
     if name == "docker":
         from quizzer.judge.sandbox.docker import DockerSandbox
 
-        return DockerSandbox(device=device, workers=workers, **extra)
+        return DockerSandbox(device=device, workers=workers, worker=script)
 
     from quizzer.judge.sandbox import doctor
     from quizzer.judge.sandbox.process import ProcessSandbox, host_support
@@ -56,22 +58,26 @@ def make_sandbox(
     missing = doctor.missing_for("process", findings)
     bwrap_ok = next(f.ok for f in findings if f.name == "bubblewrap")
     if not missing:
-        return ProcessSandbox(support=host_support(), device=device, **extra)
+        return ProcessSandbox(support=host_support(), device=device, worker=script)
     if name == "auto":
         try:
             from quizzer.judge.sandbox.docker import DockerSandbox
 
-            return DockerSandbox(device=device, workers=workers, **extra)
+            return DockerSandbox(device=device, workers=workers, worker=script)
         except SandboxError:
             pass
     if allow_weak and bwrap_ok:
-        return ProcessSandbox(support=host_support(), device=device, **extra)
+        return ProcessSandbox(support=host_support(), device=device, worker=script)
     what = "; ".join(f"{f.name}: {f.detail}" for f in missing)
     options = "--sandbox docker, " if name == "process" else ""
     raise SandboxError(
         f"this machine cannot give the process sandbox full isolation ({what}). "
         f"See `quizzer sandbox doctor`. To go on anyway use {options}"
-        + ("--allow-weak-sandbox (runs with the protections that are available), " if bwrap_ok else "")  # noqa: E501
+        + (
+            "--allow-weak-sandbox (runs with the protections that are available), "
+            if bwrap_ok
+            else ""
+        )
         + "or --sandbox none (no isolation, trusted code only).",
         title="sandbox",
     )

@@ -37,7 +37,12 @@ class Capture:
     def make_pipes(self) -> list[int]:
         """Create the pipes; return the run's ends: stdin, reply, output, status."""
         ends = []
-        for name, theirs_is_read in (("stdin", True), ("reply", False), ("output", False), ("status", False)):  # noqa: E501
+        for name, theirs_is_read in (
+            ("stdin", True),
+            ("reply", False),
+            ("output", False),
+            ("status", False),
+        ):
             r, w = os.pipe2(os.O_CLOEXEC)
             mine, theirs = (w, r) if theirs_is_read else (r, w)
             os.set_blocking(mine, False)
@@ -58,7 +63,9 @@ class Capture:
         deadline passes or a stream overflows (False)."""
         sel = selectors.DefaultSelector()
         for name, fd in self._fds.items():
-            sel.register(fd, selectors.EVENT_WRITE if name == "stdin" else selectors.EVENT_READ, name)
+            sel.register(
+                fd, selectors.EVENT_WRITE if name == "stdin" else selectors.EVENT_READ, name
+            )
         if not self.payload:
             self._close("stdin", sel)
         try:

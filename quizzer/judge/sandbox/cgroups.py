@@ -43,7 +43,7 @@ def _mounts() -> list[tuple[str, str, set[str]]]:
     with open("/proc/self/mountinfo", encoding="utf-8") as fh:
         for line in fh:
             left, _, right = line.partition(" - ")
-            fstype, _source, opts = (right.split() + ["", "", ""])[:3]
+            fstype, _source, opts = [*right.split(), "", "", ""][:3]
             if fstype in ("cgroup", "cgroup2"):
                 found.append((left.split()[4], fstype, set(opts.split(","))))
     return found

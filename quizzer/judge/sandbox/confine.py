@@ -59,18 +59,31 @@ def die_with_parent() -> None:
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+NS_GET_USERNS = 0xB701  # ioctl on a namespace fd: the user namespace that owns it
+
+
 def join_namespaces(pid: int, names: list[str]) -> None:
-    """setns() into the namespaces of `pid`, in the order given ("user" first when
-    present: it grants the capabilities the others need). Refuses a namespace that is
-    the caller's own, so a sandbox that is not set up yet is never mistaken for one."""
-    fds = {}
+    """setns() into the namespaces of `pid`. With "user" in `names`, first joins the
+    user namespace that owns the mount namespace (for its capabilities), then the
+    others, and last the user namespace `pid` itself runs in: unprivileged bubblewrap
+    nests a second one (uid 0 inside for /dev/pts, then the real uid). Refuses a
+    namespace that is the caller's own, so a sandbox that is not set up is never
+    mistaken for one."""
+    fds: dict[str, int] = {}
     try:
         for name in names:
             fds[name] = os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC)
             if os.fstat(fds[name]).st_ino == os.stat(f"/proc/self/ns/{name}").st_ino:
                 raise OSError(errno.EINVAL, f"namespace {name} of {pid} is the judge's own")
-        for name in names:
+        order = [n for n in names if n != "user"]
+        if "user" in fds:
+            owner = _check(_libc.ioctl(fds["mnt"], NS_GET_USERNS), "ioctl(NS_GET_USERNS)")
+            fds["owner"] = owner
+            _check(_libc.setns(owner, CLONE_NEWUSER), "setns(user owning the mounts)")
+        for name in order:
             _check(_libc.setns(fds[name], NAMESPACES[name]), f"setns({name})")
+        if "user" in fds and os.fstat(fds["user"]).st_ino != os.fstat(fds["owner"]).st_ino:
+            _check(_libc.setns(fds["user"], CLONE_NEWUSER), "setns(user)")
     finally:
         for fd in fds.values():
             os.close(fd)
@@ -212,7 +225,10 @@ def load_seccomp() -> None:
                 _check(lib.seccomp_rule_add_array(ctx, deny, nr, 0, None), f"seccomp {name}")
         clone3 = lib.seccomp_syscall_resolve_name(b"clone3")
         if clone3 >= 0:
-            _check(lib.seccomp_rule_add_array(ctx, _errno_action(errno.ENOSYS), clone3, 0, None), "seccomp clone3")  # noqa: E501
+            _check(
+                lib.seccomp_rule_add_array(ctx, _errno_action(errno.ENOSYS), clone3, 0, None),
+                "seccomp clone3",
+            )
         clone = lib.seccomp_syscall_resolve_name(b"clone")
         for flag in NEW_NAMESPACE_FLAGS:
             cmp = (_ArgCmp * 1)(_ArgCmp(0, SCMP_CMP_MASKED_EQ, flag, flag))

@@ -21,12 +21,12 @@ import socket
 import struct
 import threading
 import time
-from typing import Any
+from typing import Any, get_args
 
 from quizzer.bank.models import Limits
 from quizzer.errors import SandboxError
 from quizzer.judge.sandbox import image as images
-from quizzer.judge.sandbox.base import RunOutcome, RunRequest
+from quizzer.judge.sandbox.base import LimitName, RunOutcome, RunRequest
 from quizzer.judge.sandbox.view import WORKER_SCRIPT, ZYGOTE_SCRIPT, python_view, sandbox_env
 
 HEAD = struct.Struct(">cI")
@@ -49,10 +49,10 @@ def client_or_error(timeout: float = 10.0) -> Any:
     except ImportError as exc:  # pragma: no cover - docker is a dependency
         raise SandboxError("the docker SDK is not installed", title="docker") from exc
     try:
-        client = docker.from_env(timeout=int(timeout))
+        client = docker.from_env(timeout=int(timeout))  # type: ignore[attr-defined]
         client.ping()
         return client
-    except Exception as exc:  # noqa: BLE001 - any failure means "no engine here"
+    except Exception as exc:
         raise SandboxError(
             f"no Docker engine can be reached ({exc}). Start one (`dockerd`, or "
             "`systemctl start docker`), set DOCKER_HOST, or use `--sandbox process`.",
@@ -65,10 +65,21 @@ class _Broken(Exception):
 
 
 class _Container:
-    def __init__(self, client: Any, image: str, kind: tuple[str, str | None], limits: Limits, device: str, worker: str) -> None:  # noqa: E501
+    def __init__(
+        self,
+        client: Any,
+        image: str,
+        kind: tuple[str, str | None],
+        limits: Limits,
+        device: str,
+        worker: str,
+    ) -> None:
         view = python_view()
         here = ZYGOTE_SCRIPT.parent
-        binds = [(str(here / n), f"{APP_DIR}/{n}") for n in ("zygote.py", "zygote_docker.py", "confine.py")]  # noqa: E501
+        binds = [
+            (str(here / n), f"{APP_DIR}/{n}")
+            for n in ("zygote.py", "zygote_docker.py", "confine.py")
+        ]
         binds.append((worker, f"{APP_DIR}/worker.py"))
         tmpfs = {"/tmp": f"rw,nosuid,nodev,size={max(64, 4 * limits.file_mb)}m,mode=1777"}
         if kind[0] == "host":
@@ -111,11 +122,17 @@ class _Container:
             ulimits=[docker.types.Ulimit(name="core", soft=0, hard=0)],
             device_requests=requests or None,
             stdin_open=True,
+            # When the judge goes away its attach closes, stdin ends, the warm parent
+            # exits and Docker removes the container: nothing outlives the judge.
+            stdin_once=True,
+            auto_remove=True,
             labels={LABEL: "1", f"{LABEL}.judge-pid": str(os.getpid())},
             init=False,
         )
         try:
-            raw = client.api.attach_socket(self.container.id, params={"stdin": 1, "stdout": 1, "stream": 1})  # noqa: E501
+            raw = client.api.attach_socket(
+                self.container.id, params={"stdin": 1, "stdout": 1, "stream": 1}
+            )
             self.sock: socket.socket = getattr(raw, "_sock", raw)
             self._raw = raw
             self.buf = bytearray()
@@ -126,9 +143,13 @@ class _Container:
         except Exception as exc:
             logs = ""
             with contextlib.suppress(Exception):
-                logs = self.container.logs(stdout=False, stderr=True).decode(errors="replace")[-1500:]
+                logs = self.container.logs(stdout=False, stderr=True).decode(errors="replace")[
+                    -1500:
+                ]
             self.destroy()
-            raise SandboxError(f"the sandbox container did not start: {exc} {logs}", title="docker") from exc  # noqa: E501
+            raise SandboxError(
+                f"the sandbox container did not start: {exc} {logs}", title="docker"
+            ) from exc
 
     # -- docker's multiplexed attach stream, then our frames inside it --------------------
 
@@ -229,7 +250,9 @@ class DockerSandbox:
         kind = images.image_kind(self.client, image)
         if kind is None:
             if image != images.IMAGE:
-                raise SandboxError(f"no image {image}; build it with `quizzer sandbox build-image`", title="docker")  # noqa: E501
+                raise SandboxError(
+                    f"no image {image}; build it with `quizzer sandbox build-image`", title="docker"
+                )
             images.build_host_image(self.client, image)
             kind = images.image_kind(self.client, image)
         self.kind = kind or ("host", None)
@@ -293,8 +316,10 @@ class DockerSandbox:
                 keep = not status.get("problems")
             except (_Broken, TimeoutError, OSError, ValueError) as exc:
                 wall = time.monotonic() - started
-                limit = "wall" if isinstance(exc, TimeoutError) else None
-                return RunOutcome(b"", None, signal.SIGKILL, wall, limit, f"[sandbox] {exc}", self.protections())  # noqa: E501
+                hit: LimitName | None = "wall" if isinstance(exc, TimeoutError) else None
+                return RunOutcome(
+                    b"", None, signal.SIGKILL, wall, hit, f"[sandbox] {exc}", self.protections()
+                )
             finally:
                 if keep:
                     self.idle.put(c)
@@ -304,7 +329,8 @@ class DockerSandbox:
         if status.get("limit") == "output":
             text += f"\n[sandbox] output stopped at the {request.limits.output_kb} KiB limit"
         sig = status.get("signal")
-        limit = status.get("limit")
+        named = status.get("limit")
+        limit: LimitName | None = named if named in get_args(LimitName) else None
         if limit is None and sig == signal.SIGXCPU:
             limit = "cpu"
         elif limit is None and sig == signal.SIGXFSZ:

@@ -44,8 +44,10 @@ def bwrap_works() -> tuple[bool, str]:
     if not bwrap:
         return False, "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
     r, w = os.pipe()
-    argv = bwrap_argv(bwrap, python_view(), root=os.geteuid() == 0, info_fd=w, scratch_mb=8, device="cpu")
-    argv = argv[: argv.index("--")] + ["--", python_view().executable, "-I", "-S", "-c", "pass"]
+    argv = bwrap_argv(
+        bwrap, python_view(), root=os.geteuid() == 0, info_fd=w, scratch_mb=8, device="cpu"
+    )
+    argv = [*argv[: argv.index("--")], "--", python_view().executable, "-I", "-S", "-c", "pass"]
     try:
         proc = subprocess.run(argv, pass_fds=(w,), capture_output=True, timeout=30, env={})
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -74,7 +76,9 @@ def _userns() -> Finding:
         problems.append("AppArmor restricts unprivileged user namespaces (needs a bwrap profile)")
     if root:
         detail = "not needed as root: runs switch to uid 65534 (nobody) instead"
-        return Finding("user namespaces", True, detail + (f"; {'; '.join(problems)}" if problems else ""))
+        return Finding(
+            "user namespaces", True, detail + (f"; {'; '.join(problems)}" if problems else "")
+        )
     if problems:
         return Finding("user namespaces", False, "; ".join(problems), "process")
     return Finding("user namespaces", True, f"available (max {max_ns})", "process")
@@ -88,8 +92,8 @@ def _cgroups() -> list[Finding]:
         if ok:
             detail = f"cgroup v{support.version}: per-run groups under {support.bases[c]}"
         else:
-            detail = next((p for p in support.problems if f"'{c}'" in p or f" {c}:" in p), None)
-            detail = detail or "; ".join(support.problems) or "not available"
+            named = [p for p in support.problems if f"'{c}'" in p or f" {c}:" in p]
+            detail = (named or ["; ".join(support.problems) or "not available"])[0]
         need = "process" if c in ("memory", "pids") else ""
         if c == "cpu" and not ok:
             detail += " (CPU time is still limited by RLIMIT_CPU)"
@@ -102,8 +106,17 @@ def _seccomp() -> Finding:
     kernel = "Seccomp:" in status
     lib = confine.seccomp_available()
     if kernel and lib:
-        return Finding("seccomp filter", True, "kernel support and libseccomp: namespace, mount, ptrace, bpf, io_uring, keyring calls denied")  # noqa: E501
-    why = "the kernel has no seccomp" if not kernel else "libseccomp is not installed (apt-get install libseccomp2)"  # noqa: E501
+        return Finding(
+            "seccomp filter",
+            True,
+            "kernel support and libseccomp: namespace, mount, ptrace, bpf, io_uring and "
+            "keyring calls are denied",
+        )
+    why = (
+        "the kernel has no seccomp"
+        if not kernel
+        else "libseccomp is not installed (apt-get install libseccomp2)"
+    )
     return Finding("seccomp filter", False, why)
 
 
@@ -120,24 +133,49 @@ def _docker() -> list[Finding]:
     out = [Finding("docker engine", True, f"Docker {version} reachable", "docker")]
     kind = image_kind(client, IMAGE)
     if kind is None:
-        out.append(Finding("docker image", False, f"{IMAGE} is not built yet: run `quizzer sandbox build-image` (the Docker sandbox also builds it on first use)"))  # noqa: E501
+        out.append(
+            Finding(
+                "docker image",
+                False,
+                f"{IMAGE} is not built yet: run `quizzer sandbox build-image` "
+                "(the Docker sandbox also builds it on first use)",
+            )
+        )
     else:
-        out.append(Finding("docker image", True, f"{IMAGE} ({'host Python mounted read-only' if kind[0] == 'host' else 'own Python'})"))  # noqa: E501
+        out.append(
+            Finding(
+                "docker image",
+                True,
+                f"{IMAGE} ("
+                + ("host Python mounted read-only" if kind[0] == "host" else "its own Python")
+                + ")",
+            )
+        )
     return out
 
 
 def _gpu() -> Finding:
-    nodes = sorted(n for n in os.listdir("/dev") if n.startswith("nvidia")) if os.path.isdir("/dev") else []  # noqa: E501
+    nodes = (
+        sorted(n for n in os.listdir("/dev") if n.startswith("nvidia"))
+        if os.path.isdir("/dev")
+        else []
+    )
     if nodes:
-        return Finding("gpu", True, f"NVIDIA device nodes: {', '.join(nodes[:6])}; --device cuda is possible")  # noqa: E501
-    return Finding("gpu", False, "no NVIDIA device nodes in /dev: --device cuda is not possible here")
+        return Finding(
+            "gpu", True, f"NVIDIA device nodes: {', '.join(nodes[:6])}; --device cuda is possible"
+        )
+    return Finding(
+        "gpu", False, "no NVIDIA device nodes in /dev: --device cuda is not possible here"
+    )
 
 
 def diagnose(docker: bool = True) -> list[Finding]:
     ok, detail = bwrap_works()
     findings = [Finding("bubblewrap", ok, detail, "process"), _userns()]
     if ok:
-        findings.append(Finding("namespaces", True, "mount, pid, net, ipc, uts, cgroup: new per run", "process"))  # noqa: E501
+        findings.append(
+            Finding("namespaces", True, "mount, pid, net, ipc, uts, cgroup: new per run", "process")
+        )
         findings.append(Finding("no_new_privs", True, "set by bubblewrap and by each run"))
     findings += _cgroups()
     findings.append(_seccomp())

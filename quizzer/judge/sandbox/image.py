@@ -25,7 +25,9 @@ LABEL_ENV = "org.quizzer.sandbox.env"  # "host" or "image"
 LABEL_PYTHON = "org.quizzer.sandbox.python"
 DOCKERFILE_DIR = Path(__file__).resolve().parents[3] / "docker"
 
-_PASSWD = "root:x:0:0:root:/nonexistent:/sbin/nologin\nnobody:x:65534:65534:nobody:/tmp:/sbin/nologin\n"  # noqa: E501
+_PASSWD = (
+    "root:x:0:0:root:/nonexistent:/sbin/nologin\nnobody:x:65534:65534:nobody:/tmp:/sbin/nologin\n"
+)
 _GROUP = "root:x:0:\nnogroup:x:65534:\n"
 
 
@@ -54,10 +56,14 @@ def build_host_image(client: Any, tag: str = IMAGE) -> str:
         "WORKDIR /tmp",
     ]
     try:
-        client.api.import_image_from_data(_tarball(), repository=repo, tag=version or "latest", changes=changes)  # noqa: E501
+        client.api.import_image_from_data(
+            _tarball(), repository=repo, tag=version or "latest", changes=changes
+        )
         return str(client.images.get(tag).id)
-    except Exception as exc:  # noqa: BLE001 - the SDK raises many kinds; all mean "could not build"
-        raise SandboxError(f"could not import the sandbox image {tag}: {exc}", title="docker") from exc
+    except Exception as exc:
+        raise SandboxError(
+            f"could not import the sandbox image {tag}: {exc}", title="docker"
+        ) from exc
 
 
 def build_dockerfile_image(client: Any, tag: str = IMAGE, context: Path = DOCKERFILE_DIR) -> str:
@@ -67,7 +73,7 @@ def build_dockerfile_image(client: Any, tag: str = IMAGE, context: Path = DOCKER
     try:
         image, _logs = client.images.build(path=str(context), tag=tag, rm=True, pull=False)
         return str(image.id)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise SandboxError(
             f"docker build of {context / 'Dockerfile'} failed: {exc}. Without access to an "
             "image registry use `quizzer sandbox build-image` (the default, registry-free way).",

@@ -121,7 +121,7 @@ class NoSandbox:
                 cwd=scratch,
                 env=clean_env(scratch, request.device),
                 start_new_session=True,
-                preexec_fn=limit_rlimits,  # noqa: PLW1509 - only rlimits, before exec
+                preexec_fn=limit_rlimits,
                 close_fds=True,
             )
         except OSError:
@@ -172,4 +172,3 @@ def _feed(stdin, payload: bytes) -> None:
         stdin.write(payload)
     with contextlib.suppress(BrokenPipeError, OSError):
         stdin.close()
-

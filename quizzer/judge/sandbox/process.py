@@ -75,6 +75,18 @@ def bwrap_argv(
     argv += ["--unshare-cgroup-try", "--hostname", "sandbox"]
     argv += ["--cap-drop", "ALL"] if root else ["--unshare-user"]
     argv += ["--die-with-parent", "--new-session", "--clearenv", "--info-fd", str(info_fd)]
+    # bubblewrap makes missing parent folders with its umask (0700 under a strict one),
+    # which would lock uid 65534 out of /root/.pyenv/...: make them 0755 explicitly.
+    parents: set[str] = set()
+    for path in view.ro_binds:
+        parent = os.path.dirname(path)
+        while parent != "/" and not any(
+            parent == b or parent.startswith(b + "/") for b in view.ro_binds
+        ):
+            parents.add(parent)
+            parent = os.path.dirname(parent)
+    for parent in sorted(parents, key=lambda p: (p.count("/"), p)):
+        argv += ["--perms", "0755", "--dir", parent]
     for path in view.ro_binds:
         argv += ["--ro-bind", path, path]
     for link, target in view.symlinks:
@@ -296,6 +308,7 @@ class ProcessSandbox:
                 pass_fds=(info_w,),
                 env={"PATH": "/usr/bin:/bin"},
                 cwd="/",
+                umask=0o022,
             )
         finally:
             os.close(info_w)
@@ -326,7 +339,9 @@ class ProcessSandbox:
             limit = "memory"
         elif cg is not None and cg.pids_exhausted():
             limit = "processes"
-        elif sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu_s >= request.limits.cpu_s - 0.05):
+        elif sig == signal.SIGXCPU or (
+            sig == signal.SIGKILL and cpu_s >= request.limits.cpu_s - 0.05
+        ):
             limit = "cpu"
         elif sig == signal.SIGXFSZ or report.get("scratch_full"):
             limit = "file_size"

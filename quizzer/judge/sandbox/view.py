@@ -57,14 +57,18 @@ def _site_dirs() -> list[str]:
 @functools.lru_cache(maxsize=1)
 def python_view() -> PythonView:
     """The view of the judge's own interpreter (computed once per process)."""
-    executable = os.path.realpath(sys._base_executable if hasattr(sys, "_base_executable") else sys.executable)  # noqa: E501
+    executable = os.path.realpath(
+        sys._base_executable if hasattr(sys, "_base_executable") else sys.executable
+    )
     base = os.path.realpath(sys.base_prefix)
     stdlib = os.path.realpath(sysconfig.get_paths(vars={"base": base, "platbase": base})["stdlib"])
     sites = _site_dirs()
     sys_path = [
         os.path.realpath(p)
         for p in sys.path
-        if p and os.path.realpath(p).startswith(base + "/") and not _under(os.path.realpath(p), sites)
+        if p
+        and os.path.realpath(p).startswith(base + "/")
+        and not _under(os.path.realpath(p), sites)
     ]
     if stdlib not in sys_path:
         sys_path.insert(0, stdlib)

@@ -20,6 +20,7 @@ Standalone (standard library + torch, never quizzer), loaded by the sandboxes as
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import importlib.util
 import json
@@ -88,11 +89,9 @@ def _child(worker, limits: dict, want_seccomp: bool, address_space: int | None) 
         if want_seccomp:
             confine.load_seccomp()
         code = worker.serve(0, 1)
-    except BaseException:  # noqa: BLE001 - whatever happened, the child must exit here
-        try:
+    except BaseException:
+        with contextlib.suppress(BaseException):
             os.write(2, traceback.format_exc().encode(errors="replace")[-4000:])
-        except BaseException:  # noqa: BLE001
-            pass
     os._exit(code if isinstance(code, int) else 70)
 
 
@@ -108,6 +107,7 @@ def _keeper(worker, job: dict, fds: list[int]) -> None:
 
     try:
         confine.die_with_parent()
+        vm = confine.vm_size()  # /proc/self means nothing once in the run's pid namespace
         for procs in job["cgroup_procs"]:
             with open(procs, "w") as fh:
                 fh.write(str(os.getpid()))
@@ -121,7 +121,7 @@ def _keeper(worker, job: dict, fds: list[int]) -> None:
         os.environ.update(job["env"])
         address_space = None
         if job["address_space_mb"]:
-            address_space = confine.vm_size() + (job["address_space_mb"] << 20)
+            address_space = vm + (job["address_space_mb"] << 20)
         pid = os.fork()
         if pid == 0:
             os.close(3)
@@ -138,11 +138,9 @@ def _keeper(worker, job: dict, fds: list[int]) -> None:
             "maxrss_kb": usage.ru_maxrss,
             "scratch_full": vfs.f_bavail * 50 < vfs.f_blocks,
         })  # fmt: skip
-    except BaseException as exc:  # noqa: BLE001 - reported to the judge, which fails closed
-        try:
+    except BaseException as exc:
+        with contextlib.suppress(BaseException):
             report({"error": f"{type(exc).__name__}: {exc}"})
-        except BaseException:  # noqa: BLE001
-            pass
         os._exit(1)
     os._exit(0)
 

@@ -58,17 +58,18 @@ def _read_frame() -> tuple[bytes, bytes]:
 def _counter(paths: tuple[str, ...], key: str) -> int:
     """A counter from the container's own cgroup files (v2 or v1 layout)."""
     for path in paths:
-        with contextlib.suppress(OSError, ValueError):
-            with open(path) as fh:
-                for line in fh:
-                    name, _, value = line.partition(" ")
-                    if name == key:
-                        return int(value)
+        with contextlib.suppress(OSError, ValueError), open(path) as fh:
+            for line in fh:
+                name, _, value = line.partition(" ")
+                if name == key:
+                    return int(value)
     return 0
 
 
 def _oom_kills() -> int:
-    return _counter(("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"), "oom_kill")  # noqa: E501
+    return _counter(
+        ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"), "oom_kill"
+    )
 
 
 def _pids_refused() -> int:
@@ -121,12 +122,11 @@ def _reset() -> list[str]:
 
 def _remove_ipc() -> None:
     for kind, call in (("shm", "shmctl"), ("msg", "msgctl"), ("sem", "semctl")):
-        with contextlib.suppress(OSError):
-            with open(f"/proc/sysvipc/{kind}") as fh:
-                next(fh)
-                for line in fh:
-                    # shmctl/msgctl(id, IPC_RMID, NULL) and semctl(id, 0, IPC_RMID)
-                    getattr(_libc, call)(int(line.split()[1]), 0, None)
+        with contextlib.suppress(OSError), open(f"/proc/sysvipc/{kind}") as fh:
+            next(fh)
+            for line in fh:
+                # shmctl/msgctl(id, IPC_RMID, NULL) and semctl(id, 0, IPC_RMID)
+                getattr(_libc, call)(int(line.split()[1]), 0, None)
     with contextlib.suppress(OSError):
         for name in os.listdir("/dev/mqueue"):
             with contextlib.suppress(OSError):

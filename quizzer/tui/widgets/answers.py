@@ -49,6 +49,9 @@ class TextAnswer(Input):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave", show=False)]
 
+    def on_mount(self) -> None:
+        self.cursor_blink = getattr(self.app, "cursor_blink", True)
+
     def action_leave(self) -> None:
         self.screen.set_focus(None)
 
@@ -67,6 +70,7 @@ class OutputAnswer(TextArea):
 
     def on_mount(self) -> None:
         translate_bindings(self, getattr(self.app, "lang", "en"))
+        self.cursor_blink = getattr(self.app, "cursor_blink", True)
 
     def action_leave(self) -> None:
         self.screen.set_focus(None)

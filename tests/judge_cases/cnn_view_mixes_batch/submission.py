@@ -9,7 +9,8 @@ class SimpleCNN(nn.Module):
         self.fc1 = nn.Linear(32, 10)
 
     def forward(self, x):
-        x = F.relu(self.conv1(x))
-        # wrong: (B, 32, 26, 26) -> (26*26*B, 32) pools over the wrong axis
-        x = x.reshape(-1, 32).reshape(x.shape[0], -1, 32).mean(1)
+        x = F.adaptive_avg_pool2d(F.relu(self.conv1(x)), 1)
+        # wrong: (B, 32, 1, 1) viewed as (32, B) and transposed mixes the samples;
+        # right: x.view(x.size(0), -1)
+        x = x.view(32, -1).t()
         return self.fc1(x)

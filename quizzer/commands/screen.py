@@ -1,0 +1,359 @@
+"""`quizzer screen ...` (validate, paper, grade, review) and `quizzer exam`: the hiring
+screen on the command line.
+
+Registered by `quizzer.cli` (`app.add_typer(screen.app, name="screen")` and
+`screen.register_exam(app)`). The work is done in `quizzer.screen`; this module parses
+options, prints candidate-safe text (CI logs are visible to candidates: no answer
+keys on stdout), and raises `QuizzerError`s, which `quizzer.cli` turns into exit 2.
+A screen that was not passed (or still awaits review) exits 1 through `typer.Exit`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from quizzer.errors import UsageError
+
+app = typer.Typer(
+    help="Hiring screens: validate a screen file, write a candidate's paper, grade "
+    "submissions (one or many) and review open answers.",
+    no_args_is_help=True,
+)
+
+ScreenFile = Annotated[
+    Path, typer.Argument(metavar="SCREEN.yaml", help="The screen file.", show_default=False)
+]
+CandidateOpt = Annotated[
+    str | None,
+    typer.Option("--candidate", "-c", metavar="ID", help="Candidate id, e.g. a GitHub login."),
+]
+
+
+def _load(path: Path):  # -> LoadedScreen
+    from quizzer.screen.load import load_screen
+
+    if not path.is_file():
+        raise UsageError(f"{path}: no such screen file")
+    return load_screen(path)
+
+
+def _need_candidate(candidate: str | None) -> str:
+    from quizzer.screen.sampling import check_candidate
+
+    if not candidate:
+        raise UsageError("--candidate ID is required")
+    return check_candidate(candidate)
+
+
+@app.command()
+def validate(screen: ScreenFile) -> None:
+    """Check a screen file against its banks; report every problem as file:line:column."""
+    loaded = _load(screen)
+    s = loaded.screen
+    questions = sum(
+        (item.draw or 1) for section in s.sections for item in section.questions
+    )
+    drawn = sum((item.draw or 0) for section in s.sections for item in section.questions)
+    tasks = sum(len(section.tasks) for section in s.sections)
+    from quizzer.screen.paper import build_paper
+
+    total = build_paper(loaded, "validate").max_points
+    typer.echo(
+        f"ok: {s.title!r}: {len(s.sections)} section(s), {questions} question(s) per paper "
+        f"({drawn} drawn per candidate), {tasks} coding task(s), {total:g} points, pass mark "
+        f"{s.threshold.describe()}; bank of {len(loaded.bank)} questions"
+    )
+
+
+@app.command()
+def paper(
+    screen: ScreenFile,
+    candidate: CandidateOpt = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", metavar="DIR", help="Folder to write (default: paper-ID)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace answers.yaml and starter files already there.")
+    ] = False,
+) -> None:
+    """Write a candidate's paper: paper.md (no answers), answers.yaml, solutions/*.py."""
+    who = _need_candidate(candidate)
+    loaded = _load(screen)
+    from quizzer.screen.paper import build_paper
+    from quizzer.screen.paper_files import write_paper
+
+    built = build_paper(loaded, who)
+    folder = out or Path(f"paper-{who}")
+    written = write_paper(loaded, built, folder, force=force)
+    typer.echo(f"wrote the paper of {who} to {folder}/: " + ", ".join(p.name for p in written))
+    typer.echo(
+        f"{len(built.questions())} question(s) to answer in answers.yaml, "
+        f"{len(built.tasks())} task(s) in solutions/; {built.max_points:g} points"
+    )
+
+
+def _progress(candidate: str, task_id: str, result, done: int, total: int) -> None:  # noqa: ANN001
+    status = result.status.value.upper() if result is not None else "ERROR"
+    seconds = f" ({result.timings.total_s:.1f} s)" if result is not None else ""
+    typer.echo(f"[{done}/{total}] {candidate} {task_id}: {status}{seconds}", err=True)
+
+
+def _text(results) -> str:  # noqa: ANN001 - ScreenResults
+    lines = [
+        f"{results.candidate}: {results.status.upper()}: {results.message}",
+    ]
+    for s in results.sections:
+        mark = f", pass mark {s.threshold.rule}" if s.threshold else ""
+        lines.append(
+            f"  {s.id}: {s.points:g}/{s.max_points:g} points ({s.percent:g}%){mark}: {s.status}"
+        )
+        for item in s.items:
+            got = "pending" if item.points is None else f"{item.points:g}"
+            lines.append(f"    {item.label:<12} {got}/{item.max_points:g}  {item.status:<8} {item.note}")
+    return "\n".join(lines)
+
+
+@app.command()
+def grade(
+    screen: ScreenFile,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", metavar="DIR", help="Folder for the reports.")
+    ],
+    candidate: CandidateOpt = None,
+    submission: Annotated[
+        Path | None,
+        typer.Option(
+            "--submission", "-s", metavar="DIR",
+            help="The candidate's folder: answers.yaml and solutions/<task>.py.",
+        ),
+    ] = None,  # fmt: skip
+    candidates: Annotated[
+        Path | None,
+        typer.Option(
+            "--candidates", metavar="DIR",
+            help="Grade every folder in DIR (its name is the candidate id) and write "
+            "leaderboard.csv.",
+        ),
+    ] = None,  # fmt: skip
+    candidate_view: Annotated[
+        bool,
+        typer.Option(
+            "--candidate-view",
+            help="Write only the candidate's view (no answer keys, rubrics or judge seeds).",
+        ),
+    ] = False,
+    sandbox: Annotated[
+        str | None,
+        typer.Option(metavar="auto|process|docker|none", help="Sandbox (default: the screen's)."),
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option(metavar="auto|cpu|cuda", help="Device (default: the screen's).")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, max=64, help="Files judged at once (default: the screen's)."),
+    ] = None,
+    allow_weak_sandbox: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-weak-sandbox/--no-allow-weak-sandbox",
+            help="Judge even where the sandbox cannot give full isolation.",
+        ),
+    ] = None,
+) -> None:
+    """Grade answers and solution files; write results.json, junit.xml and summary.md.
+
+    Exit 0 when the screen was passed, 1 when not (or when open answers still await
+    review), 2 for a bad screen or submission folder. The summary (candidate view) is
+    appended to $GITHUB_STEP_SUMMARY when it is set."""
+    from quizzer.judge.sandbox import NAMES
+
+    if sandbox is not None and sandbox not in NAMES:
+        raise UsageError(f"unknown sandbox {sandbox!r}; choose one of: {', '.join(NAMES)}")
+    if device is not None and device not in ("auto", "cpu", "cuda"):
+        raise UsageError(f"unknown device {device!r}; choose one of: auto, cpu, cuda")
+    if candidates is not None and (candidate or submission):
+        raise UsageError("--candidates grades every folder; drop --candidate and --submission")
+    if candidates is None and (candidate is None or submission is None):
+        raise UsageError("give --candidate ID and --submission DIR, or --candidates DIR")
+    loaded = _load(screen)
+    from quizzer.screen import grader, report
+    from quizzer.screen.results import candidate_view as to_candidate
+
+    choice = grader.judge_choice(
+        loaded.screen.judge, sandbox=sandbox, device=device, workers=workers,
+        allow_weak=allow_weak_sandbox,
+    )  # fmt: skip
+    if candidates is None:
+        assert candidate is not None and submission is not None
+        who = _need_candidate(candidate)
+        [graded] = grader.grade_candidates(
+            loaded, [(who, submission)], choice, strict=True, on_judged=_progress
+        )
+        assert graded.results is not None
+        results = graded.results
+        report.write_reports(results, out, candidate_only=candidate_view)
+        report.append_step_summary(report.markdown(to_candidate(results)))
+        typer.echo(_text(to_candidate(results)))
+        where = "" if candidate_view else f" (the candidate's view in {out / report.CANDIDATE_DIR}/)"
+        typer.echo(f"wrote {out}/results.json, junit.xml, summary.md{where}")
+        if results.status != "pass":
+            raise typer.Exit(1)
+        return
+    folders = grader.candidate_folders(candidates)
+    batch = grader.grade_candidates(loaded, folders, choice, strict=False, on_judged=_progress)
+    rows = []
+    for g in batch:
+        if g.results is not None:
+            report.write_reports(g.results, out / g.candidate, candidate_only=candidate_view)
+        rows.append((g.candidate, g.results, g.error))
+    board = report.leaderboard(rows)
+    report.write_text(out / report.LEADERBOARD, board)
+    report.append_step_summary(_board_markdown(rows, loaded.screen.title))
+    typer.echo(board.rstrip())
+    typer.echo(f"wrote {out}/{report.LEADERBOARD} and a report folder per candidate")
+    if any(g.error for g in batch):
+        bad = ", ".join(g.candidate for g in batch if g.error)
+        raise UsageError(f"could not grade the folder(s) of: {bad} (see {report.LEADERBOARD})")
+    if not all(g.results is not None and g.results.status == "pass" for g in batch):
+        raise typer.Exit(1)
+
+
+def _board_markdown(rows, title: str) -> str:  # noqa: ANN001
+    out = [f"## {title}: {len(rows)} candidate(s)", "", "| Candidate | Status | Points | % |"]
+    out.append("| --- | --- | --- | --- |")
+    for candidate, results, error in rows:
+        if results is None:
+            out.append(f"| `{candidate}` | error | | {error or ''} |".replace("\n", " "))
+        else:
+            out.append(
+                f"| `{candidate}` | {results.status} | {results.points:g} / "
+                f"{results.max_points:g} | {results.percent:g}% |"
+            )
+    return "\n".join(out) + "\n"
+
+
+@app.command()
+def review(
+    report_dir: Annotated[
+        Path,
+        typer.Argument(
+            metavar="REPORT", help="A report folder written by `screen grade`, or its results.json.",
+            show_default=False,
+        ),
+    ],  # fmt: skip
+    item: Annotated[
+        str | None, typer.Option("--item", "-i", metavar="LABEL", help="The open question, e.g. q7.")
+    ] = None,
+    points: Annotated[
+        float | None, typer.Option("--points", min=0, help="Points to give it.")
+    ] = None,
+    rubric: Annotated[
+        str | None,
+        typer.Option(metavar="I,J", help="Rubric points covered (0-based), instead of --points."),
+    ] = None,
+    reviewer: Annotated[str, typer.Option(help="Who reviewed it (recorded).")] = "reviewer",
+    note: Annotated[str, typer.Option(help="A note for the record.")] = "",
+) -> None:
+    """List open answers awaiting review, or score one and rewrite the reports.
+
+    Exit 0 when the screen is now passed, 1 when not (or still awaiting review)."""
+    from quizzer.screen import report
+    from quizzer.screen.results import read_results
+    from quizzer.screen.review import apply_review
+
+    path = report_dir / report.RESULTS if report_dir.is_dir() else report_dir
+    results = read_results(path)
+    if item is None:
+        if points is not None or rubric is not None:
+            raise UsageError("say which answer with --item LABEL")
+        pending = results.pending()
+        if not pending:
+            typer.echo(f"{results.candidate}: nothing awaits review; {results.message}")
+            return
+        for p in pending:
+            typer.echo(f"{p.label} ({p.max_points:g} points): {json.dumps(p.response, ensure_ascii=False)}")
+            for n, line in enumerate(p.rubric or []):
+                typer.echo(f"  rubric {n}: {line}")
+        typer.echo(f"{results.candidate}: {results.message}")
+        return
+    ticked = None
+    if rubric is not None:
+        try:
+            ticked = [int(part) for part in rubric.replace(" ", "").split(",") if part]
+        except ValueError:
+            raise UsageError(f"--rubric takes 0-based numbers like 0,2; got {rubric!r}") from None
+    updated = apply_review(results, item, points=points, rubric=ticked, reviewer=reviewer, note=note)
+    folder = path.parent
+    report.write_reports(updated, folder)
+    typer.echo(f"{updated.candidate}: {updated.status.upper()}: {updated.message}")
+    typer.echo(f"rewrote {folder}/results.json, junit.xml, summary.md and candidate/")
+    if updated.status != "pass":
+        raise typer.Exit(1)
+
+
+def register_exam(root: typer.Typer) -> None:
+    @root.command(no_args_is_help=True)
+    def exam(
+        screen: ScreenFile,
+        candidate: CandidateOpt = None,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", "-o", metavar="DIR", help="Folder of the paper (default: paper-ID)."),
+        ] = None,
+        lang: Annotated[
+            str | None, typer.Option("--lang", help="Language of the UI: en or zh.")
+        ] = None,
+    ) -> None:
+        """Take a screen's paper in the practice UI's exam mode; writes answers.yaml.
+
+        The paper (paper.md, solutions/ starters) is written to --out first if it is not
+        there; the answers given in the exam replace answers.yaml when it is finished."""
+        who = _need_candidate(candidate)
+        if lang is not None and lang not in ("en", "zh"):
+            raise UsageError(f"--lang must be en or zh, not {lang!r}")
+        loaded = _load(screen)
+        run_exam(loaded, who, out or Path(f"paper-{who}"), lang)
+
+
+def run_exam(loaded, candidate: str, folder: Path, lang: str | None) -> Path | None:  # noqa: ANN001
+    """Open the exam for `candidate`; return the answers file written, if any."""
+    from quizzer.screen.answers import FILE_NAME, responses_from_exam, write_answers
+    from quizzer.screen.paper import build_paper, question_of, time_limit_s
+    from quizzer.screen.paper_files import write_paper
+
+    built = build_paper(loaded, candidate)
+    if not (folder / FILE_NAME).exists():
+        write_paper(loaded, built, folder)
+    if not built.questions():
+        typer.echo(f"this paper has no questions to answer on screen; the tasks are in {folder}/")
+        return None
+    from quizzer.store import open_store
+    from quizzer.tui.app import make_app
+    from quizzer.tui.exam import ExamPlan
+
+    plan = ExamPlan(
+        f"{built.title} ({candidate})",
+        tuple(item.question_id for item in built.questions()),
+        time_limit_s(built) or 3600,
+    )
+    with open_store() as store:
+        before = {row["uid"] for row in store.exams()}
+        make_app(
+            loaded.bank, store, lang=lang, exam=plan, exam_export_dir=folder,
+            submissions_dir=folder / "solutions",
+        ).run()  # fmt: skip
+        new = [row for row in store.exams() if row["uid"] not in before]
+    if not new:
+        typer.echo(f"the exam was not finished; {folder / FILE_NAME} is unchanged")
+        return None
+    responses = responses_from_exam(built, json.loads(new[-1]["answers"]))
+    questions = {item.label: question_of(loaded, item) for item in built.questions()}
+    path = write_answers(folder / FILE_NAME, built, questions, responses)
+    typer.echo(f"wrote {len(responses)} answer(s) to {path}; coding tasks are in {folder}/solutions/")
+    return path

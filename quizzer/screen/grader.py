@@ -1,0 +1,305 @@
+"""Grade submission folders against a screen: rebuild each candidate's paper, grade the
+answers file, judge the solution files in parallel on warm sandbox workers, and build
+one results document per candidate.
+
+Called by `quizzer screen grade` (one candidate, or every folder of `--candidates`).
+A submission folder holds `answers.yaml` and `solutions/<task-id>.py`. This module
+imports the judge (and so torch) only when there is a file to judge.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from quizzer import __version__
+from quizzer.bank.models import Coding
+from quizzer.bank.problems import display_path
+from quizzer.errors import QuizzerError, UsageError
+from quizzer.screen import sampling, scoring
+from quizzer.screen.answers import FILE_NAME, read_answers
+from quizzer.screen.load import LoadedScreen
+from quizzer.screen.models import JudgeSettings
+from quizzer.screen.paper import SOLUTIONS, Paper, PaperItem, build_paper, question_of, task_of
+from quizzer.screen.results import ItemResult, ScreenInfo, ScreenResults, SectionResult
+
+if TYPE_CHECKING:
+    from quizzer.judge.result import JudgeResult
+    from quizzer.judge.sandbox.base import Sandbox
+
+#: Larger solution files are not judged (the judge has its own, larger cap).
+MAX_SOLUTION_BYTES = 256 * 1024
+
+OnJudged = Callable[[str, str, "JudgeResult | None", int, int], None]
+
+
+@dataclass(frozen=True)
+class JudgeChoice:
+    """The judge settings in force: the screen's, with the command line's on top."""
+
+    sandbox: str
+    device: str
+    workers: int
+    allow_weak: bool
+
+
+def judge_choice(
+    settings: JudgeSettings,
+    *,
+    sandbox: str | None = None,
+    device: str | None = None,
+    workers: int | None = None,
+    allow_weak: bool | None = None,
+) -> JudgeChoice:
+    return JudgeChoice(
+        sandbox=sandbox or settings.sandbox,
+        device=device or settings.device,
+        workers=workers or settings.workers,
+        allow_weak=settings.allow_weak_sandbox if allow_weak is None else allow_weak,
+    )
+
+
+@dataclass
+class Graded:
+    """One candidate's outcome: results, or the error that kept the folder from being
+    graded (batch mode only; a single candidate's error is raised)."""
+
+    candidate: str
+    folder: Path
+    results: ScreenResults | None = None
+    error: str | None = None
+
+
+@dataclass
+class _Job:
+    index: int
+    item: PaperItem
+    task: Coding
+    path: Path
+    result: ItemResult | None = None
+
+
+def solution_path(folder: Path, task_id: str) -> Path:
+    return folder / SOLUTIONS / f"{task_id}.py"
+
+
+def check_solution(folder: Path, task_id: str) -> tuple[Path | None, str | None, str]:
+    """(file to judge, None, shown path), or (None, "missing" | "invalid", note). A
+    link or anything outside the folder is refused: the grader can read files the
+    candidate must not get judged as theirs (reference solutions, for one)."""
+    path = solution_path(folder, task_id)
+    shown = f"{SOLUTIONS}/{task_id}.py"
+    for part in (folder / SOLUTIONS, path):
+        if part.is_symlink():
+            return None, "invalid", f"{shown}: a symbolic link is not judged; submit a regular file"
+    if not path.exists():
+        return None, "missing", f"no solution file ({shown}): 0 points"
+    try:
+        inside = path.resolve().is_relative_to(folder.resolve())
+    except OSError:
+        inside = False
+    if not inside or not path.is_file():
+        return None, "invalid", f"{shown} is not a regular file inside the submission folder"
+    if path.stat().st_size > MAX_SOLUTION_BYTES:
+        return None, "invalid", f"{shown} is larger than {MAX_SOLUTION_BYTES // 1024} KiB"
+    return path, None, shown
+
+
+def _with_limits(task: Coding, settings: JudgeSettings) -> Coding:
+    updates = settings.limits.model_dump(exclude_none=True)
+    if not updates:
+        return task
+    spec = task.spec.model_copy(update={"limits": task.spec.limits.model_copy(update=updates)})
+    return task.model_copy(update={"spec": spec})
+
+
+def _prepare(
+    loaded: LoadedScreen, candidate: str, folder: Path
+) -> tuple[Paper, dict[str, ItemResult], list[tuple[PaperItem, Coding, Path]]]:
+    if not folder.is_dir():
+        raise UsageError(f"{display_path(folder)}: no such submission folder")
+    paper = build_paper(loaded, candidate)
+    screen = loaded.screen
+    done: dict[str, ItemResult] = {}
+    if paper.questions():
+        answers = read_answers(folder / FILE_NAME, paper)
+        for item in paper.questions():
+            question = question_of(loaded, item)
+            raw = answers.responses.get(item.label)
+            done[item.label] = scoring.score_question(
+                item, question, raw, screen.partial_credit, screen.lang
+            )
+    to_judge = []
+    for item in paper.tasks():
+        task = task_of(loaded, item)
+        path, problem, note = check_solution(folder, task.id)
+        if path is None:
+            done[item.label] = scoring.unjudged_task(item, task, problem or "invalid", note, None)
+        else:
+            to_judge.append((item, _with_limits(task, screen.judge), path))
+    return paper, done, to_judge
+
+
+def grade_candidates(
+    loaded: LoadedScreen,
+    submissions: Sequence[tuple[str, Path]],
+    choice: JudgeChoice,
+    *,
+    strict: bool = True,
+    on_judged: OnJudged | None = None,
+    sandbox_factory: Callable[[JudgeChoice, str], Sandbox] | None = None,
+) -> list[Graded]:
+    """Grade every (candidate, folder). With `strict`, a folder that cannot be graded
+    raises (exit 2); otherwise it is recorded in its `Graded.error` and the rest go on.
+    All solution files are judged on one sandbox with `choice.workers` at a time."""
+    graded: list[Graded] = []
+    prepared: list[tuple[Paper, dict[str, ItemResult]] | None] = []
+    jobs: list[_Job] = []
+    for index, (candidate, folder) in enumerate(submissions):
+        graded.append(Graded(candidate, folder))
+        try:
+            sampling.check_candidate(candidate)
+            paper, done, to_judge = _prepare(loaded, candidate, folder)
+        except QuizzerError as exc:
+            if strict:
+                raise
+            graded[-1].error = str(exc)
+            prepared.append(None)
+            continue
+        prepared.append((paper, done))
+        jobs += [_Job(index, item, task, path) for item, task, path in to_judge]
+    if jobs:
+        _judge_all(loaded, submissions, jobs, choice, on_judged, sandbox_factory)
+    for job in jobs:
+        entry = prepared[job.index]
+        assert entry is not None and job.result is not None
+        entry[1][job.item.label] = job.result
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for entry, outcome in zip(prepared, graded, strict=True):
+        if entry is not None:
+            outcome.results = _document(loaded, entry[0], entry[1], stamp)
+    return graded
+
+
+def _open_sandbox(choice: JudgeChoice, device: str) -> Sandbox:
+    from quizzer.judge.sandbox import make_sandbox
+
+    return make_sandbox(
+        choice.sandbox, allow_weak=choice.allow_weak, device=device, workers=choice.workers
+    )
+
+
+def _judge_all(
+    loaded: LoadedScreen,
+    submissions: Sequence[tuple[str, Path]],
+    jobs: list[_Job],
+    choice: JudgeChoice,
+    on_judged: OnJudged | None,
+    sandbox_factory: Callable[[JudgeChoice, str], Sandbox] | None,
+) -> None:
+    from quizzer.judge.device import resolve_device
+    from quizzer.judge.runner import Options, judge_file
+
+    device = resolve_device(choice.device)
+    sandbox = (sandbox_factory or _open_sandbox)(choice, device)
+    partial = loaded.screen.partial_credit
+    lock = threading.Lock()
+    finished = 0
+
+    def run(job: _Job) -> None:
+        nonlocal finished
+        candidate, folder = submissions[job.index]
+        seed = sampling.judge_seed(loaded.screen.seed, candidate, job.task.id)
+        shown = str(job.path.relative_to(folder))
+        result: JudgeResult | None = None
+        try:
+            result = judge_file(
+                job.path, job.task, sandbox, Options(device=choice.device, seed=seed), display=shown
+            )
+            job.result = scoring.score_task(job.item, job.task, result, partial, shown)
+        except QuizzerError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one crashed judgement must not lose the rest
+            note = f"the judge could not judge it ({type(exc).__name__}: {exc}); 0 points"
+            job.result = scoring.unjudged_task(job.item, job.task, "invalid", note, shown)
+            job.result = job.result.model_copy(update={"status": "error"})
+        with lock:
+            finished += 1
+            if on_judged:
+                on_judged(candidate, job.task.id, result, finished, len(jobs))
+
+    try:
+        workers = max(1, min(choice.workers, len(jobs), (os.cpu_count() or 1) * 4))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="screen-judge") as pool:
+            for future in [pool.submit(run, job) for job in jobs]:
+                future.result()
+    finally:
+        sandbox.close()
+
+
+def _document(
+    loaded: LoadedScreen, paper: Paper, done: dict[str, ItemResult], stamp: str
+) -> ScreenResults:
+    screen = loaded.screen
+    sections = []
+    for section in paper.sections:
+        sections.append(
+            SectionResult(
+                id=section.id,
+                title=section.title,
+                status="pending",
+                points=0.0,
+                max_points=section.max_points,
+                pending_points=0.0,
+                percent=0.0,
+                threshold=scoring.threshold_info(section.threshold, section.max_points),
+                time_limit_minutes=section.time_limit_minutes,
+                items=[done[item.label] for item in section.items],
+            )
+        )
+    threshold = scoring.threshold_info(screen.threshold, paper.max_points)
+    assert threshold is not None
+    results = ScreenResults(
+        candidate=paper.candidate,
+        screen=ScreenInfo(
+            title=screen.title,
+            file=display_path(loaded.path),
+            sha256=loaded.sha256,
+            seed=screen.seed,
+            time_limit_minutes=screen.time_limit_minutes,
+        ),
+        status="pending",
+        message="",
+        points=0.0,
+        max_points=paper.max_points,
+        pending_points=0.0,
+        percent=0.0,
+        threshold=threshold,
+        sections=sections,
+        graded_at=stamp,
+        quizzer_version=__version__,
+    )
+    return scoring.recompute(results)
+
+
+def candidate_folders(root: Path) -> list[tuple[str, Path]]:
+    """(candidate id, folder) for every folder under `root`, sorted; hidden folders and
+    plain files are skipped, links are refused."""
+    if not root.is_dir():
+        raise UsageError(f"{display_path(root)}: no such folder of candidate folders")
+    found = []
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        if entry.is_symlink():
+            raise UsageError(f"{display_path(entry)} is a symbolic link; copy the folder instead")
+        found.append((entry.name, entry))
+    if not found:
+        raise UsageError(f"{display_path(root)} holds no candidate folders")
+    return found

@@ -1,0 +1,56 @@
+"""`verify_tasks`: every bundled task's reference passes and each known-bad variant
+fails first at the check it names; a variant that slips through, or fails elsewhere,
+is a bank problem."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from quizzer.bank.loader import load_bank
+from quizzer.judge.verify import verify_tasks
+from tests.judge_support import TASKS
+
+
+@pytest.mark.slow
+def test_the_bundled_tasks_verify_cleanly():
+    bank = load_bank([TASKS], include_bundled=False)
+    assert {t.id for t in bank.tasks()} == {"simple-nn", "simple-cnn"}
+    seen: list[str] = []
+    assert verify_tasks(bank, progress=seen.append) == []
+    assert any("seed_simple_cnn.py" in line for line in seen)
+
+
+def _task_copy(tmp_path: Path, edit) -> Path:
+    folder = tmp_path / "simple-nn"
+    shutil.copytree(TASKS / "simple-nn", folder)
+    yaml = folder / "task.yaml"
+    yaml.write_text(edit(yaml.read_text(encoding="utf-8")), encoding="utf-8")
+    return folder
+
+
+def _only_variants(text: str, keep: str) -> str:
+    head, _, tail = text.partition("    variants:\n")
+    blocks = tail.split("      - path: ")[1:]
+    kept = [b for b in blocks if b.startswith(keep)]
+    return head + "    variants:\n" + "".join("      - path: " + b for b in kept)
+
+
+def test_a_variant_that_passes_is_a_bank_problem(tmp_path):
+    folder = _task_copy(tmp_path, lambda t: _only_variants(t, "bad/tiny_output.py"))
+    shutil.copy(folder / "reference.py", folder / "bad" / "tiny_output.py")
+    problems = verify_tasks(load_bank([folder], include_bundled=False))
+    assert len(problems) == 1
+    assert problems[0].field == "variants[0]" and "passes every check" in problems[0].message
+
+
+def test_a_variant_failing_at_another_check_is_a_bank_problem(tmp_path):
+    def edit(text: str) -> str:
+        text = _only_variants(text, "bad/wrong_output_size.py")
+        return text.replace("fails_at: shapes", "fails_at: gradients")
+
+    problems = verify_tasks(load_bank([_task_copy(tmp_path, edit)], include_bundled=False))
+    assert len(problems) == 1
+    assert "should fail at gradients but first fails at shapes" in problems[0].message

@@ -1,0 +1,69 @@
+"""The practice UI never imports torch, and the progress store imports neither
+textual nor torch. Each check runs in a fresh interpreter and reads `sys.modules`
+after the code has really run (a deferred import is only proven deferred when
+something runs it)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def loaded_after(code: str, tmp_path: Path) -> set[str]:
+    probe = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={"QUIZZER_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return {name.split(".")[0] for name in json.loads(result.stdout.strip().splitlines()[-1])}
+
+
+def test_importing_the_app_does_not_import_torch(tmp_path):
+    assert "torch" not in loaded_after("import quizzer.tui.app", tmp_path)
+
+
+def test_running_every_screen_does_not_import_torch(tmp_path):
+    code = f"""
+import asyncio, sys
+sys.path.insert(0, {str(REPO / "tests")!r})
+from pathlib import Path
+from test_tui_support import make_rig, drive
+from quizzer.tui.exam import ExamPlan
+rig = make_rig(Path({str(tmp_path)!r}))
+
+async def everywhere(app, pilot):
+    await pilot.press("n", "1", "enter", "h", "escape")   # practice
+    await pilot.press("s"); await pilot.pause(); await pilot.press("escape")  # stats
+    await pilot.press("t", "enter"); await pilot.pause(); await pilot.press("escape")  # coding
+    await pilot.press("f"); await pilot.pause(); await pilot.press("escape")  # filters
+    app.open_exam(ExamPlan("x", ("pick-one",), 60)); await pilot.pause()
+    await app.screen.finish(); await pilot.pause()  # exam and its result
+    await pilot.press("l", "ctrl+t"); await pilot.pause()
+
+drive(rig, everywhere)
+"""
+    loaded = loaded_after(code, tmp_path)
+    assert "textual" in loaded  # the probe really ran the UI
+    assert "torch" not in loaded
+
+
+def test_the_store_imports_neither_textual_nor_torch(tmp_path):
+    code = (
+        "from quizzer.store import open_store\n"
+        "from quizzer.store import stats, transfer\n"
+        "s = open_store()\n"
+        "s.record_attempt(question_id='q', topic='t', qtype='true_false', mode='learn',\n"
+        "                 response=True, correct=True, score=1.0, rating=3)\n"
+        "transfer.export_progress(s); stats.summary(s)\n"
+    )
+    loaded = loaded_after(code, tmp_path)
+    assert not loaded & {"textual", "torch", "typer"}
