@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -246,7 +247,7 @@ def test_torch_free_judge_modules_do_not_import_torch():
 def test_the_worker_imports_only_the_standard_library_and_torch():
     import ast
 
-    tree = ast.parse(open(worker.__file__, encoding="utf-8").read())
+    tree = ast.parse(Path(worker.__file__).read_text(encoding="utf-8"))
     roots = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

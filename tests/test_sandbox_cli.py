@@ -153,3 +153,27 @@ def test_judge_runs_in_docker_when_asked(run_cli):
     doc = json.loads(result.stdout)
     assert doc["sandbox"]["name"] == "docker"
     assert {"network:none", "read-only-root", "cap-drop:ALL"} <= set(doc["sandbox"]["protections"])
+
+
+def test_limits_can_be_changed_on_the_command_line(run_cli):
+    slow = HOSTILE / "sleep_forever.py"
+    result = run_cli("judge", str(slow), "--task", "simple-nn", "--limit", "wall=1.5", "--json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["sandbox"]["limit_hit"] == "wall"
+    assert doc["timings"]["total_s"] < 1.5 + 6
+
+
+@pytest.mark.parametrize(
+    "item, says",
+    [
+        ("wall", "NAME=VALUE"),
+        ("speed=3", "NAME=VALUE"),
+        ("wall=fast", "not a number"),
+        ("memory=1", "memory_mb"),
+    ],
+)
+def test_bad_limit_overrides_are_usage_errors(run_cli, item, says):
+    result = run_cli("judge", str(REFERENCE), "--task", "simple-nn", "--limit", item)
+    assert result.exit_code == 2
+    assert says in result.stderr

@@ -96,3 +96,19 @@ def test_parallel_runs_are_isolated_from_each_other(sandbox):
         t.join()
     assert {i: r["answer"] for i, r in results.items()} == {i: [f"mine-{i}"] for i in range(3)}
     assert strays(sandbox) == []
+
+
+@pytest.mark.docker
+def test_closing_the_docker_sandbox_removes_its_containers():
+    client = docker_or_skip()
+    import os
+
+    from quizzer.judge.sandbox.docker import LABEL, DockerSandbox
+
+    box = DockerSandbox(worker=STUB_WORKER)
+    run(box, "ANSWER = 1")
+    mine = {"label": [LABEL, f"{LABEL}.judge-pid={os.getpid()}"]}
+    ids = {c.container.id for c in box.live}
+    assert ids and ids <= {c.id for c in client.containers.list(all=True, filters=mine)}
+    box.close()
+    assert ids.isdisjoint(c.id for c in client.containers.list(all=True, filters=mine))

@@ -35,7 +35,7 @@ def test_switching_to_chinese_changes_the_ui_and_is_remembered(rig):
         home = app.screen
         assert isinstance(home, HomeScreen)
         headings = [str(s.content) for s in home.query(".heading")]
-        assert headings[:2] == ["主题", "编程题"]
+        assert headings[:2] == ["主题", "编程题（t）"]
         assert "复习" in footer_labels(home)
         assert str(home.query_one("#due-line", Static).content) == "r  0 道题待复习"
 

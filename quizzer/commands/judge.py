@@ -118,6 +118,15 @@ def judge(
         int,
         typer.Option("--workers", "-w", min=1, max=64, help="Judge this many files in parallel."),
     ] = 1,
+    limit: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--limit",
+            metavar="NAME=VALUE",
+            help="Change a sandbox limit of the task (repeatable): wall=S, cpu=S, memory=MB, "
+            "processes=N, output=KiB, file_size=MB.",
+        ),
+    ] = None,
 ) -> None:
     """Judge solution files against a coding task, in a sandboxed worker."""
     if json_out and events:
@@ -126,8 +135,10 @@ def judge(
     if missing:
         raise UsageError(f"no such file: {', '.join(missing)}")
     from quizzer.bank.loader import load_bank
+    from quizzer.judge.sandbox.limits import parse_overrides, with_limits
 
-    coding = find_task(load_bank(list(bank) if bank else None), task)
+    overrides = parse_overrides(limit or [])
+    coding = with_limits(find_task(load_bank(list(bank) if bank else None), task), overrides)
     results = judge_paths(
         files,
         coding,

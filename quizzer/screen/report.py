@@ -152,8 +152,9 @@ def markdown(results: ScreenResults) -> str:
         f"## {_ICON[results.status]} {results.screen.title}: `{results.candidate}` {word}",
         "",
         f"**{results.points:g} of {results.max_points:g} points ({results.percent:g}%)**, "
-        f"pass mark {results.threshold.rule} ({results.threshold.required_points:g} points). "
-        f"{results.message}.",
+        f"pass mark {results.threshold.rule} ({results.threshold.required_points:g} points).",
+        "",
+        f"> {results.message}",
         "",
         "| Section | Points | % | Pass mark | Status |",
         "| --- | --- | --- | --- | --- |",

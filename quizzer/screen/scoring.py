@@ -151,7 +151,10 @@ def score_task(
                 metrics=dict(check.metrics),
             )
         )
-    points = pts(sum(c.points for c in checks))
+    earned = sum(weights.get(c.name, 0.0) for c in result.checks if c.status.value == "pass")
+    if mode == "all_or_nothing":
+        earned = total_weight if passed else 0.0
+    points = 0.0 if blockers else pts(item.points * min(earned, total_weight) / total_weight)
     if passed:
         note = "all checks passed"
     else:

@@ -410,18 +410,31 @@ class _Box:
             self.pidfd = None
 
 
+def _children(pid: int) -> list[str]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return fh.read().split()
+    except FileNotFoundError:  # kernels without CONFIG_PROC_CHILDREN: scan the ppids
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as fh:
+                        if fh.read().rsplit(")", 1)[1].split()[1] == str(pid):
+                            found.append(entry)
+                except (OSError, IndexError):
+                    pass
+        return found
+
+
 def _wait_exec(box: _Box, timeout: float = 10.0) -> None:
     """Wait until the sandbox's pid 1 has started the placeholder command: bubblewrap
     forks it only after every mount is in place, so joining earlier would see a
     half-built view (the namespaces exist as soon as --info-fd is written)."""
     deadline = time.monotonic() + timeout
-    pid = box.ns_pid
-    children = f"/proc/{pid}/task/{pid}/children"
     while time.monotonic() < deadline and box.proc.poll() is None:
         try:
-            with open(children) as fh:
-                kids = fh.read().split()
-            for child in kids:
+            for child in _children(box.ns_pid):
                 with open(f"/proc/{child}/comm") as fh:
                     if fh.read().strip() != "bwrap":
                         return

@@ -71,7 +71,7 @@ class ExamResultScreen(LocalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#exam-answers", DataTable)
-        table.add_columns("#", "id", "", self.t("q.your_answer", answer="").rstrip(": ："), "✔")
+        table.add_columns("#", "id", "✔", self.t("exam.col.yours"), self.t("exam.col.expected"))
         for i, answer in enumerate(self.result.answers, start=1):
             grade = answer.grade
             mark = "✔" if grade and grade.correct else ("◐" if grade and grade.score else "✘")

@@ -39,12 +39,13 @@ class HomeScreen(LocalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "review", "key.review"),
         Binding("n", "learn", "key.learn"),
-        Binding("c", "resume", "key.continue"),
-        Binding("m", "bookmarks", "key.bookmarks"),
-        Binding("f", "filters", "key.filters"),
+        # c, m, f and t are shown next to what they open, not in the footer.
+        Binding("c", "resume", "key.continue", show=False),
+        Binding("m", "bookmarks", "key.bookmarks", show=False),
+        Binding("f", "filters", "key.filters", show=False),
         Binding("e", "exam", "key.exam"),
         Binding("s", "stats", "key.stats"),
-        Binding("t", "tasks", "key.tasks"),
+        Binding("t", "tasks", "key.tasks", show=False),
     ]
 
     def __init__(self) -> None:

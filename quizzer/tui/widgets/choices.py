@@ -25,8 +25,8 @@ from quizzer.tui.base import translate_bindings
 class ChoiceItem(Static):
     """One option line; clicking it picks it."""
 
-    def __init__(self, index: int, label: str) -> None:
-        super().__init__(classes="choice-item", markup=False)
+    def __init__(self, index: int, label: str, line: str) -> None:
+        super().__init__(line, classes="choice-item", markup=False)
         self.index = index
         self.label = label
 
@@ -100,7 +100,7 @@ class ChoiceList(Vertical, can_focus=True):
 
     def compose(self) -> ComposeResult:
         for i, (_, label) in enumerate(self.items):
-            yield ChoiceItem(i, label)
+            yield ChoiceItem(i, label, self._line(i))
 
     def on_mount(self) -> None:
         translate_bindings(self, getattr(self.app, "lang", "en"))
@@ -148,17 +148,22 @@ class ChoiceList(Vertical, can_focus=True):
         if not self.locked:
             self.post_message(self.Submitted(self, self.value()))
 
+    def _line(self, index: int) -> str:
+        oid, label = self.items[index]
+        chosen = oid in self.selected
+        box = ("[x]" if chosen else "[ ]") if self.multi else ("(●)" if chosen else "( )")
+        mark = ""
+        if self.right is not None:
+            mark = " ✔" if oid in self.right else (" ✘" if chosen else "")
+        return f"{index + 1}  {box} {label}{mark}"
+
     def _paint(self) -> None:
         if not self.is_mounted:
             return
         for item in self.query(ChoiceItem):
             oid = self.items[item.index][0]
             chosen = oid in self.selected
-            box = ("[x]" if chosen else "[ ]") if self.multi else ("(●)" if chosen else "( )")
-            mark = ""
-            if self.right is not None:
-                mark = " ✔" if oid in self.right else (" ✘" if chosen else "")
-            item.update(f"{item.index + 1}  {box} {item.label}{mark}")
+            item.update(self._line(item.index))
             item.set_class(item.index == self.cursor and not self.locked, "-cursor")
             item.set_class(self.right is not None and oid in self.right, "-right")
             item.set_class(self.right is not None and chosen and oid not in self.right, "-wrong")

@@ -1,0 +1,11 @@
+# SECRET-REFERENCE-MLP
+from torch import nn
+
+
+class FixMLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+
+    def forward(self, x):
+        return self.net(x)
