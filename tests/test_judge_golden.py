@@ -1,7 +1,9 @@
 """Golden judge cases: each folder in tests/judge_cases holds a submission and the
 verdict it must get (overall and per check), judged through the real command line
 (`python -m quizzer judge ... --json`). Correct solutions in several styles must pass;
-every failure class and every forging attempt must not."""
+every failure class and every forging attempt must not. A case may name a bank file
+instead of holding a copy (`"submission": "questions/tasks/<id>/bad/x.py"`), so each
+task's reference and known-bad variants are golden cases without duplicates."""
 
 from __future__ import annotations
 
@@ -23,6 +25,11 @@ def expected(case: Path) -> dict:
     return json.loads((case / "expected.json").read_text(encoding="utf-8"))
 
 
+def submission(case: Path) -> Path:
+    named = expected(case).get("submission")
+    return REPO / named if named else case / "submission.py"
+
+
 @pytest.fixture(scope="module")
 def verdicts() -> dict[str, dict]:
     """One `quizzer judge` call per task over all its cases, keyed by case name."""
@@ -31,7 +38,7 @@ def verdicts() -> dict[str, dict]:
         by_task.setdefault(expected(case)["task"], []).append(case)
     found: dict[str, dict] = {}
     for task, cases in by_task.items():
-        files = [str(c / "submission.py") for c in cases]
+        files = [str(submission(c)) for c in cases]
         done = subprocess.run(
             [
                 sys.executable,
@@ -65,6 +72,35 @@ def test_there_are_enough_cases_for_both_tasks():
     assert {"simple-nn", "simple-cnn"} <= set(tasks)
     assert sum(expected(c)["status"] == "pass" for c in CASES) >= 8
     assert sum(c.name.startswith("forge_") for c in CASES) >= 6
+
+
+def test_every_task_with_bank_file_cases_covers_its_reference_and_variants():
+    """Where a task's cases name bank files, every one of its files has a case, with
+    the verdict `bank verify` also demands: the reference passes, each variant fails
+    first at its `fails_at`."""
+    from quizzer.bank.loader import load_bank
+
+    bank = load_bank([REPO / "questions" / "tasks"], include_bundled=False)
+    named = {expected(c)["submission"]: expected(c) for c in CASES if "submission" in expected(c)}
+    tasks = {want["task"] for want in named.values()}
+    assert len(tasks) >= 8
+    for task in bank.tasks():
+        if task.id not in tasks:
+            continue
+        folder = f"questions/tasks/{task.id}/"
+        ref = named[folder + task.reference]
+        assert ref["status"] == "pass" and set(ref["checks"].values()) == {"pass"}
+        for variant in task.variants:
+            want = named[folder + variant.path]
+            first = next(n for n, s in want["checks"].items() if s != "pass")
+            assert (first, want["checks"][first]) == (variant.fails_at, "fail"), variant.path
+            assert want.get("message_contains"), f"{variant.path}: say what the message shows"
+    alternatives = {}
+    for case in CASES:
+        want = expected(case)
+        if "submission" not in want and want["status"] == "pass" and want["task"] in tasks:
+            alternatives[want["task"]] = alternatives.get(want["task"], 0) + 1
+    assert all(alternatives.get(t, 0) >= 2 for t in tasks), alternatives
 
 
 @pytest.mark.slow

@@ -160,7 +160,7 @@ def _meta(forward_body: str, init: str = "") -> dict:
     )
     job = worker.Job({"source": source, "class_name": "M", "device": "cpu", "seed": 0})
     job.check_load({}, worker._Frames(), {})
-    return job._meta_probe(torch.randn(2, 10))
+    return job._meta_probe([torch.randn(2, 10)])
 
 
 @pytest.mark.parametrize(

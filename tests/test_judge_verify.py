@@ -13,14 +13,40 @@ from quizzer.bank.loader import load_bank
 from quizzer.judge.verify import verify_tasks
 from tests.judge_support import TASKS
 
+BUNDLED = {
+    "simple-nn",
+    "simple-cnn",
+    "fix-simple-cnn",
+    "swish-autograd-function",
+    "linear-from-scratch",
+    "layernorm-from-scratch",
+    "dropout-from-scratch",
+    "scaled-dot-product-attention",
+    "multi-head-attention",
+    "gru-from-scratch",
+    "residual-block",
+    "train-step",
+}
+
 
 @pytest.mark.slow
 def test_the_bundled_tasks_verify_cleanly():
     bank = load_bank([TASKS], include_bundled=False)
-    assert {t.id for t in bank.tasks()} == {"simple-nn", "simple-cnn"}
+    assert {t.id for t in bank.tasks()} == BUNDLED
+    assert all(len(t.variants) >= 3 for t in bank.tasks())
     seen: list[str] = []
     assert verify_tasks(bank, progress=seen.append) == []
     assert any("seed_simple_cnn.py" in line for line in seen)
+    judged = sum(1 + len(t.variants) for t in bank.tasks())
+    assert len([line for line in seen if line.startswith("judging ")]) == judged
+
+
+@pytest.mark.slow
+def test_verify_holds_for_other_seeds_too():
+    """The fixed seed is for reproducibility; the verdicts must not depend on it."""
+    bank = load_bank([TASKS], include_bundled=False)
+    for seed in (3, 77):
+        assert verify_tasks(bank, seed=seed) == []
 
 
 def _task_copy(tmp_path: Path, edit) -> Path:

@@ -313,7 +313,7 @@ def test_cancel_signal_reaches_the_whole_process_group(rig, tmp_path):
         "import os, subprocess, sys, time\n"
         "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
         f"open({str(tmp_path / 'child.pid')!r}, 'w').write(str(child.pid))\n"
-        "print('{\"name\": \"load\", \"status\": \"pass\"}', flush=True)\n"
+        'print(\'{"name": "load", "status": "pass"}\', flush=True)\n'
         "time.sleep(60)\n"
     )
 

@@ -74,7 +74,10 @@ def test_an_exam_runs_end_to_end_without_feedback(rig):
     doc = json.loads(exported.read_text())
     assert doc["format"] == "quizzer-exam-answers" and doc["score"] == 2.0
     assert [a["response"] for a in doc["answers"]] == ["a", "54", ["a", "b"], None]
-    assert doc["by_topic"] == {"basics": {"score": 2.0, "total": 3}, "modules": {"score": 0.0, "total": 1}}
+    assert doc["by_topic"] == {
+        "basics": {"score": 2.0, "total": 3},
+        "modules": {"score": 0.0, "total": 1},
+    }
     (exam,) = rig.store.exams()
     assert exam["title"] == "mock" and exam["score"] == 2.0 and exam["max_score"] == 4.0
     attempts = rig.store.attempts()

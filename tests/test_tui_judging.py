@@ -40,7 +40,7 @@ def run(script: str, tmp_path) -> tuple[list[CheckEvent], object]:
 def test_a_judge_that_dies_without_a_verdict_is_an_error(tmp_path):
     seen, outcome = run(
         "import sys\n"
-        "print('{\"name\": \"load\", \"status\": \"pass\"}', flush=True)\n"
+        'print(\'{"name": "load", "status": "pass"}\', flush=True)\n'
         "sys.stderr.write('worker crashed: out of memory')\n"
         "sys.exit(0)\n",
         tmp_path,

@@ -81,7 +81,7 @@ def test_screens_below_catch_up_with_the_language_when_shown_again(rig):
         assert "统计" in app.screen.sub_title
         await pilot.press("escape")
         await pilot.pause()
-        assert [str(s.content) for s in app.screen.query(".heading")][0] == "主题"
+        assert str(app.screen.query(".heading").first().content) == "主题"
 
     drive(rig, scenario)
 
@@ -150,7 +150,9 @@ def test_every_binding_label_is_a_known_string():
     for package in (screens, widgets):
         for info in pkgutil.iter_modules(package.__path__):
             module = importlib.import_module(f"{package.__name__}.{info.name}")
-            classes += [c for c in vars(module).values() if isinstance(c, type) and "BINDINGS" in vars(c)]
+            classes += [
+                c for c in vars(module).values() if isinstance(c, type) and "BINDINGS" in vars(c)
+            ]
     for cls in classes:
         for binding in cls.BINDINGS:
             if binding.show and binding.description:

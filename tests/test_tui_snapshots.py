@@ -22,11 +22,11 @@ import pytest
 from fsrs import Rating
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_tui_support import Rig, make_rig, wait_for  # noqa: E402
+from test_tui_support import Rig, make_rig, wait_for
 
-from quizzer.tui.app import QuizzerApp  # noqa: E402
-from quizzer.tui.exam import ExamPlan  # noqa: E402
-from quizzer.tui.session import Session  # noqa: E402
+from quizzer.tui.app import QuizzerApp
+from quizzer.tui.exam import ExamPlan
+from quizzer.tui.session import Session
 
 SIZE = (100, 34)
 REPO = Path(__file__).resolve().parents[1]
@@ -83,10 +83,12 @@ async def open_question(rig: Rig, app: QuizzerApp, pilot: Any) -> None:
 
 
 async def coding(rig: Rig, app: QuizzerApp, pilot: Any) -> None:
-    task = rig.bank.tasks()[-1]
+    task = rig.bank.tasks()[0]
     submissions = app.submissions_dir
     submissions.mkdir(parents=True, exist_ok=True)
-    broken = rig.bank.resolve(task.id, task.variants[0].path).read_text()
+    # A known-bad variant that gets past loading, so there is a check list to see.
+    variant = next(v for v in task.variants if v.fails_at != "load")
+    broken = rig.bank.resolve(task.id, variant.path).read_text()
     (submissions / f"{task.id.replace('-', '_')}.py").write_text(broken)
     app.open_task(task)
     await pilot.pause()
@@ -175,6 +177,13 @@ def test_main_screens_look_as_approved(scenario, snap_compare, tmp_path, monkeyp
         rig.store.close()
 
 
+async def _screenshot(app: QuizzerApp, run_before: Any, rig: Rig, path: Path) -> None:
+    async with app.run_test(size=SIZE, message_hook=rig.messages.append) as pilot:
+        await run_before(pilot)
+        await pilot.wait_for_scheduled_animations()
+        app.save_screenshot(path.name, path=str(path.parent))
+
+
 def save_docs_screenshots(target: Path = REPO / "docs" / "screenshots") -> list[Path]:
     """Every scenario on the bundled bank, judged by the real judge, as SVG."""
     import os
@@ -196,14 +205,8 @@ def save_docs_screenshots(target: Path = REPO / "docs" / "screenshots") -> list[
             rig = Rig(bank, Store(root / "p.sqlite3"), FakeClock(), root, [])
             app, run_before = build(rig, scenario, judge_command=default_command())
 
-            async def main(app: QuizzerApp = app, run_before: Any = run_before) -> None:
-                async with app.run_test(size=SIZE, message_hook=rig.messages.append) as pilot:
-                    await run_before(pilot)
-                    await pilot.wait_for_scheduled_animations()
-                    path = app.save_screenshot(f"{scenario.name}.svg", path=str(target))
-                    written.append(Path(path))
-
-            asyncio.run(main())
+            asyncio.run(_screenshot(app, run_before, rig, target / f"{scenario.name}.svg"))
+            written.append(target / f"{scenario.name}.svg")
             rig.store.close()
     return written
 

@@ -48,7 +48,10 @@ def test_stats_show_totals_streaks_and_charts(rig):
         activity = screen.query_one("#activity", Sparkline)
         assert len(activity.data) == 30 and activity.data[-1] == 2 and activity.data[-6] == 1
         topics = screen.query_one("#accuracy-per-topic", BarChart)
-        assert [(r[0], r[2]) for r in topics.rows] == [("basics", "100% (3/3)"), ("modules", "0% (0/1)")]
+        assert [(r[0], r[2]) for r in topics.rows] == [
+            ("basics", "100% (3/3)"),
+            ("modules", "0% (0/1)"),
+        ]
         per_day = screen.query_one("#accuracy-per-day", BarChart)
         assert per_day.rows[-1][2] == "50% (2)"
         minutes = screen.query_one("#minutes-per-day", BarChart)
@@ -70,7 +73,8 @@ def test_stats_with_no_answers_say_so(rig):
 
 
 @pytest.mark.parametrize(("fraction", "width", "expected"), [
-    (0.0, 4, "    "), (1.0, 4, "████"), (0.5, 4, "██  "), (0.3, 4, "█▎  "), (0.26, 4, "█   "), (2.0, 2, "██"),
+    (0.0, 4, "    "), (1.0, 4, "████"), (0.5, 4, "██  "), (0.3, 4, "█▎  "),
+    (0.26, 4, "█   "), (2.0, 2, "██"),
 ])  # fmt: skip
 def test_bars_are_drawn_to_an_eighth_of_a_cell(fraction, width, expected):
     assert bar(fraction, width) == expected

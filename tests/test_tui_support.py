@@ -28,13 +28,17 @@ questions:
     topic: basics
     tags: [graphs]
     difficulty: easy
-    prompt: {en: "Which framework builds the graph as the code runs?", zh: "哪个框架在代码运行时构建计算图？"}
+    prompt:
+      en: "Which framework builds the graph as the code runs?"
+      zh: "哪个框架在代码运行时构建计算图？"
     options:
       - {id: a, text: {en: "PyTorch (eager)", zh: "PyTorch（即时执行）"}}
       - {id: b, text: "Theano"}
       - {id: c, text: {en: "None of them", zh: "都不是"}}
     answer: a
-    explanation: {en: "PyTorch records operations as they run.", zh: "PyTorch 在运算执行时记录它们。"}
+    explanation:
+      en: "PyTorch records operations as they run."
+      zh: "PyTorch 在运算执行时记录它们。"
     hints:
       - {en: "Think define-by-run.", zh: "想想 define-by-run。"}
       - {en: "It is the one this quiz is about.", zh: "就是这个测验讲的那个。"}
@@ -58,7 +62,9 @@ questions:
     type: true_false
     topic: basics
     difficulty: easy
-    prompt: {en: "torch.no_grad() caches intermediate results.", zh: "torch.no_grad() 会缓存中间结果。"}
+    prompt:
+      en: "torch.no_grad() caches intermediate results."
+      zh: "torch.no_grad() 会缓存中间结果。"
     answer: false
     explanation: {en: "It records nothing at all.", zh: "它什么也不记录。"}
 
@@ -67,7 +73,9 @@ questions:
     topic: modules
     tags: [linear]
     difficulty: medium
-    prompt: {en: "How many parameters has nn.Linear(10, 5)?", zh: "nn.Linear(10, 5) 有多少参数？"}
+    prompt:
+      en: "How many parameters has nn.Linear(10, 5)?"
+      zh: "nn.Linear(10, 5) 有多少参数？"
     answer: 55
     explanation: {en: "50 weights and 5 biases.", zh: "50 个权重和 5 个偏置。"}
     hints:
@@ -77,7 +85,9 @@ questions:
     type: short_answer
     topic: modules
     difficulty: easy
-    prompt: {en: "Which method clears the gradients of an optimizer?", zh: "哪个方法清空优化器的梯度？"}
+    prompt:
+      en: "Which method clears the gradients of an optimizer?"
+      zh: "哪个方法清空优化器的梯度？"
     accepted: [zero_grad, "zero_grad()", "optimizer.zero_grad()"]
     explanation: {en: "zero_grad() resets .grad.", zh: "zero_grad() 重置 .grad。"}
 
@@ -125,7 +135,9 @@ questions:
     topic: modules
     difficulty: easy
     class_name: TinyLinear
-    prompt: {en: "Implement **TinyLinear**: (B, 4) -> (B, 2).", zh: "实现 **TinyLinear**：(B, 4) -> (B, 2)。"}
+    prompt:
+      en: "Implement **TinyLinear**: (B, 4) -> (B, 2)."
+      zh: "实现 **TinyLinear**：(B, 4) -> (B, 2)。"
     explanation: {en: "One nn.Linear is enough.", zh: "一个 nn.Linear 就够了。"}
     starter: starter.py
     reference: reference.py

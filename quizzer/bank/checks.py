@@ -18,6 +18,7 @@ from typing import Any
 
 from quizzer.bank.grading import normalise_output, normalise_text
 from quizzer.bank.models import (
+    DOTTED_TORCH,
     LANGS,
     CodeOutput,
     Coding,
@@ -180,6 +181,8 @@ def check_spec(entry: Entry, sink: ProblemSink) -> None:
                 "so that batch-size bugs and broadcasting show up",
             )
         )
+    for sub, message in spec_problems(q):
+        sink.report(entry.problem(("spec", *sub), message))
     for index, variant in enumerate(q.variants):
         if variant.fails_at not in q.spec.checks:
             sink.report(
@@ -190,6 +193,73 @@ def check_spec(entry: Entry, sink: ProblemSink) -> None:
                     suggestion=suggest(variant.fails_at, q.spec.checks),
                 )
             )
+
+
+def spec_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
+    """Fields of a judge spec that do not fit together, as (path in spec, message)."""
+    spec = task.spec
+    checks = spec.checks
+    function_like = spec.entry != "module"
+    for check, part in (("dropout", spec.dropout), ("train_step", spec.train_step)):
+        if check in checks and part is None:
+            yield ("checks",), f"check '{check}' needs a spec.{check} section"
+    if "train_step" in checks and spec.entry != "function":
+        yield ("entry",), "check 'train_step' calls a function: set entry: function"
+    if function_like:
+        for check in ("learning", "train_eval"):
+            if check in checks:
+                yield (
+                    ("checks",),
+                    f"check '{check}' needs an nn.Module; an entry of kind {spec.entry} has no "
+                    "parameters to train and no modes to switch",
+                )
+        if spec.init:
+            yield ("init",), "init builds a module; it only applies to entry: module"
+    if spec.entry == "function" and spec.signature:
+        wanted = 6 if "train_step" in checks else 1 + len(spec.extra_inputs)
+        if len(spec.signature) != wanted:
+            yield (
+                ("signature",),
+                f"signature names {len(spec.signature)} parameters, but the judge passes "
+                f"{wanted} arguments"
+                + (
+                    " (model, optimizer, loss_fn, x, y, max_norm)"
+                    if "train_step" in checks
+                    else " (the first input, then each of extra_inputs)"
+                ),
+            )
+    names = [s.name for s in spec.extra_inputs]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            yield ("extra_inputs", index, "name"), f"input name '{name}' is used twice"
+    if "learning" in checks:
+        if spec.extra_inputs:
+            yield ("extra_inputs",), "the learning check feeds one input; drop it or the inputs"
+        out = spec.output_shape
+        if spec.learning.loss == "cross_entropy" and (len(out) != 2 or out[1] == "B"):
+            yield (
+                ("learning", "loss"),
+                "cross_entropy needs output_shape [B, classes]; use loss: mse for other shapes",
+            )
+    if "forbidden_api" in checks and not spec.forbidden_apis:
+        yield ("forbidden_apis",), "check 'forbidden_api' needs at least one forbidden name"
+    for index, name in enumerate(spec.forbidden_apis):
+        if not re.fullmatch(DOTTED_TORCH, name):
+            yield (
+                ("forbidden_apis", index),
+                f"'{name}' must be a dotted torch name such as torch.nn.Linear",
+            )
+    ref = spec.reference
+    if ref.builtin is None:
+        given = {"output": ref.output is not None, "rename": bool(ref.rename)}
+        given["init"] = ref.init is not None
+        for field, value in given.items():
+            if value:
+                yield ("reference", field), f"reference.{field} only applies with a builtin"
+    if ref.buffers and function_like:
+        yield ("reference", "buffers"), "buffers are compared for module entries only"
+    if "train" in ref.modes and function_like:
+        yield ("reference", "modes"), "train mode only applies to module entries"
 
 
 def task_file(yaml_file: Path, relpath: str) -> tuple[Path | None, str | None]:

@@ -180,6 +180,8 @@ def _load_file(file: Path, sink: ProblemSink) -> list[Entry]:
     entries = []
     for path in check_file_shape(file, doc, sink):
         question = check_question(file, doc, path, sink)
+        if isinstance(question, Coding):
+            question = question.with_source(file)
         if question is not None:
             entries.append(Entry(question, file, doc, path))
     return entries

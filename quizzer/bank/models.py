@@ -8,9 +8,17 @@ on `type`. The loader (`quizzer.bank.loader`) builds these from YAML; grading
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Literal, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")
@@ -29,8 +37,20 @@ CheckName = Literal[
     "gradients",
     "train_eval",
     "reference",
+    "dropout",
+    "train_step",
     "learning",
 ]
+
+#: What the task's named object is: an nn.Module class (built with `spec.init`), a
+#: plain function, or a torch.autograd.Function subclass (called through `.apply`).
+EntryKind = Literal["module", "function", "autograd_function"]
+Mode = Literal["train", "eval"]
+FloatDtype = Literal["float32", "float64"]
+#: A constructor or call argument given in YAML.
+InitValue: TypeAlias = int | float | bool | str | tuple[int, ...] | None
+DOTTED_TORCH = r"^torch(\.[A-Za-z_][A-Za-z0-9_]*)+$"
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
 
@@ -180,6 +200,119 @@ class Limits(Strict):
     file_mb: Annotated[int, Field(ge=0, le=4096)] = 16
 
 
+class InputSpec(Strict):
+    """An input after the first (`input_shape`), passed positionally in this order."""
+
+    name: Annotated[str, Field(pattern=IDENTIFIER)]
+    #: Starts with "B"; the judge slices every input along it together.
+    shape: tuple[Dim, ...] = Field(min_length=1)
+    #: float: random normal values in `input_dtype`. mask: a random bool tensor (True =
+    #: take part) with at least one True in each row of its last dimension. causal: True
+    #: on and below the diagonal of its last two dimensions.
+    kind: Literal["float", "mask", "causal"] = "float"
+
+    @model_validator(mode="after")
+    def _batch_first(self) -> InputSpec:
+        if self.shape[0] != "B":
+            raise ValueError("shape must start with the batch dimension 'B'")
+        if self.kind == "causal" and len(self.shape) < 3:
+            raise ValueError("a causal mask needs shape [B, ..., queries, keys]")
+        return self
+
+
+class Tolerance(Strict):
+    """|got - expected| <= atol + rtol * |expected|, element by element."""
+
+    rtol: Annotated[float, Field(gt=0, lt=1)]
+    atol: Annotated[float, Field(gt=0, lt=1)]
+
+
+DEFAULT_TOLERANCES: dict[str, Tolerance] = {
+    "float32": Tolerance(rtol=1e-4, atol=1e-5),
+    "float64": Tolerance(rtol=1e-7, atol=1e-9),
+}
+
+
+class ReferenceSpec(Strict):
+    """The `reference` check: outputs equal those of a torch built-in, or of the task's
+    reference solution run in its own worker, for the same state and inputs, which
+    the judge chooses at run time."""
+
+    #: A torch callable, e.g. "torch.nn.Linear" or
+    #: "torch.nn.functional.scaled_dot_product_attention"; none: the task's reference.
+    builtin: Annotated[str, Field(pattern=DOTTED_TORCH)] | None = None
+    #: Keyword arguments that build the built-in module (default: `spec.init`).
+    init: dict[str, InitValue] | None = None
+    #: Keyword arguments for each call of the built-in.
+    kwargs: dict[str, InitValue] = Field(default_factory=dict)
+    #: Which element of a built-in's tuple output to compare (nn.GRU returns two).
+    output: Annotated[int, Field(ge=0)] | None = None
+    #: The submission's state_dict key -> the built-in's, where they differ.
+    rename: dict[str, str] = Field(default_factory=dict)
+    #: Fresh inputs and a fresh random state per trial.
+    trials: Annotated[int, Field(ge=1, le=20)] = 3
+    batch_size: Annotated[int, Field(ge=1, le=256)] = 5
+    modes: tuple[Mode, ...] = Field(default=("eval",), min_length=1)
+    dtypes: tuple[FloatDtype, ...] = Field(default=("float32", "float64"), min_length=1)
+    #: Per dtype; a dtype left out keeps its default (float32 1e-4/1e-5,
+    #: float64 1e-7/1e-9).
+    tolerances: dict[FloatDtype, Tolerance] = Field(default_factory=dict)
+    #: Float inputs of trial i are multiplied by input_scales[i % len]: small and large
+    #: scales expose eps placement and unstable exponentials.
+    input_scales: tuple[Annotated[float, Field(gt=0)], ...] = Field(default=(1.0,), min_length=1)
+    #: Also compare the buffers after each forward (BatchNorm running statistics).
+    buffers: bool = False
+
+    def tolerance(self, dtype: str) -> Tolerance:
+        return self.tolerances.get(dtype) or DEFAULT_TOLERANCES[dtype]  # type: ignore[call-overload]
+
+
+class DropoutSpec(Strict):
+    """The `dropout` check: in train mode each element is dropped with probability
+    `p`, independently, and the kept ones are scaled by 1 / (1 - p)."""
+
+    p: Annotated[float, Field(gt=0, lt=1)]
+    #: Rows of `input_shape` in the probe; more rows give tighter statistics.
+    batch_size: Annotated[int, Field(ge=8, le=4096)] = 64
+
+
+#: Layers the `train_step` check builds its model from: [name, sizes...].
+STEP_LAYERS = {"linear": 2, "batchnorm1d": 1, "relu": 0, "tanh": 0}
+
+
+class TrainStepSpec(Strict):
+    """The `train_step` check: the function is called as
+    `train_step(model, optimizer, loss_fn, x, y, max_norm)` on a model the judge
+    builds from `layers`, and judged by the parameters it leaves behind."""
+
+    layers: tuple[tuple[str | int, ...], ...] = Field(min_length=1)
+    optimizer: OptimizerSpec = OptimizerSpec(name="sgd", lr=0.1, momentum=0.9)
+    loss: Literal["cross_entropy", "mse"] = "cross_entropy"
+    steps: Annotated[int, Field(ge=2, le=20)] = 3
+    #: Small enough that clipping the total norm and clipping each element both bite,
+    #: so that the judge can tell those mistakes apart.
+    max_norm: Annotated[float, Field(gt=0)] = 0.1
+    batch_size: Annotated[int, Field(ge=2, le=256)] = 8
+
+    @field_validator("layers")
+    @classmethod
+    def _known_layers(cls, layers: tuple[tuple[str | int, ...], ...]) -> tuple:
+        for layer in layers:
+            name, sizes = layer[0] if layer else None, layer[1:]
+            if name not in STEP_LAYERS:
+                raise ValueError(
+                    f"layer {list(layer)}: the name must be one of {', '.join(STEP_LAYERS)}"
+                )
+            if len(sizes) != STEP_LAYERS[str(name)] or not all(
+                isinstance(n, int) and not isinstance(n, bool) and 0 < n <= 4096 for n in sizes
+            ):
+                raise ValueError(
+                    f"layer {list(layer)}: {name} takes {STEP_LAYERS[str(name)]} sizes "
+                    "(whole numbers from 1 to 4096)"
+                )
+        return layers
+
+
 class JudgeSpec(Strict):
     #: Input shape with "B" for the batch dimension, e.g. ["B", 10].
     input_shape: tuple[Dim, ...] = Field(min_length=1)
@@ -196,6 +329,17 @@ class JudgeSpec(Strict):
     #: Dotted names the submission must not use, e.g. "torch.nn.Linear".
     forbidden_apis: tuple[str, ...] = ()
     limits: Limits = Limits()
+    #: What `class_name` names in the submission (see `EntryKind`).
+    entry: EntryKind = "module"
+    #: Keyword arguments a module entry is built with, e.g. {in_features: 12}.
+    init: dict[str, InitValue] = Field(default_factory=dict)
+    #: Parameter names of a function entry, in call order (shown in messages).
+    signature: tuple[Annotated[str, Field(pattern=IDENTIFIER)], ...] = ()
+    #: Inputs after the first, e.g. keys, values and a mask for attention.
+    extra_inputs: tuple[InputSpec, ...] = ()
+    reference: ReferenceSpec = ReferenceSpec()
+    dropout: DropoutSpec | None = None
+    train_step: TrainStepSpec | None = None
 
     @model_validator(mode="after")
     def _shapes_have_batch(self) -> JudgeSpec:
@@ -225,6 +369,18 @@ class Coding(QuestionBase):
     spec: JudgeSpec
     reference: str
     variants: tuple[Variant, ...] = Field(min_length=1)
+    #: The YAML file the task was loaded from (set by the loader); the judge reads the
+    #: reference solution through it when `spec.reference` has no built-in.
+    _source_file: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source_file(self) -> Path | None:
+        return self._source_file
+
+    def with_source(self, source_file: Path) -> Coding:
+        """This task, remembering the YAML file that holds it."""
+        self._source_file = source_file
+        return self
 
 
 Question = Annotated[

@@ -8,6 +8,7 @@ before the screen opens, so a bad bank or a bad store is one clear error line (e
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -33,18 +34,24 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def practice(
-        bank: list[Path] = typer.Option(
-            None,
-            "--bank",
-            help="Another bank folder to practise on (repeatable); QUIZZER_BANK replaces "
-            "the bundled bank.",
-        ),
-        lang: str = typer.Option(
-            None,
-            "--lang",
-            help="Language of the UI and the questions: en or zh (default: the last one "
-            "used; switch at run time with l).",
-        ),
+        bank: Annotated[
+            list[Path] | None,
+            typer.Option(
+                "--bank",
+                metavar="DIR",
+                help="Another bank folder to practise on (repeatable); QUIZZER_BANK "
+                "replaces the bundled bank.",
+            ),
+        ] = None,
+        lang: Annotated[
+            str | None,
+            typer.Option(
+                "--lang",
+                metavar="en|zh",
+                help="Language of the UI and the questions (default: the last one used; "
+                "switch at run time with l).",
+            ),
+        ] = None,
     ) -> None:
         """Open the practice UI on the bundled bank (and any --bank / QUIZZER_BANK banks).
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -32,7 +33,9 @@ def path() -> None:
 
 @app.command("export")
 def export_cmd(
-    file: str = typer.Argument("-", help="Where to write the JSON; '-' (default) is stdout."),
+    file: Annotated[
+        str, typer.Argument(help="Where to write the JSON; '-' (the default) is stdout.")
+    ] = "-",
 ) -> None:
     """Write all progress as one JSON document (for another machine or a backup)."""
     from quizzer.store.transfer import export_progress
@@ -52,10 +55,11 @@ def export_cmd(
 
 @app.command("import")
 def import_cmd(
-    file: Path = typer.Argument(..., help="A JSON file written by `quizzer progress export`."),
-    replace: bool = typer.Option(
-        False, "--replace", help="Replace all local progress instead of merging into it."
-    ),
+    file: Annotated[Path, typer.Argument(help="A JSON file written by `quizzer progress export`.")],
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Replace all local progress instead of merging into it."),
+    ] = False,
 ) -> None:
     """Merge an exported progress file into this machine's progress (or --replace it).
 
@@ -72,7 +76,7 @@ def import_cmd(
 
 @app.command()
 def reset(
-    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Forget all progress. A JSON backup is written next to the database first."""
     from quizzer.store.transfer import export_progress

@@ -11,12 +11,17 @@ A screen that was not passed (or still awaits review) exits 1 through `typer.Exi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from quizzer.errors import UsageError
+
+if TYPE_CHECKING:
+    from quizzer.screen.load import LoadedScreen
+    from quizzer.screen.results import ScreenResults
 
 app = typer.Typer(
     help="Hiring screens: validate a screen file, write a candidate's paper, grade "
@@ -33,7 +38,7 @@ CandidateOpt = Annotated[
 ]
 
 
-def _load(path: Path):  # -> LoadedScreen
+def _load(path: Path) -> LoadedScreen:
     from quizzer.screen.load import load_screen
 
     if not path.is_file():
@@ -54,9 +59,7 @@ def validate(screen: ScreenFile) -> None:
     """Check a screen file against its banks; report every problem as file:line:column."""
     loaded = _load(screen)
     s = loaded.screen
-    questions = sum(
-        (item.draw or 1) for section in s.sections for item in section.questions
-    )
+    questions = sum((item.draw or 1) for section in s.sections for item in section.questions)
     drawn = sum((item.draw or 0) for section in s.sections for item in section.questions)
     tasks = sum(len(section.tasks) for section in s.sections)
     from quizzer.screen.paper import build_paper
@@ -90,20 +93,21 @@ def paper(
     built = build_paper(loaded, who)
     folder = out or Path(f"paper-{who}")
     written = write_paper(loaded, built, folder, force=force)
-    typer.echo(f"wrote the paper of {who} to {folder}/: " + ", ".join(p.name for p in written))
+    shown = ", ".join(p.relative_to(folder).as_posix() for p in written)
+    typer.echo(f"wrote the paper of {who} to {folder}/: {shown}")
     typer.echo(
         f"{len(built.questions())} question(s) to answer in answers.yaml, "
         f"{len(built.tasks())} task(s) in solutions/; {built.max_points:g} points"
     )
 
 
-def _progress(candidate: str, task_id: str, result, done: int, total: int) -> None:  # noqa: ANN001
+def _progress(candidate: str, task_id: str, result: Any, done: int, total: int) -> None:
     status = result.status.value.upper() if result is not None else "ERROR"
     seconds = f" ({result.timings.total_s:.1f} s)" if result is not None else ""
     typer.echo(f"[{done}/{total}] {candidate} {task_id}: {status}{seconds}", err=True)
 
 
-def _text(results) -> str:  # noqa: ANN001 - ScreenResults
+def _text(results: ScreenResults) -> str:
     lines = [
         f"{results.candidate}: {results.status.upper()}: {results.message}",
     ]
@@ -114,7 +118,9 @@ def _text(results) -> str:  # noqa: ANN001 - ScreenResults
         )
         for item in s.items:
             got = "pending" if item.points is None else f"{item.points:g}"
-            lines.append(f"    {item.label:<12} {got}/{item.max_points:g}  {item.status:<8} {item.note}")
+            lines.append(
+                f"    {item.label:<12} {got}/{item.max_points:g}  {item.status:<8} {item.note}"
+            )
     return "\n".join(lines)
 
 
@@ -128,18 +134,21 @@ def grade(
     submission: Annotated[
         Path | None,
         typer.Option(
-            "--submission", "-s", metavar="DIR",
+            "--submission",
+            "-s",
+            metavar="DIR",
             help="The candidate's folder: answers.yaml and solutions/<task>.py.",
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     candidates: Annotated[
         Path | None,
         typer.Option(
-            "--candidates", metavar="DIR",
+            "--candidates",
+            metavar="DIR",
             help="Grade every folder in DIR (its name is the candidate id) and write "
             "leaderboard.csv.",
         ),
-    ] = None,  # fmt: skip
+    ] = None,
     candidate_view: Annotated[
         bool,
         typer.Option(
@@ -186,9 +195,12 @@ def grade(
     from quizzer.screen.results import candidate_view as to_candidate
 
     choice = grader.judge_choice(
-        loaded.screen.judge, sandbox=sandbox, device=device, workers=workers,
+        loaded.screen.judge,
+        sandbox=sandbox,
+        device=device,
+        workers=workers,
         allow_weak=allow_weak_sandbox,
-    )  # fmt: skip
+    )
     if candidates is None:
         assert candidate is not None and submission is not None
         who = _need_candidate(candidate)
@@ -200,7 +212,9 @@ def grade(
         report.write_reports(results, out, candidate_only=candidate_view)
         report.append_step_summary(report.markdown(to_candidate(results)))
         typer.echo(_text(to_candidate(results)))
-        where = "" if candidate_view else f" (the candidate's view in {out / report.CANDIDATE_DIR}/)"
+        where = (
+            "" if candidate_view else f" (the candidate's view in {out / report.CANDIDATE_DIR}/)"
+        )
         typer.echo(f"wrote {out}/results.json, junit.xml, summary.md{where}")
         if results.status != "pass":
             raise typer.Exit(1)
@@ -224,7 +238,7 @@ def grade(
         raise typer.Exit(1)
 
 
-def _board_markdown(rows, title: str) -> str:  # noqa: ANN001
+def _board_markdown(rows: list[tuple[str, ScreenResults | None, str | None]], title: str) -> str:
     out = [f"## {title}: {len(rows)} candidate(s)", "", "| Candidate | Status | Points | % |"]
     out.append("| --- | --- | --- | --- |")
     for candidate, results, error in rows:
@@ -243,12 +257,14 @@ def review(
     report_dir: Annotated[
         Path,
         typer.Argument(
-            metavar="REPORT", help="A report folder written by `screen grade`, or its results.json.",
+            metavar="REPORT",
+            help="A report folder written by `screen grade`, or its results.json.",
             show_default=False,
         ),
-    ],  # fmt: skip
+    ],
     item: Annotated[
-        str | None, typer.Option("--item", "-i", metavar="LABEL", help="The open question, e.g. q7.")
+        str | None,
+        typer.Option("--item", "-i", metavar="LABEL", help="The open question, e.g. q7."),
     ] = None,
     points: Annotated[
         float | None, typer.Option("--points", min=0, help="Points to give it.")
@@ -277,7 +293,9 @@ def review(
             typer.echo(f"{results.candidate}: nothing awaits review; {results.message}")
             return
         for p in pending:
-            typer.echo(f"{p.label} ({p.max_points:g} points): {json.dumps(p.response, ensure_ascii=False)}")
+            typer.echo(
+                f"{p.label} ({p.max_points:g} points): {json.dumps(p.response, ensure_ascii=False)}"
+            )
             for n, line in enumerate(p.rubric or []):
                 typer.echo(f"  rubric {n}: {line}")
         typer.echo(f"{results.candidate}: {results.message}")
@@ -288,7 +306,9 @@ def review(
             ticked = [int(part) for part in rubric.replace(" ", "").split(",") if part]
         except ValueError:
             raise UsageError(f"--rubric takes 0-based numbers like 0,2; got {rubric!r}") from None
-    updated = apply_review(results, item, points=points, rubric=ticked, reviewer=reviewer, note=note)
+    updated = apply_review(
+        results, item, points=points, rubric=ticked, reviewer=reviewer, note=note
+    )
     folder = path.parent
     report.write_reports(updated, folder)
     typer.echo(f"{updated.candidate}: {updated.status.upper()}: {updated.message}")
@@ -304,7 +324,9 @@ def register_exam(root: typer.Typer) -> None:
         candidate: CandidateOpt = None,
         out: Annotated[
             Path | None,
-            typer.Option("--out", "-o", metavar="DIR", help="Folder of the paper (default: paper-ID)."),
+            typer.Option(
+                "--out", "-o", metavar="DIR", help="Folder of the paper (default: paper-ID)."
+            ),
         ] = None,
         lang: Annotated[
             str | None, typer.Option("--lang", help="Language of the UI: en or zh.")
@@ -321,8 +343,16 @@ def register_exam(root: typer.Typer) -> None:
         run_exam(loaded, who, out or Path(f"paper-{who}"), lang)
 
 
-def run_exam(loaded, candidate: str, folder: Path, lang: str | None) -> Path | None:  # noqa: ANN001
-    """Open the exam for `candidate`; return the answers file written, if any."""
+def run_exam(
+    loaded: LoadedScreen,
+    candidate: str,
+    folder: Path,
+    lang: str | None,
+    *,
+    launch: Callable[[Any], None] | None = None,
+) -> Path | None:
+    """Open the exam for `candidate` (`launch` runs the app; tests run it headless);
+    return the answers file written, if any."""
     from quizzer.screen.answers import FILE_NAME, responses_from_exam, write_answers
     from quizzer.screen.paper import build_paper, question_of, time_limit_s
     from quizzer.screen.paper_files import write_paper
@@ -344,10 +374,15 @@ def run_exam(loaded, candidate: str, folder: Path, lang: str | None) -> Path | N
     )
     with open_store() as store:
         before = {row["uid"] for row in store.exams()}
-        make_app(
-            loaded.bank, store, lang=lang, exam=plan, exam_export_dir=folder,
+        ui = make_app(
+            loaded.bank,
+            store,
+            lang=lang,
+            exam=plan,
+            exam_export_dir=folder,
             submissions_dir=folder / "solutions",
-        ).run()  # fmt: skip
+        )
+        (launch or (lambda a: a.run()))(ui)
         new = [row for row in store.exams() if row["uid"] not in before]
     if not new:
         typer.echo(f"the exam was not finished; {folder / FILE_NAME} is unchanged")
@@ -355,5 +390,7 @@ def run_exam(loaded, candidate: str, folder: Path, lang: str | None) -> Path | N
     responses = responses_from_exam(built, json.loads(new[-1]["answers"]))
     questions = {item.label: question_of(loaded, item) for item in built.questions()}
     path = write_answers(folder / FILE_NAME, built, questions, responses)
-    typer.echo(f"wrote {len(responses)} answer(s) to {path}; coding tasks are in {folder}/solutions/")
+    typer.echo(
+        f"wrote {len(responses)} answer(s) to {path}; coding tasks are in {folder}/solutions/"
+    )
     return path

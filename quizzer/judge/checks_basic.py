@@ -26,32 +26,46 @@ from quizzer.judge.result import Metric
 Verdict = tuple[str, dict[str, Metric]]
 
 
+_ENTRY = {
+    "module": "a subclass of torch.nn.Module",
+    "function": "a function",
+    "autograd_function": "a subclass of torch.autograd.Function (called as {name}.apply(x))",
+}
+
+
 def load(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Verdict:
-    name = ctx.task.class_name
+    spec = ctx.task.spec
+    name, entry = ctx.task.class_name, spec.entry
     if error is not None:
         if (
             error.get("type") in ("SyntaxError", "IndentationError", "TabError")
             and "lineno" in error
         ):
             raise CheckFailed(explain.syntax_error(error))
-        if data.get("is_module"):
-            message = explain.exception(error, f"{name}() (built with no arguments)")
+        if data.get("is_module") and entry == "module":
+            how = f"with {_init_text(ctx)}" if spec.init else "with no arguments"
+            message = explain.exception(error, f"{name}({_init_text(ctx)}) (built {how})")
             if error.get("type") == "TypeError" and "argument" in str(error.get("message")):
-                message += f"\n{name}() must work: give every __init__ parameter a default"
+                message += f"\n{name}({_init_text(ctx)}) must work: " + (
+                    "accept exactly these keyword arguments"
+                    if spec.init
+                    else "give every __init__ parameter a default"
+                )
             raise CheckFailed(message)
         raise CheckFailed(explain.exception(error, "importing submission.py"))
-    classes = [c for c in get(data, "classes", list) if isinstance(c, str)]
+    kind, plural = ("class", "classes") if entry != "function" else ("function", "functions")
     if not get(data, "found", bool):
-        found = ", ".join(classes[:20]) if classes else "none"
+        names = [c for c in get(data, plural, list) if isinstance(c, str)]
+        found = ", ".join(names[:20]) if names else "none"
         raise CheckFailed(
-            f"submission.py defines no {name}; classes found: {found}. "
-            f"Name your model class {name}.",
-            classes=classes[:20],
+            f"submission.py defines no {name}; {plural} found: {found}. Name your {kind} {name}.",
+            **{plural: names[:20]},
         )
-    if not get(data, "is_class", bool):
-        raise CheckFailed(f"{name} in submission.py is not a class")
-    if not get(data, "is_module", bool):
-        raise CheckFailed(f"{name} is not a subclass of torch.nn.Module")
+    if not get(data, f"is_{entry}", bool):
+        what = _ENTRY[entry].format(name=name)
+        raise CheckFailed(f"{name} in submission.py is not {what}")
+    if entry == "function":
+        return _signature(ctx, data)
     params = get(data, "params", list)
     try:
         count = sum(math.prod(int(d) for d in p[1]) for p in params)
@@ -60,10 +74,51 @@ def load(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Ve
         raise Malformed(f"parameter list: {exc}") from None
     layers = [str(x) for x in get(data, "layers", list)][:30]
     ctx.earlier["layers"] = layers
+    if entry == "autograd_function":
+        return f"{name} is a torch.autograd.Function", {}
     return (
-        f"{name}() built: {count} parameters in {tensors} tensors",
+        f"{name}({_init_text(ctx)}) built: {count} parameters in {tensors} tensors",
         {"parameters": count, "parameter_tensors": tensors, "layers": layers},
     )
+
+
+def _init_text(ctx: Context) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in ctx.task.spec.init.items())
+
+
+def call_names(ctx: Context) -> list[str]:
+    """The arguments the judge calls a function entry with, by name."""
+    spec = ctx.task.spec
+    if "train_step" in spec.checks:
+        default = ["model", "optimizer", "loss_fn", "x", "y", "max_norm"]
+    else:
+        default = ["x", *(s.name for s in spec.extra_inputs)]
+    return list(spec.signature) or default
+
+
+def _signature(ctx: Context, data: dict[str, Any]) -> Verdict:
+    """A function entry must take the judge's positional arguments."""
+    name, wanted = ctx.task.class_name, call_names(ctx)
+    call = f"{name}({', '.join(wanted)})"
+    sig = data.get("signature")
+    if sig is None:
+        return f"{name} is callable (its signature cannot be read); called as {call}", {}
+    if not isinstance(sig, list) or not all(isinstance(p, list) and len(p) == 3 for p in sig):
+        raise Malformed("signature")
+    positional = [p for p in sig if p[1] in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")]
+    star = any(p[1] == "VAR_POSITIONAL" for p in sig)
+    required = [p for p in positional if not p[2]]
+    keyword_only = [p for p in sig if p[1] == "KEYWORD_ONLY" and not p[2]]
+    shown = f"{name}({', '.join(str(p[0]) for p in sig)})"
+    n = len(wanted)
+    if len(required) > n or (len(positional) < n and not star) or keyword_only:
+        raise CheckFailed(
+            f"{shown} cannot be called as {call}: the judge passes {n} positional "
+            "arguments in that order",
+            expected=wanted,
+            got=[str(p[0]) for p in sig][:20],
+        )
+    return f"{shown} found; the judge calls it as {call}", {"signature": wanted}
 
 
 def shapes(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Verdict:

@@ -31,7 +31,7 @@ from quizzer.judge.facts import (
     shape_text,
     tensor,
 )
-from quizzer.judge.probes import EPS_FLOAT32, GRAD_BATCH, directions
+from quizzer.judge.probes import EPS_FLOAT32, GRAD_BATCH, directions, input_names
 from quizzer.judge.result import Metric
 
 #: Tolerances when the model computes in float32 although it was given float64.
@@ -78,41 +78,77 @@ def gradients(
         if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], list)):
             raise Malformed("groups")
         groups.append((str(item[0]), tuple(int(d) for d in item[1])))
-    if not groups or groups[0] != ("input", tuple(ctx.probes.x_grad.shape)):
-        raise Malformed("the first group must be the judge's input")
+    inputs = _input_groups(ctx)
+    if groups[: len(inputs)] != inputs:
+        raise Malformed("the first groups must be the judge's inputs")
     raw = get(data, "grads", list)
     if [str(g[0]) for g in raw if isinstance(g, list) and len(g) == 2] != [
-        n for n, _ in groups[1:]
+        n for n, _ in groups[len(inputs) :]
     ]:
         raise Malformed("gradients do not match the parameter groups")
-    grads = [_grad(data.get("input_grad"), groups[0][1], "input gradient")]
+    raw_inputs = get(data, "input_grads", list)
+    if len(raw_inputs) != len(inputs):
+        raise Malformed("one gradient per input")
+    grads = [
+        _grad(g, shape, f"gradient of {what(name)}")
+        for g, (name, shape) in zip(raw_inputs, inputs, strict=True)
+    ]
     grads += [
         _grad(g[1], shape, f"gradient of {name}")
-        for g, (name, shape) in zip(raw, groups[1:], strict=True)
+        for g, (name, shape) in zip(raw, groups[len(inputs) :], strict=True)
     ]
-    _presence(groups, grads)
+    _presence(groups, grads, len(inputs))
+    params = len(groups) - len(inputs)
     if not spec.finite_differences:
         return (
-            f"{len(groups) - 1} parameters and the input get finite, non-zero gradients "
-            "(finite differences turned off by the task)",
+            f"{_subject(params, len(inputs))} finite, non-zero gradients (finite differences "
+            "turned off by the task)",
             {"groups": len(groups)},
         )
-    return _finite_differences(ctx, data, groups, grads, out)
+    return _finite_differences(ctx, data, groups, grads, out, len(inputs))
 
 
-def _presence(groups: list[tuple[str, tuple[int, ...]]], grads: list[torch.Tensor | None]) -> None:
+def what(name: str) -> str:
+    """ "the input", "input k" or "parameter fc1.weight" for a gradient group."""
+    if name == "input":
+        return "the input"
+    if name.startswith("input "):
+        return name
+    return f"parameter {name}"
+
+
+def _subject(params: int, inputs: int) -> str:
+    """ "2 parameters and the input get", "the input gets", ..."""
+    these = "the input" if inputs == 1 else f"the {inputs} floating-point inputs"
+    if params:
+        return f"{params} parameters and {these} get"
+    return f"{these} {'gets' if inputs == 1 else 'get'}"
+
+
+def _input_groups(ctx: Context) -> list[tuple[str, tuple[int, ...]]]:
+    """The gradient check's input groups: the floating-point inputs, in order."""
+    names = input_names(ctx.task.spec)
+    tensors = [ctx.probes.x_grad, *ctx.probes.extra_grad]
+    return [
+        (n, tuple(t.shape)) for n, t in zip(names, tensors, strict=True) if t.is_floating_point()
+    ]
+
+
+def _presence(
+    groups: list[tuple[str, tuple[int, ...]]], grads: list[torch.Tensor | None], inputs: int
+) -> None:
     # parameters first: "fc1.weight gets no gradient" says more than "the input"
     pairs = list(zip(groups, grads, strict=True))
-    for (name, _), g in [*pairs[1:], pairs[0]]:
-        what = "the input" if name == "input" else f"parameter {name}"
+    for (name, _), g in [*pairs[inputs:], *pairs[:inputs]]:
+        what_ = what(name)
         if g is None:
-            raise CheckFailed(f"{what} gets no gradient: {_CUT}", group=name)
+            raise CheckFailed(f"{what_} gets no gradient: {_CUT}", group=name)
         bad = int((~torch.isfinite(g)).sum())
         if bad:
-            raise CheckFailed(f"{what} gets a gradient with {bad} non-finite values", group=name)
+            raise CheckFailed(f"{what_} gets a gradient with {bad} non-finite values", group=name)
         if not bool(g.any()):
             raise CheckFailed(
-                f"{what} gets a gradient that is zero everywhere on a generic batch: "
+                f"{what_} gets a gradient that is zero everywhere on a generic batch: "
                 "the output does not depend on it",
                 group=name,
             )
@@ -124,6 +160,7 @@ def _finite_differences(
     groups: list[tuple[str, tuple[int, ...]]],
     grads: list[torch.Tensor | None],
     out: torch.Tensor,
+    inputs: int,
 ) -> tuple[str, dict[str, Metric]]:
     spec = ctx.task.spec.gradients
     low = out.dtype != torch.float64
@@ -168,11 +205,11 @@ def _finite_differences(
             worst = max(worst, abs(fd - ad) / tol(fd, ad))
             if abs(fd - ad) > tol(fd, ad):
                 ratio = ad / fd if fd else float("inf")
-                what = "the input" if name == "input" else f"parameter {name}"
                 raise CheckFailed(
-                    f"autograd disagrees with finite differences for {what}: along a random "
+                    f"autograd disagrees with finite differences for {what(name)}: along a random "
                     f"direction autograd gives {ad:.6g} but finite differences give {fd:.6g} "
-                    f"(ratio {ratio:.4g}); is a custom backward wrong?",
+                    f"(ratio {ratio:.4g}); is a custom backward wrong, or is part of the graph cut "
+                    "(.detach() or .data on a value used later)?",
                     group=name,
                     autograd=ad,
                     finite_differences=fd,
@@ -193,8 +230,9 @@ def _finite_differences(
     precision = "float32 (the model casts its input)" if low else "float64"
     note = f"; not comparable (kinks): {', '.join(skipped)}" if skipped else ""
     return (
-        f"{len(groups) - 1} parameters and the input get finite, non-zero gradients that "
-        f"agree with finite differences ({per} random directions each, {precision}){note}",
+        f"{_subject(len(groups) - inputs, inputs)} finite, non-zero gradients that agree "
+        f"with finite differences ({per} random directions each, "
+        f"{precision}){note}",
         {
             "groups": len(groups),
             "directions": per,

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import torch
 
 from quizzer.bank.models import Coding
+from quizzer.judge.plans import RefPlan, StepPlan
 from quizzer.judge.probes import Probes, concrete
 from quizzer.judge.result import Metric
 from quizzer.judge.tensors import Foreign
@@ -24,6 +25,12 @@ T = TypeVar("T")
 
 class Malformed(Exception):
     """The worker's facts do not have the structure this judge sent for."""
+
+
+class Unjudgeable(Exception):
+    """The judge's own probes cannot decide (e.g. the expected output is too close to
+    zero to tell solutions apart, or the task's reference failed): an error, never a
+    pass. The message is shown as it is."""
 
 
 class CheckFailed(Exception):
@@ -42,6 +49,9 @@ class Context:
     probes: Probes
     device: str
     earlier: dict[str, Any] = field(default_factory=dict)
+    #: What a correct solution does, for the reference and train_step checks.
+    plan: RefPlan | None = None
+    step: StepPlan | None = None
 
 
 def get(data: Any, key: str, kind: type[T] | tuple[type, ...]) -> T:

@@ -13,13 +13,14 @@ from typing import Any
 
 import torch
 
-from quizzer.bank.models import Coding, JudgeSpec
+from quizzer.bank.models import Coding, InputSpec, JudgeSpec
 from quizzer.errors import JudgeError
+from quizzer.judge.plans import RefPlan, StepPlan
 from quizzer.judge.tensors import pack
 from quizzer.judge.wire import encode_frame
 
 #: Checks computed on the trusted side alone; the worker never sees them.
-TRUSTED_ONLY = frozenset({"forbidden_api"})
+TRUSTED_ONLY: frozenset[str] = frozenset()
 #: Finite differences step when a model computes in float32 even for float64 input.
 EPS_FLOAT32 = 1e-3
 GRAD_BATCH = 3
@@ -45,19 +46,51 @@ class Probes:
     dir_seed: int
     learn_x: torch.Tensor
     learn_y: torch.Tensor
+    #: The inputs after the first (spec.extra_inputs), full batch and gradient batch.
+    extra: tuple[torch.Tensor, ...] = ()
+    extra_grad: tuple[torch.Tensor, ...] = ()
+    #: The dropout check's batch and the gradient it sends back through the output.
+    dropout_x: torch.Tensor | None = None
+    dropout_g: torch.Tensor | None = None
+
+    def inputs(self, batch: int | None = None) -> list[torch.Tensor]:
+        return [t if batch is None else t[:batch] for t in (self.x, *self.extra)]
+
+
+def make_input(spec: InputSpec, batch: int, gen: torch.Generator, dtype: torch.dtype):
+    """One extra input: random floats, or a bool mask where no row is all False (a
+    fully masked row has no defined attention output)."""
+    shape = concrete(spec.shape, batch)
+    if spec.kind == "float":
+        return torch.randn(shape, generator=gen, dtype=dtype)
+    if spec.kind == "causal":
+        return torch.ones(shape[-2:], dtype=torch.bool).tril().expand(shape).clone()
+    mask = torch.rand(shape, generator=gen) < 0.7
+    rows = mask.reshape(-1, shape[-1])
+    pick = torch.randint(shape[-1], (rows.shape[0],), generator=gen)
+    rows[torch.arange(rows.shape[0]), pick] = True
+    return rows.reshape(shape)
+
+
+def input_names(spec: JudgeSpec) -> list[str]:
+    """How the gradient check names each input: "input", then "input <name>"."""
+    return ["input", *(f"input {s.name}" for s in spec.extra_inputs)]
+
+
+def bool_args(spec: JudgeSpec) -> list[int]:
+    return [i for i, s in enumerate(spec.extra_inputs, 1) if s.kind != "float"]
 
 
 def check_spec(task: Coding) -> None:
     """Refuse specs this judge cannot honour, naming the field to fix."""
     spec = task.spec
-    unknown = [c for c in spec.checks if c == "reference"]
-    if unknown:
-        raise JudgeError(
-            f"task {task.id}: check 'reference' is not implemented by this judge; "
-            "remove it from spec.checks"
-        )
-    if spec.learning.loss == "cross_entropy" and (
-        len(spec.output_shape) != 2 or spec.output_shape[1] == "B"
+    for check, part in (("dropout", spec.dropout), ("train_step", spec.train_step)):
+        if check in spec.checks and part is None:
+            raise JudgeError(f"task {task.id}: check '{check}' needs spec.{check}")
+    if (
+        "learning" in spec.checks
+        and spec.learning.loss == "cross_entropy"
+        and (len(spec.output_shape) != 2 or spec.output_shape[1] == "B")
     ):
         raise JudgeError(
             f"task {task.id}: spec.learning.loss cross_entropy needs output_shape [B, classes]"
@@ -75,9 +108,21 @@ def make_probes(spec: JudgeSpec, seed: int) -> Probes:
     x_grad = randn(*concrete(spec.input_shape, GRAD_BATCH), dt=torch.float64)
     u = randn(*concrete(spec.output_shape, GRAD_BATCH), dt=torch.float64)
     dir_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
-    learn_x, learn_y = _learning_batch(spec, gen, dtype)
+    if "learning" in spec.checks:
+        learn_x, learn_y = _learning_batch(spec, gen, dtype)
+    else:
+        learn_x, learn_y = torch.empty(0), torch.empty(0)
+    big = x.shape[0]
+    extra = tuple(make_input(s, big, gen, dtype) for s in spec.extra_inputs)
+    extra_grad = tuple(make_input(s, GRAD_BATCH, gen, torch.float64) for s in spec.extra_inputs)
+    drop_x = drop_g = None
+    if spec.dropout is not None:
+        drop_x = randn(*concrete(spec.input_shape, spec.dropout.batch_size))
+        drop_g = randn(*drop_x.shape)
     nonce = secrets.token_hex(16)
-    return Probes(seed, nonce, x, x_grad, u, dir_seed, learn_x, learn_y)
+    return Probes(
+        seed, nonce, x, x_grad, u, dir_seed, learn_x, learn_y, extra, extra_grad, drop_x, drop_g
+    )
 
 
 def _learning_batch(
@@ -110,16 +155,34 @@ def worker_checks(spec: JudgeSpec) -> list[str]:
     return [c for c in spec.checks if c not in TRUSTED_ONLY]
 
 
-def build_request(task: Coding, source: str, probes: Probes, device: str) -> bytes:
-    """The one frame the worker reads: the source text, the class to build, the seed
-    and, per check, the inputs the judge chose."""
+def _wire(ts: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Masks travel as uint8 (the wire has no bool); the worker turns them back."""
+    return [t.to(torch.uint8) if t.dtype == torch.bool else t for t in ts]
+
+
+def build_request(
+    task: Coding,
+    source: str,
+    probes: Probes,
+    device: str,
+    *,
+    plan: RefPlan | None = None,
+    step: StepPlan | None = None,
+    checks: list[str] | None = None,
+    perturb: list[int] | None = None,
+) -> bytes:
+    """The one frame the worker reads: the source text, the entry to build, the seed
+    and, per check, the inputs the judge chose. `checks` and `perturb` make the
+    request for a task's own reference solution (see `quizzer.judge.equivalence`)."""
     spec = task.spec
     params: dict[str, dict[str, Any]] = {
         "load": {},
-        "shapes": {"x": probes.x, "batch_sizes": list(spec.batch_sizes)},
-        "device": {"x": probes.x[:DEVICE_BATCH]},
+        "forbidden_api": {"xs": _wire(probes.inputs(DEVICE_BATCH))},
+        "shapes": {"xs": _wire(probes.inputs()), "batch_sizes": list(spec.batch_sizes)},
+        "device": {"xs": _wire(probes.inputs(DEVICE_BATCH))},
         "gradients": {
-            "x": probes.x_grad,
+            "xs": _wire([probes.x_grad, *probes.extra_grad]),
+            "names": input_names(spec),
             "u": probes.u,
             "eps": spec.gradients.eps,
             "eps32": EPS_FLOAT32,
@@ -135,20 +198,57 @@ def build_request(task: Coding, source: str, probes: Probes, device: str) -> byt
             "optimizer": spec.learning.optimizer.model_dump(),
         },
     }
-    checks = [{"name": name, **params[name]} for name in worker_checks(spec)]
+    if plan is not None or perturb is not None:
+        params["reference"] = _reference_params(spec, plan, perturb)
+    if probes.dropout_x is not None:
+        params["dropout"] = {"x": probes.dropout_x, "g": probes.dropout_g}
+    if step is not None and spec.train_step is not None:
+        ts = spec.train_step
+        params["train_step"] = {
+            "layers": [list(layer) for layer in ts.layers],
+            "state": step.state,
+            "stale": list(step.stale),
+            "xs": list(step.xs),
+            "ys": list(step.ys),
+            "optimizer": ts.optimizer.model_dump(),
+            "loss": ts.loss,
+            "max_norm": ts.max_norm,
+        }
+    names = worker_checks(spec) if checks is None else checks
     header = {
         "v": 1,
         "nonce": probes.nonce,
         "source": source,
         "class_name": task.class_name,
+        "entry": spec.entry,
+        "init": dict(spec.init),
+        "bool_args": bool_args(spec),
+        "forbidden": list(spec.forbidden_apis),
         "device": device,
         "seed": probes.seed,
         "threads": 1,
         "capture_chars": CAPTURE_CHARS,
-        "checks": checks,
+        "checks": [{"name": name, **params[name]} for name in names],
     }
     body, blobs = pack(header)
     return encode_frame(body, blobs)
+
+
+def _reference_params(spec: JudgeSpec, plan: RefPlan | None, perturb: list[int] | None) -> dict:
+    """The trials' inputs, and per trial the state to load, or (for the task's own
+    reference solution) the seed it randomises its state with."""
+    ref = spec.reference
+    runs = [{"mode": m, "dtype": d} for m in ref.modes for d in ref.dtypes]
+    assert plan is not None
+    trials: list[dict[str, Any]] = []
+    for i, t in enumerate(plan.trials):
+        trial: dict[str, Any] = {"xs": _wire(list(t.inputs))}
+        if perturb is not None:
+            trial["perturb"] = perturb[i]
+        elif t.state is not None:
+            trial["state"] = t.state
+        trials.append(trial)
+    return {"trials": trials, "runs": runs, "buffers": ref.buffers}
 
 
 def directions(dir_seed: int, groups: list[tuple[str, tuple[int, ...]]], per_group: int):

@@ -11,7 +11,7 @@ import hashlib
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -20,7 +20,9 @@ from quizzer import __version__
 from quizzer.bank.models import Coding
 from quizzer.errors import UsageError
 from quizzer.judge import explain
+from quizzer.judge.checks_step import plan_train_step
 from quizzer.judge.device import resolve_device
+from quizzer.judge.equivalence import plan_reference
 from quizzer.judge.facts import Context
 from quizzer.judge.probes import build_request, check_spec, make_probes, new_seed
 from quizzer.judge.result import (
@@ -91,12 +93,13 @@ def judge_bytes(
     device = resolve_device(options.device)
     seed = new_seed() if options.seed is None else options.seed
     probes = make_probes(task.spec, seed)
-    ctx = Context(task=task, probes=probes, device=device)
     outcome: RunOutcome | None = None
+    ctx = Context(task=task, probes=probes, device=device)
     try:
         source = decode_source(raw)
         trusted = _trusted_checks(task, source)
-        payload = build_request(task, source, probes, device)
+        ctx = _with_plans(ctx, sandbox)
+        payload = build_request(task, source, probes, device, plan=ctx.plan, step=ctx.step)
         outcome = sandbox.run(RunRequest(payload=payload, limits=task.spec.limits, device=device))
         checks = judge_outcome(ctx, outcome, trusted)
     except SourceRejected as exc:
@@ -151,7 +154,22 @@ def judge_bytes(
     )
 
 
+def _with_plans(ctx: Context, sandbox: Sandbox) -> Context:
+    """The context with what a correct solution does, where the checks need it: the
+    reference check's trials (a built-in run here, or the task's reference solution
+    run in its own worker, never in the submission's) and the train_step replay."""
+    spec = ctx.task.spec
+    plan = step = None
+    if "reference" in spec.checks:
+        plan = plan_reference(ctx.task, ctx.probes, ctx.device, sandbox)
+    if "train_step" in spec.checks:
+        step = plan_train_step(ctx.task, ctx.probes.seed)
+    return replace(ctx, plan=plan, step=step)
+
+
 def _trusted_checks(task: Coding, source: str) -> dict[str, CheckResult]:
+    """forbidden_api from the syntax tree: a hit fails here, without the worker; a
+    clean tree leaves the verdict to the worker's run-time probe as well."""
     if "forbidden_api" not in task.spec.checks:
         return {}
     forbidden = task.spec.forbidden_apis
@@ -170,13 +188,8 @@ def _trusted_checks(task: Coding, source: str) -> dict[str, CheckResult]:
             message=f"uses APIs this task forbids: {shown}",
             metrics={"forbidden": [name for name, _ in hits[:10]]},
         )
-    else:
-        result = CheckResult(
-            name="forbidden_api",
-            status=Status.PASS,
-            message=f"none of {', '.join(forbidden) or 'the forbidden APIs'} is used",
-        )
-    return {"forbidden_api": result}
+        return {"forbidden_api": result}
+    return {}
 
 
 def _hello(outcome: RunOutcome | None) -> dict[str, str]:

@@ -15,8 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from quizzer.judge import checks_basic, checks_grad, checks_learn, explain
-from quizzer.judge.facts import CheckFailed, Context, Malformed
+from quizzer.judge import (
+    checks_basic,
+    checks_grad,
+    checks_learn,
+    checks_ref,
+    checks_step,
+    explain,
+)
+from quizzer.judge.facts import CheckFailed, Context, Malformed, Unjudgeable
 from quizzer.judge.probes import worker_checks
 from quizzer.judge.result import CheckResult, Metric, Status
 from quizzer.judge.sandbox.base import RunOutcome
@@ -27,10 +34,14 @@ Judge = Callable[[Context, dict[str, Any], "dict[str, Any] | None"], tuple[str, 
 
 JUDGES: dict[str, Judge] = {
     "load": checks_basic.load,
+    "forbidden_api": checks_ref.forbidden_api,
     "shapes": checks_basic.shapes,
     "device": checks_basic.device,
     "train_eval": checks_basic.train_eval,
     "gradients": checks_grad.gradients,
+    "reference": checks_ref.reference,
+    "dropout": checks_ref.dropout,
+    "train_step": checks_step.train_step,
     "learning": checks_learn.learning,
 }
 GATES = ("load", "shapes")
@@ -55,10 +66,12 @@ class Reply:
     tampered: str | None = None
 
 
-def read_reply(ctx: Context, outcome: RunOutcome) -> Reply:
+def read_reply(ctx: Context, outcome: RunOutcome, expected: list[str] | None = None) -> Reply:
+    """The frames of this run, in order; `expected` is the checks asked for (default:
+    the task's)."""
     frames, problem = decode_frames(outcome.reply)
     reply = Reply(problem=problem)
-    expected = iter(worker_checks(ctx.task.spec))
+    due = iter(worker_checks(ctx.task.spec) if expected is None else expected)
     for seq, frame in enumerate(frames):
         h = frame.header
         if h.get("nonce") != ctx.probes.nonce or h.get("seq") != seq:
@@ -69,7 +82,7 @@ def read_reply(ctx: Context, outcome: RunOutcome) -> Reply:
             reply.tampered = f"frame {seq} ({kind!r}) is out of order"
             break
         if kind == "check":
-            if h.get("name") != next(expected, None):
+            if h.get("name") != next(due, None):
                 reply.tampered = f"frame {seq} reports a check that was not due"
                 break
             reply.checks[h["name"]] = frame
@@ -126,6 +139,8 @@ def judge_frame(ctx: Context, name: str, frame: Frame) -> CheckResult:
         status = Status.PASS
     except CheckFailed as failed:
         status, message, metrics = Status.FAIL, failed.message, failed.metrics
+    except Unjudgeable as exc:
+        status, message, metrics = Status.ERROR, str(exc), {}
     except (Malformed, WireError, KeyError, TypeError, ValueError, IndexError) as exc:
         status, metrics = Status.ERROR, {}
         message = f"the worker's report is malformed ({exc}); not judged"

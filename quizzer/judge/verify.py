@@ -8,11 +8,15 @@ the task is wrong, and comes back as a bank `Problem`.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from quizzer.bank.loader import Bank
 from quizzer.bank.models import Coding
 from quizzer.bank.problems import Problem
+from quizzer.errors import SandboxError
 from quizzer.judge.result import JudgeResult, Status
 from quizzer.judge.runner import Options, judge_file, open_sandbox
 from quizzer.judge.sandbox.base import Sandbox
@@ -31,26 +35,51 @@ def _first_miss(result: JudgeResult) -> tuple[str, Status, str] | None:
 def verify_task(
     bank: Bank, task: Coding, sandbox: Sandbox, seed: int, progress: Callable[[str], None]
 ) -> list[Problem]:
-    where = bank.location(task.id)
+    """The problems of one task: its reference and each variant, judged in turn."""
+    return _problems(
+        bank, task, seed, [_judge(bank, task, job, sandbox, seed, progress) for job in _jobs(task)]
+    )
+
+
+def _jobs(task: Coding) -> list[int | None]:
+    """None for the reference, then each variant's index."""
+    return [None, *range(len(task.variants))]
+
+
+def _judge(
+    bank: Bank,
+    task: Coding,
+    job: int | None,
+    sandbox: Sandbox,
+    seed: int,
+    progress: Callable[[str], None],
+) -> JudgeResult:
     options = Options(device="cpu", seed=seed)
+    if job is None:
+        progress(f"judging {task.id}: reference {task.reference}")
+        return judge_file(bank.resolve(task.id, task.reference), task, sandbox, options)
+    variant = task.variants[job]
+    progress(f"judging {task.id}: variant {variant.path} (must fail at {variant.fails_at})")
+    return judge_file(bank.resolve(task.id, variant.path), task, sandbox, options)
+
+
+def _problems(bank: Bank, task: Coding, seed: int, results: list[JudgeResult]) -> list[Problem]:
+    where = bank.location(task.id)
 
     def problem(field: str, message: str) -> Problem:
         return Problem(where.path, where.line, where.column, task.id, field, message)
 
     problems = []
-    progress(f"judging {task.id}: reference {task.reference}")
-    result = judge_file(bank.resolve(task.id, task.reference), task, sandbox, options)
-    if not result.passed:
+    reference, variants = results[0], results[1:]
+    if not reference.passed:
         problems.append(
             problem(
                 "reference",
                 f"the reference solution {task.reference} does not pass "
-                f"(seed {seed}): {result.message}",
+                f"(seed {seed}): {reference.message}",
             )
         )
-    for index, variant in enumerate(task.variants):
-        progress(f"judging {task.id}: variant {variant.path} (must fail at {variant.fails_at})")
-        result = judge_file(bank.resolve(task.id, variant.path), task, sandbox, options)
+    for index, (variant, result) in enumerate(zip(task.variants, variants, strict=True)):
         miss = _first_miss(result)
         field = f"variants[{index}]"
         if miss is None:
@@ -72,21 +101,46 @@ def verify_task(
     return problems
 
 
+def default_sandbox() -> Sandbox:
+    """The warm process sandbox where this machine gives it in full (a run then costs a
+    fork, not an interpreter start), else a plain child process: the bank's own files
+    are trusted code."""
+    try:
+        return open_sandbox("process")
+    except SandboxError:
+        return open_sandbox("none")
+
+
 def verify_tasks(
     bank: Bank,
     *,
     progress: Callable[[str], None] | None = None,
     sandbox: Sandbox | None = None,
     seed: int = VERIFY_SEED,
+    workers: int | None = None,
 ) -> list[Problem]:
-    """Every problem found by judging each task's reference and variants (on CPU)."""
+    """Every problem found by judging each task's reference and variants (on CPU),
+    `workers` files at a time (default: one per CPU, at most 4)."""
     report = progress or (lambda _message: None)
+    lock = threading.Lock()
+
+    def say(message: str) -> None:
+        with lock:
+            report(message)
+
     own = sandbox is None
-    box = open_sandbox() if sandbox is None else sandbox
+    box = default_sandbox() if sandbox is None else sandbox
+    threads = workers or max(1, min(4, os.cpu_count() or 1))
     try:
+        jobs = [(task, job) for task in bank.tasks() for job in _jobs(task)]
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="verify") as pool:
+            done = list(pool.map(lambda j: _judge(bank, j[0], j[1], box, seed, say), jobs))
         problems: list[Problem] = []
+        start = 0
         for task in bank.tasks():
-            problems += verify_task(bank, task, box, seed, report)
+            count = len(_jobs(task))
+            problems += _problems(bank, task, seed, done[start : start + count])
+            start += count
         return problems
     finally:
         if own:

@@ -26,6 +26,17 @@ from quizzer.screen.paper import Paper
 FILE_NAME = "answers.yaml"
 TOP_KEYS = ("candidate", "answers")
 
+#: How a question type is named to the candidate.
+KIND = {
+    "single_choice": "single choice",
+    "multiple_choice": "multiple choice",
+    "true_false": "true/false",
+    "numeric": "number",
+    "short_answer": "short answer",
+    "code_output": "code output",
+    "open": "open question",
+}
+
 HOW = {
     "single_choice": "one option id, e.g. b",
     "multiple_choice": "a list of option ids, e.g. [a, c]",
@@ -172,21 +183,43 @@ def unknown_options(question: Question, response: Any) -> list[str]:
 # --- writing ----------------------------------------------------------------------
 
 
+def _plain_in_quotes(char: str) -> bool:
+    """Whether YAML keeps `char` as it is inside double quotes: printable, and not a
+    line break that the parser would fold."""
+    o = ord(char)
+    if char in "\u0085\u2028\u2029\ufeff":
+        return False
+    return 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xD7FF or 0xE000 <= o <= 0xFFFD or o >= 0x10000
+
+
+def _quote(text: str) -> str:
+    """A YAML double-quoted scalar: JSON's escapes, plus \\u escapes for every
+    character YAML would refuse or fold."""
+    body = json.dumps(text, ensure_ascii=False)
+    return "".join(c if _plain_in_quotes(c) else f"\\u{ord(c):04x}" for c in body)
+
+
 def _scalar(value: Any) -> str:
-    """`value` as YAML the bank's reader reads back as the same value. Strings are
-    written as JSON strings, which are valid YAML double-quoted scalars."""
+    """`value` as YAML that the bank's reader reads back as the same value."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return json.dumps(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        # YAML 1.1 reads a float only with a dot: 1e+20 would come back as text.
+        mantissa, e, exponent = text.partition("e")
+        return (mantissa if "." in mantissa else mantissa + ".0") + (e + exponent if e else "")
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(_scalar(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)
+    return _quote(str(value))
 
 
-def answers_text(paper: Paper, questions: Mapping[str, Question], responses: Mapping[str, Any]) -> str:
+def answers_text(
+    paper: Paper, questions: Mapping[str, Question], responses: Mapping[str, Any]
+) -> str:
     """The answers file for `paper`: the template when `responses` is empty, else with
     the given answers (label -> value) filled in. `questions` maps labels to questions."""
     lines = [
@@ -204,7 +237,7 @@ def answers_text(paper: Paper, questions: Mapping[str, Question], responses: Map
         lines[-1] = "answers: {}"
     for item in paper.questions():
         question = questions[item.label]
-        kind = question.type.replace("_", " ")
+        kind = KIND[question.type]
         unit = "point" if item.points == 1 else "points"
         lines.append(f"  # {item.label} · {kind} · {item.points:g} {unit} · {HOW[question.type]}")
         value = _scalar(responses.get(item.label))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from quizzer import __version__
 from quizzer.bank.models import Coding
 from quizzer.bank.problems import display_path
-from quizzer.errors import QuizzerError, UsageError
+from quizzer.errors import JudgeError, QuizzerError, UsageError
 from quizzer.screen import sampling, scoring
 from quizzer.screen.answers import FILE_NAME, read_answers
 from quizzer.screen.load import LoadedScreen
@@ -83,6 +83,8 @@ class _Job:
     task: Coding
     path: Path
     result: ItemResult | None = None
+    #: Set when the judge itself failed (a bug or a broken sandbox, not the candidate's doing).
+    crash: str | None = None
 
 
 def solution_path(folder: Path, task_id: str) -> Path:
@@ -178,8 +180,17 @@ def grade_candidates(
         _judge_all(loaded, submissions, jobs, choice, on_judged, sandbox_factory)
     for job in jobs:
         entry = prepared[job.index]
-        assert entry is not None and job.result is not None
-        entry[1][job.item.label] = job.result
+        if job.crash is not None:
+            if strict:
+                raise JudgeError(
+                    f"{job.crash}; this is a fault of the judge, not of the "
+                    "submission: the screen was not graded",
+                    title="judge",
+                )
+            graded[job.index].error = job.crash
+            prepared[job.index] = None
+        elif entry is not None and job.result is not None:
+            entry[1][job.item.label] = job.result
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     for entry, outcome in zip(prepared, graded, strict=True):
         if entry is not None:
@@ -225,10 +236,9 @@ def _judge_all(
             job.result = scoring.score_task(job.item, job.task, result, partial, shown)
         except QuizzerError:
             raise
-        except Exception as exc:  # noqa: BLE001 - one crashed judgement must not lose the rest
-            note = f"the judge could not judge it ({type(exc).__name__}: {exc}); 0 points"
-            job.result = scoring.unjudged_task(job.item, job.task, "invalid", note, shown)
-            job.result = job.result.model_copy(update={"status": "error"})
+        except Exception as exc:
+            # Not the candidate's doing: their grade is withheld, never a silent zero.
+            job.crash = f"the judge failed on {shown} ({type(exc).__name__}: {exc})"
         with lock:
             finished += 1
             if on_judged:

@@ -81,13 +81,16 @@ def read_screen(path: Path) -> tuple[Screen, Document]:
     try:
         doc = load(path)
     except YamlReadError as exc:
-        raise ScreenError(
-            [Problem(path, exc.line, exc.column, None, None, exc.message)]
-        ) from None
+        raise ScreenError([Problem(path, exc.line, exc.column, None, None, exc.message)]) from None
     if not isinstance(doc.data, dict):
         problem = Problem(
-            path, 1, 1, None, None, f"a screen file is a mapping (title:, banks:, sections:, ...), "
-            f"got {describe(doc.data)}"
+            path,
+            1,
+            1,
+            None,
+            None,
+            f"a screen file is a mapping (title:, banks:, sections:, ...), "
+            f"got {describe(doc.data)}",
         )
         raise ScreenError([problem])
     try:
@@ -246,7 +249,9 @@ def _check_draw(
     for e_index, qid in enumerate(item.exclude):
         if qid not in bank:
             report.add(
-                (*at, "exclude", e_index), f"no question '{qid}' in the banks", suggest(qid, bank.ids())
+                (*at, "exclude", e_index),
+                f"no question '{qid}' in the banks",
+                suggest(qid, bank.ids()),
             )
     if not ok:
         return None

@@ -172,4 +172,3 @@ class Screen(Strict):
     partial_credit: PartialCredit = PartialCredit()
     judge: JudgeSettings = JudgeSettings()
     sections: tuple[Section, ...] = Field(min_length=1)
-

@@ -85,7 +85,7 @@ class Paper:
 def build_paper(loaded: LoadedScreen, candidate: str) -> Paper:
     """The paper of `candidate` (a valid id, see `sampling.check_candidate`)."""
     sampling.check_candidate(candidate)
-    screen, bank = loaded.screen, loaded.bank
+    screen = loaded.screen
     seed = screen.seed
     taken = {
         item.id for section in screen.sections for item in section.questions if item.id is not None
@@ -95,7 +95,9 @@ def build_paper(loaded: LoadedScreen, candidate: str) -> Paper:
     for section in screen.sections:
         chosen = _choose(section, loaded, candidate, taken)
         if section.shuffle:
-            order = sampling.ranked([qid for qid, _, _ in chosen], "order", seed, candidate, section.id)
+            order = sampling.ranked(
+                [qid for qid, _, _ in chosen], "order", seed, candidate, section.id
+            )
             by_id = {qid: (points, source) for qid, points, source in chosen}
             chosen = [(qid, *by_id[qid]) for qid in order]
         items: list[PaperItem] = []
@@ -106,7 +108,11 @@ def build_paper(loaded: LoadedScreen, candidate: str) -> Paper:
             items.append(PaperItem(task.id, "task", task.id, section.id, task.points, "pick", task))
         sections.append(
             PaperSection(
-                section.id, section.title, tuple(items), section.threshold, section.time_limit_minutes
+                section.id,
+                section.title,
+                tuple(items),
+                section.threshold,
+                section.time_limit_minutes,
             )
         )
     return Paper(

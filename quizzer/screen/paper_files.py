@@ -13,10 +13,18 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from quizzer.bank.models import CodeOutput, Coding, MultipleChoice, Numeric, Question, SingleChoice, text_in
+from quizzer.bank.models import (
+    CodeOutput,
+    Coding,
+    MultipleChoice,
+    Numeric,
+    Question,
+    SingleChoice,
+    text_in,
+)
 from quizzer.errors import UsageError
 from quizzer.screen import scoring
-from quizzer.screen.answers import FILE_NAME, HOW, answers_text
+from quizzer.screen.answers import FILE_NAME, HOW, KIND, answers_text
 from quizzer.screen.load import LoadedScreen
 from quizzer.screen.paper import SOLUTIONS, Paper, PaperItem, question_of, task_of, time_limit_s
 
@@ -32,8 +40,13 @@ def _shape(dims: tuple[int | str, ...]) -> str:
 
 
 def _question_md(item: PaperItem, question: Question, lang: str) -> list[str]:
-    kind = question.type.replace("_", " ")
-    out = [f"### {item.label} · {kind} · {_points(item.points)}", "", text_in(question.prompt, lang).strip(), ""]
+    kind = KIND[question.type]
+    out = [
+        f"### {item.label} · {kind} · {_points(item.points)}",
+        "",
+        text_in(question.prompt, lang).strip(),
+        "",
+    ]
     if isinstance(question, CodeOutput):
         out += ["```python", question.code.rstrip(), "```", ""]
     if isinstance(question, (SingleChoice, MultipleChoice, CodeOutput)) and question.options:
@@ -59,7 +72,8 @@ def _task_md(item: PaperItem, task: Coding, lang: str) -> list[str]:
         "there already).",
         f"- Input: a {spec.input_dtype} batch of shape {_shape(spec.input_shape)}; output: "
         f"{_shape(spec.output_shape)}. B is the batch size.",
-        f"- Limits: {spec.limits.wall_s:g} s wall time, {spec.limits.memory_mb} MB memory; no network.",
+        f"- Limits: {spec.limits.wall_s:g} s wall time, {spec.limits.memory_mb} MB memory; "
+        "no network.",
         "- Points per check: "
         + ", ".join(f"{name} {item.points * w / total:g}" for name, w in weights.items() if w)
         + (" (all or nothing)" if mode == "all_or_nothing" else ""),

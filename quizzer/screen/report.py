@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from quizzer.errors import UsageError
+from quizzer.screen.answers import KIND
 from quizzer.screen.results import ItemResult, ScreenResults, candidate_view
 
 RESULTS = "results.json"
@@ -41,6 +42,13 @@ _ICON = {
     "skipped": "⏭️",
 }
 _FULL = ("right", "pass")
+#: The JUnit element for a check's status (None: the testcase passed).
+_CHECK_KIND: dict[str, str | None] = {
+    "pass": None,
+    "fail": "failure",
+    "error": "error",
+    "skipped": "skipped",
+}
 
 
 def _pts(item: ItemResult) -> str:
@@ -72,8 +80,15 @@ def junit(results: ScreenResults) -> str:
             ET.SubElement(properties, "property", name=key, value=str(value))
         return element
 
-    def case(parent: ET.Element, classname: str, name: str, kind: str | None, message: str,
-             detail: str = "", out: str = "") -> None:  # fmt: skip
+    def case(
+        parent: ET.Element,
+        classname: str,
+        name: str,
+        kind: str | None,
+        message: str,
+        detail: str = "",
+        out: str = "",
+    ) -> None:
         element = ET.SubElement(parent, "testcase", classname=classname, name=name, time="0")
         if kind is not None:
             ET.SubElement(element, kind, message=message).text = detail or None
@@ -89,27 +104,38 @@ def junit(results: ScreenResults) -> str:
     ]
     for name, status, threshold, points, max_points in units:
         assert threshold is not None
-        text = f"{points:g} of {max_points:g} points, needs {threshold.rule} ({threshold.required_points:g})"
+        need = f"{threshold.rule} ({threshold.required_points:g})"
+        text = f"{points:g} of {max_points:g} points, needs {need}"
         kind = {"pass": None, "fail": "failure", "pending": "skipped"}[status]
         case(marks, f"{who}.screen", f"{name}: {threshold.rule}", kind, text, out=text)
     for section in results.sections:
         element = suite(
             f"{who}.{section.id}",
-            {"title": section.title, "points": f"{section.points:g}",
-             "max_points": f"{section.max_points:g}", "status": section.status},
-        )  # fmt: skip
+            {
+                "title": section.title,
+                "points": f"{section.points:g}",
+                "max_points": f"{section.max_points:g}",
+                "status": section.status,
+            },
+        )
         classname = f"{who}.{section.id}"
         for item in section.items:
             if item.kind == "task" and item.checks:
                 for check in item.checks:
-                    kind = {"pass": None, "fail": "failure", "error": "error", "skipped": "skipped"}
                     first = check.message.splitlines()[0] if check.message else check.status
                     score = f"{check.points:g} / {check.max_points:g} points"
-                    case(element, classname, f"{item.label}: {check.name}",
-                         kind.get(check.status, "error"), f"{first} ({score})", check.message,
-                         out=score)  # fmt: skip
+                    case(
+                        element,
+                        classname,
+                        f"{item.label}: {check.name}",
+                        _CHECK_KIND.get(check.status, "error"),
+                        f"{first} ({score})",
+                        check.message,
+                        out=score,
+                    )
                 continue
-            if item.status in _FULL or item.status == "reviewed" and item.points == item.max_points:
+            full = item.status == "reviewed" and item.points == item.max_points
+            if item.status in _FULL or full:
                 kind_of = None
             elif item.status == "pending":
                 kind_of = "skipped"
@@ -123,8 +149,15 @@ def junit(results: ScreenResults) -> str:
                 detail += f"\nexpected: {item.expected}"
             if item.feedback:
                 detail += f"\n{item.feedback}"
-            case(element, classname, f"{item.label} ({item.type})", kind_of, message, detail,
-                 out=f"{_pts(item)} points")  # fmt: skip
+            case(
+                element,
+                classname,
+                f"{item.label} ({item.type})",
+                kind_of,
+                message,
+                detail,
+                out=f"{_pts(item)} points",
+            )
     for element in root.findall("testsuite"):
         cases = element.findall("testcase")
         counts = {
@@ -172,23 +205,24 @@ def markdown(results: ScreenResults) -> str:
         out += [head + (" Expected |" if reviewer else ""), "| --- " * (6 if reviewer else 5) + "|"]
         for item in s.items:
             row = (
-                f"| {item.label} | {item.type.replace('_', ' ')} | {_pts(item)} "
+                f"| {item.label} | {KIND.get(item.type, item.type)} | {_pts(item)} "
                 f"| {_ICON.get(item.status, '')} {item.status} | {_cell(item.note)} |"
             )
             out.append(row + (f" {_cell(item.expected)} |" if reviewer else ""))
-        for item in s.items:
-            if item.checks:
-                out += ["", f"`{item.label}` checks:", "", "| Check | Status | Points | Message |"]
+        for task in s.items:
+            if task.checks:
+                out += ["", f"`{task.label}` checks:", "", "| Check | Status | Points | Message |"]
                 out.append("| --- | --- | --- | --- |")
-                for c in item.checks:
+                for c in task.checks:
+                    first = c.message.splitlines()[0] if c.message else ""
                     out.append(
                         f"| {c.name} | {_ICON.get(c.status, '')} {c.status} "
-                        f"| {c.points:g} / {c.max_points:g} | {_cell(c.message.splitlines()[0] if c.message else '')} |"  # noqa: E501
+                        f"| {c.points:g} / {c.max_points:g} | {_cell(first)} |"
                     )
-    pending = results.pending()
-    if pending and reviewer:
+    awaiting = results.pending()
+    if awaiting and reviewer:
         out += ["", "### Awaiting review", ""]
-        for item in pending:
+        for item in awaiting:
             out += [f"#### {item.label} ({item.max_points:g} points)", "", "Answer:", ""]
             out += ["> " + line for line in str(item.response or "").splitlines()] or ["> (empty)"]
             out += ["", "Rubric:", ""]
@@ -231,14 +265,23 @@ def leaderboard(rows: Sequence[tuple[str, ScreenResults | None, str | None]]) ->
             rank, last = position, r.points
         by_id = {s.id: s for s in r.sections}
         writer.writerow(
-            [rank, candidate, r.status, f"{r.points:g}", f"{r.max_points:g}", f"{r.percent:g}",
-             f"{r.pending_points:g}"]
+            [
+                rank,
+                candidate,
+                r.status,
+                f"{r.points:g}",
+                f"{r.max_points:g}",
+                f"{r.percent:g}",
+                f"{r.pending_points:g}",
+            ]
             + [f"{by_id[sid].points:g}" if sid in by_id else "" for sid in section_ids]
             + [r.message]
-        )  # fmt: skip
-    for candidate, r, error in rows:
-        if r is None:
-            writer.writerow(["", candidate, "error", "", "", "", ""] + [""] * len(section_ids) + [error or ""])
+        )
+    for candidate, missing, error in rows:
+        if missing is None:
+            writer.writerow(
+                ["", candidate, "error", "", "", "", ""] + [""] * len(section_ids) + [error or ""]
+            )
     return buffer.getvalue()
 
 
@@ -282,5 +325,7 @@ def append_step_summary(text: str, env: dict[str, str] | None = None) -> Path | 
         with open(target, "a", encoding="utf-8") as handle:
             handle.write(text + "\n")
     except OSError as exc:
-        raise UsageError(f"cannot append to $GITHUB_STEP_SUMMARY ({target}): {exc.strerror}") from None
+        raise UsageError(
+            f"cannot append to $GITHUB_STEP_SUMMARY ({target}): {exc.strerror}"
+        ) from None
     return Path(target)

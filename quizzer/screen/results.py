@@ -24,7 +24,16 @@ SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 #: wrong type or a file that cannot be judged; pending: waits for a reviewer;
 #: reviewed: scored by a reviewer; pass / fail / error: a coding task's verdict.
 ItemStatus = Literal[
-    "right", "partial", "wrong", "missing", "invalid", "pending", "reviewed", "pass", "fail", "error"
+    "right",
+    "partial",
+    "wrong",
+    "missing",
+    "invalid",
+    "pending",
+    "reviewed",
+    "pass",
+    "fail",
+    "error",
 ]
 #: pass / fail: decided; pending: the open questions still to review can tip it.
 Outcome = Literal["pass", "fail", "pending"]
@@ -125,8 +134,8 @@ class ScreenInfo(_Model):
 
 
 class ScreenResults(_Model):
-    schema_version: Literal[1] = SCHEMA_VERSION
-    kind: Literal["quizzer-screen-results"] = KIND
+    schema_version: Literal[1] = 1
+    kind: Literal["quizzer-screen-results"] = "quizzer-screen-results"
     view: Literal["reviewer", "candidate"] = "reviewer"
     candidate: str
     screen: ScreenInfo
@@ -176,7 +185,9 @@ def candidate_view(results: ScreenResults) -> ScreenResults:
             for item in section.items
         ]
         sections.append(section.model_copy(update={"items": items}))
-    screen = results.screen.model_copy(update={"seed": None, "file": Path(results.screen.file).name})
+    screen = results.screen.model_copy(
+        update={"seed": None, "file": Path(results.screen.file).name}
+    )
     return results.model_copy(update={"view": "candidate", "sections": sections, "screen": screen})
 
 

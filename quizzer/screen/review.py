@@ -64,7 +64,11 @@ def apply_review(
         raise UsageError(f"--points must be between 0 and {item.max_points:g} for '{label}'")
     when = (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
     review = Review(
-        points=scoring.pts(points), reviewer=reviewer, note=note, rubric_ticked=ticked, reviewed_at=when
+        points=scoring.pts(points),
+        reviewer=reviewer,
+        note=note,
+        rubric_ticked=ticked,
+        reviewed_at=when,
     )
     updated = item.model_copy(
         update={

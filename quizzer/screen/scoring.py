@@ -19,6 +19,7 @@ from quizzer.screen.paper import PaperItem
 from quizzer.screen.results import (
     CheckScore,
     ItemResult,
+    ItemStatus,
     JudgeInfo,
     Outcome,
     ScreenResults,
@@ -74,12 +75,11 @@ def score_question(
     if question.type == "multiple_choice" and partial.multiple_choice == "none":
         fraction = 1.0 if result.correct else 0.0
     points = pts(item.points * fraction)
-    notes = []
+    status: ItemStatus
     if result.correct:
         status, notes = "right", ["right"]
     elif fraction > 0:
-        status = "partial"
-        notes = [f"partly right: {fraction:.2f} of the points"]
+        status, notes = "partial", [f"partly right: {fraction:.2f} of the points"]
     else:
         status, notes = "wrong", ["wrong"]
     unknown = unknown_options(question, response)
@@ -104,7 +104,9 @@ def task_weights(item: PaperItem, task: Coding) -> dict[str, float]:
     return {name: 1.0 for name in task.spec.checks}
 
 
-def unjudged_task(item: PaperItem, task: Coding, status: str, note: str, response: Any) -> ItemResult:
+def unjudged_task(
+    item: PaperItem, task: Coding, status: str, note: str, response: Any
+) -> ItemResult:
     """A task that was not judged: no file (missing) or one that cannot be (invalid)."""
     return ItemResult(
         label=item.label,
@@ -124,27 +126,30 @@ def score_task(
     item: PaperItem, task: Coding, result: JudgeResult, partial: PartialCredit, response: str
 ) -> ItemResult:
     """Points for a judged solution: split over the checks by weight (per_check), or
-    all of them only when every check passed (all_or_nothing). A check the screen does
-    not weigh (such as a limit the worker hit) that did not pass costs all the points."""
+    all of them only when every check passed (all_or_nothing). A check the task does
+    not run (such as a limit the worker hit after its checks) that did not pass costs
+    all the points."""
     assert item.task is not None
     weights = task_weights(item, task)
     total_weight = sum(weights.values()) or 1.0
     mode = item.task.scoring or partial.coding
     passed = result.status.value == "pass"
     blockers = [
-        c for c in result.checks if c.name not in weights and c.status.value not in ("pass", "skipped")
+        c
+        for c in result.checks
+        if c.name not in task.spec.checks and c.status.value not in ("pass", "skipped")
     ]
     checks = []
     for check in result.checks:
         weight = weights.get(check.name, 0.0)
         share = item.points * weight / total_weight
         ok = check.status.value == "pass"
-        earned = (ok if mode == "per_check" else passed) and not blockers
+        counts = (ok if mode == "per_check" else passed) and not blockers
         checks.append(
             CheckScore(
                 name=check.name,
                 status=check.status.value,
-                points=pts(share if earned else 0.0),
+                points=pts(share if counts else 0.0),
                 max_points=pts(share),
                 weight=weight,
                 message=check.message,
@@ -195,7 +200,9 @@ def score_task(
 def threshold_info(threshold: Threshold | None, max_points: float) -> ThresholdInfo | None:
     if threshold is None:
         return None
-    return ThresholdInfo(rule=threshold.describe(), required_points=pts(threshold.required(max_points)))
+    return ThresholdInfo(
+        rule=threshold.describe(), required_points=pts(threshold.required(max_points))
+    )
 
 
 def outcome(points: float, pending: float, threshold: ThresholdInfo | None) -> Outcome:
@@ -234,7 +241,9 @@ def recompute(results: ScreenResults) -> ScreenResults:
     max_points = pts(sum(s.max_points for s in sections))
     overall = outcome(points, pending, results.threshold)
     statuses = [overall, *(s.status for s in sections)]
-    status: Outcome = "fail" if "fail" in statuses else "pending" if "pending" in statuses else "pass"
+    status: Outcome = (
+        "fail" if "fail" in statuses else "pending" if "pending" in statuses else "pass"
+    )
     percent = round(100.0 * points / max_points, 2) if max_points else 0.0
     score = f"{points:g} of {max_points:g} points ({percent:g}%)"
     need = f"needs {results.threshold.rule}"

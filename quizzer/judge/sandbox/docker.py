@@ -101,34 +101,39 @@ class _Container:
             requests.append(docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]]))
         self.client = client
         self.key = (limits.memory_mb, limits.processes, limits.file_mb, device)
-        self.container = client.containers.create(
-            image,
-            command=args,
-            user="65534:65534",
-            working_dir="/tmp",
-            environment=sandbox_env(),
+        memory = (limits.memory_mb + PARENT_MB) << 20
+        host_config = client.api.create_host_config(
+            binds=volumes,
+            tmpfs=tmpfs,
             network_mode="none",
             read_only=True,
-            tmpfs=tmpfs,
-            volumes=volumes,
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
-            mem_limit=(limits.memory_mb + PARENT_MB) << 20,
-            memswap_limit=(limits.memory_mb + PARENT_MB) << 20,
+            mem_limit=memory,
+            memswap_limit=memory,
             pids_limit=limits.processes + PARENT_PIDS,
             nano_cpus=1_000_000_000,
             shm_size=max(16, 4 * limits.file_mb) << 20,
             ipc_mode="private",
             ulimits=[docker.types.Ulimit(name="core", soft=0, hard=0)],
             device_requests=requests or None,
-            stdin_open=True,
-            # When the judge goes away its attach closes, stdin ends, the warm parent
-            # exits and Docker removes the container: nothing outlives the judge.
-            stdin_once=True,
             auto_remove=True,
-            labels={LABEL: "1", f"{LABEL}.judge-pid": str(os.getpid())},
             init=False,
         )
+        # Not detached + stdin_open makes the SDK set StdinOnce: when the judge goes
+        # away its attach closes, stdin ends, the warm parent exits, and Docker
+        # removes the container (auto_remove).
+        created = client.api.create_container(
+            image,
+            command=args,
+            user="65534:65534",
+            working_dir="/tmp",
+            environment=sandbox_env(),
+            stdin_open=True,
+            labels={LABEL: "1", f"{LABEL}.judge-pid": str(os.getpid())},
+            host_config=host_config,
+        )
+        self.container = client.containers.get(created["Id"])
         try:
             raw = client.api.attach_socket(
                 self.container.id, params={"stdin": 1, "stdout": 1, "stream": 1}

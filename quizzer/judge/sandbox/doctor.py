@@ -38,7 +38,7 @@ def _read(path: str) -> str | None:
 @functools.lru_cache(maxsize=1)
 def bwrap_works() -> tuple[bool, str]:
     """Run a real bubblewrap sandbox with the namespaces the process sandbox uses."""
-    from quizzer.judge.sandbox.process import bwrap_argv
+    from quizzer.judge.sandbox.bwrap import bwrap_argv
 
     bwrap = shutil.which("bwrap")
     if not bwrap:

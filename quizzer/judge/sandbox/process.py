@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from quizzer.errors import SandboxError
 from quizzer.judge.sandbox import cgroups, confine
 from quizzer.judge.sandbox.base import LimitName, RunOutcome, RunRequest
+from quizzer.judge.sandbox.bwrap import SCRATCH, Box, bwrap_argv, wait_exec
 from quizzer.judge.sandbox.capture import Capture
 from quizzer.judge.sandbox.view import (
     WORKER_SCRIPT,
@@ -41,7 +42,6 @@ from quizzer.judge.sandbox.view import (
 
 #: Unprivileged identity of sandboxed runs when the judge runs as root.
 NOBODY = 65534
-SCRATCH = "/tmp"
 START_TIMEOUT_S = 180.0
 
 
@@ -66,49 +66,6 @@ def host_support() -> HostSupport:
         cgroup=cgroups.detect(),
         seccomp=confine.seccomp_available(),
     )
-
-
-def bwrap_argv(
-    bwrap: str, view: PythonView, *, root: bool, info_fd: int, scratch_mb: int, device: str
-) -> list[str]:
-    argv = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts"]
-    argv += ["--unshare-cgroup-try", "--hostname", "sandbox"]
-    argv += ["--cap-drop", "ALL"] if root else ["--unshare-user"]
-    argv += ["--die-with-parent", "--new-session", "--clearenv", "--info-fd", str(info_fd)]
-    # bubblewrap makes missing parent folders with its umask (0700 under a strict one),
-    # which would lock uid 65534 out of /root/.pyenv/...: make them 0755 explicitly.
-    parents: set[str] = set()
-    for path in view.ro_binds:
-        parent = os.path.dirname(path)
-        while parent != "/" and not any(
-            parent == b or parent.startswith(b + "/") for b in view.ro_binds
-        ):
-            parents.add(parent)
-            parent = os.path.dirname(parent)
-    for parent in sorted(parents, key=lambda p: (p.count("/"), p)):
-        argv += ["--perms", "0755", "--dir", parent]
-    for path in view.ro_binds:
-        argv += ["--ro-bind", path, path]
-    for link, target in view.symlinks:
-        argv += ["--symlink", target, link]
-    for mask in view.masks:
-        argv += ["--perms", "0555", "--size", "4096", "--tmpfs", mask, "--remount-ro", mask]
-    argv += ["--proc", "/proc", "--dev", "/dev"]
-    size = str(scratch_mb << 20)
-    argv += ["--perms", "1777", "--size", size, "--tmpfs", SCRATCH]
-    argv += ["--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
-    if device == "cuda":
-        for dev in sorted(os.listdir("/dev")):
-            if dev.startswith("nvidia"):
-                argv += ["--dev-bind", f"/dev/{dev}", f"/dev/{dev}"]
-        argv += ["--ro-bind-try", "/sys", "/sys"]
-    sleep = os.path.realpath(shutil.which("sleep") or "/bin/sleep")
-    placeholder = [sleep, "infinity"] if os.path.exists(sleep) else None
-    if placeholder is None:
-        placeholder = [view.executable, "-I", "-S", "-c", "import time; time.sleep(1e9)"]
-    else:
-        argv += ["--ro-bind", sleep, sleep]
-    return [*argv, "--chdir", SCRATCH, "--", *placeholder]
 
 
 class _Zygote:
@@ -248,7 +205,7 @@ class ProcessSandbox:
         limits = request.limits
         cg = cgroups.JobCgroup(self.support.cgroup, limits) if self.support.cgroup.bases else None
         started = time.monotonic()
-        box: _Box | None = None
+        box: Box | None = None
         capture = Capture(request.payload, limits.output_kb << 10, self.reply_cap)
         try:
             box = self._start_box(limits.file_mb, request.device)
@@ -289,7 +246,7 @@ class ProcessSandbox:
                 cg.destroy()
             capture.close()
 
-    def _start_box(self, file_mb: int, device: str) -> _Box:
+    def _start_box(self, file_mb: int, device: str) -> Box:
         info_r, info_w = os.pipe()
         argv = bwrap_argv(
             self.support.bwrap or "bwrap",
@@ -314,12 +271,12 @@ class ProcessSandbox:
             os.close(info_w)
         with os.fdopen(info_r, "rb") as fh:
             info = _read_json(fh)
-        box = _Box(proc, int(info.get("child-pid", 0)))
+        box = Box(proc, int(info.get("child-pid", 0)))
         if not box.ns_pid:
             box.close()
             raise SandboxError(f"bubblewrap failed: {box.error()}", title="process sandbox")
         try:
-            _wait_exec(box)
+            wait_exec(box)
         except BaseException:
             box.close()
             raise
@@ -372,73 +329,3 @@ def _read_json(fh) -> dict:
         with contextlib.suppress(ValueError):
             return json.loads(data)
     return {}
-
-
-class _Box:
-    """One running bubblewrap sandbox: its process and its pid 1 (held by a pidfd, so
-    that killing it can never hit a recycled pid)."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], ns_pid: int) -> None:
-        self.proc = proc
-        self.ns_pid = ns_pid
-        self.pidfd: int | None = None
-        if ns_pid:
-            with contextlib.suppress(OSError):
-                self.pidfd = os.pidfd_open(ns_pid)
-
-    def kill(self) -> None:
-        """SIGKILL the sandbox's pid 1: the kernel then kills its whole pid namespace."""
-        if self.pidfd is not None:
-            with contextlib.suppress(OSError):
-                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
-        with contextlib.suppress(ProcessLookupError):
-            self.proc.send_signal(signal.SIGKILL)
-
-    def error(self) -> str:
-        self.kill()
-        self.proc.wait()
-        err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
-        return err.strip()[-800:] or f"exit status {self.proc.returncode}"
-
-    def close(self) -> None:
-        self.kill()
-        self.proc.wait()
-        if self.proc.stderr:
-            self.proc.stderr.close()
-        if self.pidfd is not None:
-            os.close(self.pidfd)
-            self.pidfd = None
-
-
-def _children(pid: int) -> list[str]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return fh.read().split()
-    except FileNotFoundError:  # kernels without CONFIG_PROC_CHILDREN: scan the ppids
-        found = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat") as fh:
-                        if fh.read().rsplit(")", 1)[1].split()[1] == str(pid):
-                            found.append(entry)
-                except (OSError, IndexError):
-                    pass
-        return found
-
-
-def _wait_exec(box: _Box, timeout: float = 10.0) -> None:
-    """Wait until the sandbox's pid 1 has started the placeholder command: bubblewrap
-    forks it only after every mount is in place, so joining earlier would see a
-    half-built view (the namespaces exist as soon as --info-fd is written)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and box.proc.poll() is None:
-        try:
-            for child in _children(box.ns_pid):
-                with open(f"/proc/{child}/comm") as fh:
-                    if fh.read().strip() != "bwrap":
-                        return
-        except OSError:
-            pass
-        time.sleep(0.0005)
-    raise SandboxError(f"the sandbox did not start: {box.error()}", title="process sandbox")

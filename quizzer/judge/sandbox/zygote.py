@@ -49,7 +49,6 @@ def warm_up(worker) -> None:
     hook = getattr(worker, "warm_up", None)
     if callable(hook):
         hook()
-        return
     import torch
 
     torch.set_num_threads(1)

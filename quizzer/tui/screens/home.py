@@ -149,10 +149,7 @@ class HomeScreen(LocalScreen[None]):
                 str(sum(1 for q in mine if q.id in due)),
                 key=topic,
             )
-        if self.filters.topic is not None:
-            keys = [ALL_TOPICS, *[t for t in app.bank.topics()]]
-            if self.filters.topic in keys:
-                self._topic_row = min(keys.index(self.filters.topic), table.row_count - 1)
+        # Back from a session: the cursor stays on the topic just practised.
         table.move_cursor(row=min(self._topic_row, max(table.row_count - 1, 0)))
 
     def _fill_tasks(self) -> None:

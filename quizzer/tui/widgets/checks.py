@@ -9,8 +9,14 @@ from textual.widgets import Static
 
 from quizzer.tui.judging import CheckEvent
 
-ICONS = {"pass": ("✔", "green"), "fail": ("✘", "red"), "error": ("!", "red"),
-         "skip": ("–", "dim"), "pending": ("·", "dim"), "running": ("…", "yellow")}  # fmt: skip
+ICONS = {
+    "pass": ("✔", "green"),
+    "fail": ("✘", "red"),
+    "error": ("!", "red"),
+    "skipped": ("–", "dim"),
+    "pending": ("·", "dim"),
+    "running": ("…", "yellow"),
+}
 
 
 class CheckList(Static):

@@ -1,0 +1,14 @@
+import torch
+import torch.nn as nn
+
+
+class Dropout(nn.Module):
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        if not self.training:
+            return x
+        mask = (torch.rand_like(x) < self.p).to(x.dtype)  # keeps with probability p
+        return x * mask / self.p

@@ -1,0 +1,15 @@
+import math
+
+import torch
+import torch.nn as nn
+
+
+class Linear(nn.Module):
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        bound = 1.0 / math.sqrt(in_features)
+        self.weight = nn.Parameter(torch.empty(out_features, in_features).uniform_(-bound, bound))
+        self.bias = torch.zeros(out_features)  # not a Parameter: invisible to .to() and optimizers
+
+    def forward(self, x):
+        return x @ self.weight.T + self.bias

