@@ -99,3 +99,26 @@ def test_the_exam_command_is_registered(run_cli):
     assert "--candidate" in result.stdout
     bad = run_cli("exam", "examples/screens/pytorch-screen.yaml")
     assert bad.exit_code == 2 and "--candidate ID is required" in bad.stderr
+
+
+def test_the_screen_exam_never_shows_the_answer_keys(loaded, tmp_path):
+    """A candidate's exam ends on 'answers recorded', with no score and no right answers."""
+    seen: dict[str, object] = {}
+
+    def launch(app) -> None:
+        async def go() -> None:
+            async with app.run_test(size=(100, 40)) as pilot:
+                await pilot.pause()
+                for key in ("1", "enter", "f", "y"):
+                    await pilot.press(key)
+                    await pilot.pause()
+                seen["reveal"] = app.screen.result.plan.reveal
+                seen["tables"] = len(app.screen.query("#exam-answers DataTable, DataTable"))
+                seen["heading"] = str(app.screen.query_one("#exam-score").render())
+
+        asyncio.run(go())
+
+    run_exam(loaded, "alice", tmp_path / "paper", "en", launch=launch)
+    assert seen["reveal"] is False
+    assert seen["tables"] == 0
+    assert "recorded" in seen["heading"]

@@ -371,6 +371,7 @@ def run_exam(
         f"{built.title} ({candidate})",
         tuple(item.question_id for item in built.questions()),
         time_limit_s(built) or 3600,
+        reveal=False,
     )
     with open_store() as store:
         before = {row["uid"] for row in store.exams()}

@@ -30,6 +30,9 @@ class ExamPlan:
     title: str
     question_ids: tuple[str, ...]
     time_limit_s: int
+    #: Show the score and the right answers at the end. A hiring screen turns this
+    #: off: the candidate must never see the answer keys.
+    reveal: bool = True
 
     @classmethod
     def sample(

@@ -205,6 +205,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "exam.finish": ("Finish", "交卷"),
     "exam.finish_confirm": ("Finish the exam? {k} of {n} answered.", "确定交卷吗？已答 {k}/{n}。"),
     "exam.time_up": ("Time is up.", "时间到。"),
+    "exam.recorded": (
+        "{answered} of {total} answers recorded. The reviewer grades them; press x to export.",
+        "已记录 {total} 题中的 {answered} 题答案，由评审评分；按 x 导出。",
+    ),
     "exam.result": ("Exam result", "考试结果"),
     "exam.score": (
         "Score: {score:.1f}/{max:.0f} ({pct:.0%}) in {time}",

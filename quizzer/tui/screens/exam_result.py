@@ -41,6 +41,15 @@ class ExamResultScreen(LocalScreen[None]):
     def compose_body(self) -> ComposeResult:
         result = self.result
         with VerticalScroll(id="exam-result-body"):
+            if not result.plan.reveal:
+                answered = sum(1 for a in result.answers if a.answered)
+                yield Static(
+                    self.t("exam.recorded", answered=answered, total=len(result.answers)),
+                    id="exam-score",
+                    classes="heading",
+                    markup=False,
+                )
+                return
             pct = result.score / result.max_score if result.max_score else 0.0
             yield Static(
                 self.t(
@@ -70,6 +79,8 @@ class ExamResultScreen(LocalScreen[None]):
             yield DataTable(id="exam-answers", cursor_type="row")
 
     def on_mount(self) -> None:
+        if not self.result.plan.reveal:
+            return
         table = self.query_one("#exam-answers", DataTable)
         table.add_columns("#", "id", "✔", self.t("exam.col.yours"), self.t("exam.col.expected"))
         for i, answer in enumerate(self.result.answers, start=1):
