@@ -2,26 +2,33 @@
 
 `load_bank` is what the practice UI, the judge and the screen runner call: it stops
 at the first problem with a `BankError` that names file:line:column, the question id
-and the field. `validate_paths` is what `quizzer bank validate` calls: it runs the
-same checks plus the quality checks and returns every problem.
+and the field. It first reads the files with `quickread`, which keeps no positions;
+at the first problem it reads them all again with `yamlread`, the careful reader, so
+that the message is exactly the careful reader's (`QUIZZER_CAREFUL_LOAD=1` skips the
+quick reader). `validate_paths` is what `quizzer bank validate` calls: it runs the
+same checks plus the quality checks and returns every problem, always carefully.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from quizzer.bank import locate
+from quizzer.bank import locate, quickread
 from quizzer.bank.checks import Entry, check_all, check_quality, task_file
 from quizzer.bank.models import QUESTION_TYPES, Coding, Question
 from quizzer.bank.problems import BankProblemError, Problem, ProblemSink, suggest
 from quizzer.bank.schema import check_file_shape, check_question
-from quizzer.bank.yamlread import YamlReadError, load
+from quizzer.bank.yamlread import Document, YamlReadError, load
 from quizzer.errors import BankError
 
 YAML_SUFFIXES = (".yaml", ".yml")
+#: When set (and not "0"), `load_bank` reads every file with the careful reader only:
+#: for debugging the quick reader and for timing the two against each other.
+CAREFUL_ENV_VAR = "QUIZZER_CAREFUL_LOAD"
 
 __all__ = [
     "Bank",
@@ -149,9 +156,10 @@ def load_paths(
     *,
     quality: bool = False,
     require_translations: Callable[[Path], bool] = lambda _: False,
+    reader: Callable[[Path], Document] = load,
 ) -> list[Entry]:
-    """Read, validate and check every bank file under `paths`; report problems to
-    `sink` and return the questions that passed the schema."""
+    """Read (with `reader`), validate and check every bank file under `paths`; report
+    problems to `sink` and return the questions that passed the schema."""
     entries: list[Entry] = []
     for root in paths:
         root = Path(root)
@@ -164,16 +172,16 @@ def load_paths(
                 Problem(root, 0, 0, None, None, "holds no .yaml files; is this a bank folder?")
             )
         for file in files:
-            entries.extend(_load_file(file.absolute(), sink))
+            entries.extend(_load_file(file.absolute(), sink, reader))
     check_all(entries, sink)
     if quality:
         check_quality(entries, sink, require_translations)
     return entries
 
 
-def _load_file(file: Path, sink: ProblemSink) -> list[Entry]:
+def _load_file(file: Path, sink: ProblemSink, reader: Callable[[Path], Document]) -> list[Entry]:
     try:
-        doc = load(file)
+        doc = reader(file)
     except YamlReadError as exc:
         sink.report(Problem(file, exc.line, exc.column, None, None, exc.message))
         return []
@@ -204,10 +212,29 @@ def load_bank(
     """The bundled bank (or the folders in `QUIZZER_BANK`, which replace it) plus
     `dirs`. Raises `BankError` (a `BankProblemError`) at the first problem."""
     roots = locate.bank_dirs(dirs, include_bundled=include_bundled, env=env)
-    entries = load_paths(roots, ProblemSink(stop_at_first=True))
+    entries = _load_quickly(roots)
+    if entries is None:
+        entries = load_paths(roots, ProblemSink(stop_at_first=True))
     if not entries:
         raise BankError("no questions in " + ", ".join(str(r) for r in roots))
     return bank_from_entries(entries, roots)
+
+
+def _load_quickly(roots: Sequence[Path]) -> list[Entry] | None:
+    """The entries, read with the quick reader; None at the first problem (its
+    message would lack positions) or when `QUIZZER_CAREFUL_LOAD` is set."""
+    if os.environ.get(CAREFUL_ENV_VAR, "") not in ("", "0"):
+        return None
+    try:
+        return load_paths(roots, ProblemSink(stop_at_first=True), reader=_read_quickly)
+    except BankProblemError:
+        return None
+
+
+def _read_quickly(file: Path) -> Document:
+    """The quick reader's document, or the careful reader's where it is needed."""
+    doc = quickread.load(file)
+    return doc if doc is not None else load(file)
 
 
 def check_paths(

@@ -311,7 +311,7 @@ class _Builder:
             if tag == _STD + "timestamp":
                 return event.value
         if tag not in _SCALAR_TAGS:
-            raise _tag_error(event)
+            raise _tag_error(event, tag)
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return self.loader.construct_object(node, deep=True)
@@ -323,8 +323,14 @@ class _Builder:
             ) from exc
 
 
-def _tag_error(event: Any) -> YamlReadError:
-    tag = str(event.tag).replace(_STD, "!!")
+def _tag_error(event: Any, resolved: str | None = None) -> YamlReadError:
+    """`resolved` is the tag a plain scalar was read as (`<<` is a merge key)."""
+    if resolved == _STD + "merge":
+        return YamlReadError(
+            "YAML merge key '<<' is not allowed; write the keys out in full, or put '<<' in quotes",
+            *_astuple(_pos(event)),
+        )
+    tag = str(event.tag if resolved is None else resolved).replace(_STD, "!!")
     return YamlReadError(
         f"YAML tag '{tag}' is not allowed; write plain text, numbers, lists and mappings",
         *_astuple(_pos(event)),
