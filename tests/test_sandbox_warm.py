@@ -112,3 +112,23 @@ def test_closing_the_docker_sandbox_removes_its_containers():
     assert ids and ids <= {c.id for c in client.containers.list(all=True, filters=mine)}
     box.close()
     assert ids.isdisjoint(c.id for c in client.containers.list(all=True, filters=mine))
+
+
+@pytest.mark.docker
+def test_a_docker_run_gets_its_memory_limit_on_top_of_the_warm_parent():
+    """The container starts with headroom for the warm parent, then its limit is
+    lowered to the parent's use plus the run's limit, as for a run in its own cgroup."""
+    client = docker_or_skip()
+    from quizzer.judge.sandbox.docker import PARENT_MB, DockerSandbox
+
+    box = DockerSandbox(worker=STUB_WORKER)
+    try:
+        reply, outcome = run(box, "B = [b'x' * (64 << 20) for _ in range(2)]\nANSWER = len(B)")
+        assert reply["answer"] == 2 and outcome.limit_hit is None
+        (container,) = box.live
+        memory = client.api.inspect_container(container.container.id)["HostConfig"]["Memory"]
+        assert LIMITS.memory_mb << 20 < memory < (LIMITS.memory_mb + PARENT_MB) << 20
+        source = json.dumps({"source": "B = [b'x' * (64 << 20) for _ in range(8)]"})
+        assert box.run(RunRequest(source.encode(), LIMITS)).limit_hit == "memory"
+    finally:
+        box.close()

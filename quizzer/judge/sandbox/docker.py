@@ -101,7 +101,7 @@ class _Container:
             requests.append(docker.types.DeviceRequest(count=-1, capabilities=[["gpu"]]))
         self.client = client
         self.key = (limits.memory_mb, limits.processes, limits.file_mb, device)
-        memory = (limits.memory_mb + PARENT_MB) << 20
+        memory = (limits.memory_mb + PARENT_MB) << 20  # lowered by _fit_memory once warm
         host_config = client.api.create_host_config(
             binds=volumes,
             tmpfs=tmpfs,
@@ -143,8 +143,10 @@ class _Container:
             self.buf = bytearray()
             self.container.start()
             kind_, data = self._frame(time.monotonic() + START_TIMEOUT_S)
-            if kind_ != b"H" or not json.loads(data).get("ready"):
+            ready = json.loads(data) if kind_ == b"H" else {}
+            if not ready.get("ready"):
                 raise _Broken("the warm parent did not say it was ready")
+            self._fit_memory(client, ready.get("memory_used"), limits.memory_mb)
         except Exception as exc:
             logs = ""
             with contextlib.suppress(Exception):
@@ -155,6 +157,17 @@ class _Container:
             raise SandboxError(
                 f"the sandbox container did not start: {exc} {logs}", title="docker"
             ) from exc
+
+    def _fit_memory(self, client: Any, parent_used: object, run_mb: int) -> None:
+        """Lower the container's memory limit from its start-up headroom to what the
+        warm parent uses plus the run's limit: every run forks from the parent, so its
+        own pages (copies included) get `run_mb`, as in a cgroup of its own. Where the
+        parent could not read its use, the headroom (`PARENT_MB`) stays."""
+        if not isinstance(parent_used, int) or parent_used <= 0:
+            return
+        memory = parent_used + (run_mb << 20)
+        if memory < (run_mb + PARENT_MB) << 20:
+            client.api.update_container(self.container.id, mem_limit=memory, memswap_limit=memory)
 
     # -- docker's multiplexed attach stream, then our frames inside it --------------------
 

@@ -66,6 +66,14 @@ def _counter(paths: tuple[str, ...], key: str) -> int:
     return 0
 
 
+def _memory_used() -> int | None:
+    """The container's memory use in bytes (cgroup v2, then v1), or None if unknown."""
+    for path in ("/sys/fs/cgroup/memory.current", "/sys/fs/cgroup/memory/memory.usage_in_bytes"):
+        with contextlib.suppress(OSError, ValueError), open(path) as fh:
+            return int(fh.read())
+    return None
+
+
 def _oom_kills() -> int:
     return _counter(
         ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"), "oom_kill"
@@ -249,7 +257,10 @@ def serve(worker, child) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _reset()
-    _send(b"H", json.dumps({"ready": True, "uid": os.getuid()}).encode())
+    # The judge lowers the container's memory limit to this plus the run's limit, so
+    # that a run gets what its limit says, like a run in its own cgroup.
+    ready = {"ready": True, "uid": os.getuid(), "memory_used": _memory_used()}
+    _send(b"H", json.dumps(ready).encode())
     while True:
         try:
             kind, data = _read_frame()
