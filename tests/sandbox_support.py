@@ -42,6 +42,14 @@ class Spy:
         self.inner.close()
 
 
+def scratch_mounts() -> list[str]:
+    """The names in a fresh run's /tmp: none, unless the judge's Python environment
+    lives under /tmp (a checkout there), whose read-only mounts then show."""
+    from quizzer.judge.sandbox.view import python_view
+
+    return sorted({p.split("/")[2] for p in python_view().ro_binds if p.startswith("/tmp/")})
+
+
 def warm_parent_pids(sandbox) -> set[int]:
     """The long-lived warm parents (allowed to stay): the process sandbox's zygote and
     each live Docker container's pid 1 as the host sees it."""

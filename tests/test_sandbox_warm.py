@@ -11,7 +11,14 @@ import threading
 import pytest
 
 from quizzer.judge.sandbox.base import RunRequest
-from tests.sandbox_support import HOSTILE, LIMITS, STUB_WORKER, docker_or_skip, strays
+from tests.sandbox_support import (
+    HOSTILE,
+    LIMITS,
+    STUB_WORKER,
+    docker_or_skip,
+    scratch_mounts,
+    strays,
+)
 
 
 def _process():
@@ -58,7 +65,7 @@ def test_nothing_passes_from_one_submission_to_the_next(sandbox):
     reader, _ = run(sandbox, (HOSTILE / "state_reader.py").read_text())
     assert reader["ok"] is True, reader
     assert reader["answer"] == {
-        "tmp": [],
+        "tmp": scratch_mounts(),
         "shm": [],
         "env": None,
         "linear": True,
@@ -94,7 +101,9 @@ def test_parallel_runs_are_isolated_from_each_other(sandbox):
         t.start()
     for t in threads:
         t.join()
-    assert {i: r["answer"] for i, r in results.items()} == {i: [f"mine-{i}"] for i in range(3)}
+    assert {i: r["answer"] for i, r in results.items()} == {
+        i: sorted([f"mine-{i}", *scratch_mounts()]) for i in range(3)
+    }
     assert strays(sandbox) == []
 
 

@@ -29,12 +29,16 @@ def bwrap_argv(
     argv += ["--unshare-cgroup-try", "--hostname", "sandbox"]
     argv += ["--cap-drop", "ALL"] if root else ["--unshare-user"]
     argv += ["--die-with-parent", "--new-session", "--clearenv", "--info-fd", str(info_fd)]
+    # The scratch tmpfs first: a Python environment under /tmp on the host is then
+    # mounted inside it rather than hidden by it.
+    size = str(scratch_mb << 20)
+    argv += ["--perms", "1777", "--size", size, "--tmpfs", SCRATCH]
     # bubblewrap makes missing parent folders with its umask (0700 under a strict one),
     # which would lock uid 65534 out of /root/.pyenv/...: make them 0755 explicitly.
     parents: set[str] = set()
     for path in view.ro_binds:
         parent = os.path.dirname(path)
-        while parent != "/" and not any(
+        while parent not in ("/", SCRATCH) and not any(
             parent == b or parent.startswith(b + "/") for b in view.ro_binds
         ):
             parents.add(parent)
@@ -48,8 +52,6 @@ def bwrap_argv(
     for mask in view.masks:
         argv += ["--perms", "0555", "--size", "4096", "--tmpfs", mask, "--remount-ro", mask]
     argv += ["--proc", "/proc", "--dev", "/dev"]
-    size = str(scratch_mb << 20)
-    argv += ["--perms", "1777", "--size", size, "--tmpfs", SCRATCH]
     argv += ["--perms", "1777", "--size", size, "--tmpfs", "/dev/shm"]
     if device == "cuda":
         for dev in sorted(os.listdir("/dev")):

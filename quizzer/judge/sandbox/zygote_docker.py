@@ -114,18 +114,42 @@ def _reset() -> list[str]:
         time.sleep(0.002)
     if _others():
         problems.append(f"processes left: {_others()[:5]}")
+    keep = _mount_points()
     for top in SCRATCH_DIRS:
-        with contextlib.suppress(FileNotFoundError):
-            for entry in os.scandir(top):
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        shutil.rmtree(entry.path)  # never follows symlinks
-                    else:
-                        os.unlink(entry.path)
-                except OSError as exc:
-                    problems.append(f"cannot remove {entry.path}: {exc.strerror}")
+        _empty(top, keep, problems)
     _remove_ipc()
     return problems
+
+
+def _mount_points() -> set[str]:
+    """Every mount point of this container and the folders above them: a Python
+    environment that lives under /tmp on the host is bind-mounted at the same path,
+    inside the scratch tmpfs, and must survive the reset."""
+    keep: set[str] = set()
+    with contextlib.suppress(OSError), open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            path = line.split()[4].replace("\\040", " ")
+            while path not in keep and path != "/":
+                keep.add(path)
+                path = os.path.dirname(path)
+    return keep
+
+
+def _empty(folder: str, keep: set[str], problems: list[str]) -> None:
+    """Remove everything in `folder` (never following links) except the mount points
+    in `keep`; folders above a mount point are emptied of everything else."""
+    with contextlib.suppress(FileNotFoundError):
+        for entry in os.scandir(folder):
+            try:
+                if entry.path in keep:
+                    if not os.path.ismount(entry.path):
+                        _empty(entry.path, keep, problems)
+                elif entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)  # never follows symlinks
+                else:
+                    os.unlink(entry.path)
+            except OSError as exc:
+                problems.append(f"cannot remove {entry.path}: {exc.strerror}")
 
 
 def _remove_ipc() -> None:
