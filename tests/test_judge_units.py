@@ -255,3 +255,48 @@ def test_the_worker_imports_only_the_standard_library_and_torch():
         elif isinstance(node, ast.ImportFrom):
             roots.add((node.module or "").split(".")[0])
     assert roots - set(sys.stdlib_module_names) - {"__future__"} == {"torch"}
+
+
+@pytest.mark.parametrize(
+    "build, backward_runs", [({}, True), ({"cuda": "12.4"}, False), ({"hip": "6.1"}, False)]
+)
+def test_a_warm_parent_runs_autograd_only_on_a_cpu_only_torch(monkeypatch, build, backward_runs):
+    """On a GPU build, a backward pass in the warm parent starts autograd's device
+    threads, after which every forked child's backward fails."""
+    monkeypatch.setattr(torch.version, "cuda", None)
+    monkeypatch.setattr(torch.version, "hip", None, raising=False)
+    monkeypatch.setattr(torch.backends.mps, "is_built", lambda: False)
+    if hasattr(torch, "xpu"):
+        monkeypatch.setattr(torch.xpu, "_is_compiled", lambda: False, raising=False)
+    for name, value in build.items():
+        monkeypatch.setattr(torch.version, name, value, raising=False)
+    calls = []
+    monkeypatch.setattr(torch.Tensor, "backward", lambda self, *a, **k: calls.append(self))
+    worker.warm_up()
+    assert bool(calls) is backward_runs
+
+
+def test_the_address_space_limit_is_counted_from_what_torch_has_mapped():
+    """The "none" sandbox asks the worker to limit its address space after importing
+    torch: a process that has already mapped gigabytes (as a GPU build of torch does)
+    still gets its budget, and no more."""
+    script = (
+        "import mmap, os\n"
+        "from quizzer.judge import worker\n"
+        "held = mmap.mmap(-1, 4 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS"
+        " | getattr(mmap, 'MAP_NORESERVE', 0))\n"
+        "os.environ[worker.ADDRESS_SPACE_ENV] = '96'\n"
+        "worker._limit_address_space()\n"
+        "assert worker.ADDRESS_SPACE_ENV not in os.environ\n"
+        "small = bytearray(32 << 20)\n"
+        "try:\n"
+        "    bytearray(256 << 20)\n"
+        "    print('big allocation allowed')\n"
+        "except MemoryError:\n"
+        "    print('big allocation refused')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "big allocation refused"

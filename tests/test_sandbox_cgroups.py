@@ -62,6 +62,38 @@ def test_v2_delegates_controllers_then_limits_one_group(tmp_path, monkeypatch):
     assert job.oom_killed() and not job.pids_exhausted()
 
 
+def test_v2_moves_the_judges_own_processes_into_a_leaf_to_delegate(tmp_path, monkeypatch):
+    """cgroup v2's "no internal processes" rule: a group with members of its own cannot
+    hand controllers to children, so its processes move into a leaf first."""
+    import errno
+
+    base = tmp_path / "ci.scope"
+    base.mkdir()
+    (base / "cgroup.controllers").write_text("cpu memory pids\n")
+    (base / "cgroup.subtree_control").write_text("")
+    (base / "cgroup.procs").write_text("101\n102\n")
+    fake(monkeypatch, [(str(tmp_path), "cgroup2", {"rw"})], {"": "/ci.scope"})
+    real_delegate = cgroups._delegate
+
+    def delegate(group, controllers):  # as the kernel: EBUSY while the group has members
+        if (group / "cgroup.procs").read_text().split():
+            raise OSError(errno.EBUSY, "Device or resource busy")
+        real_delegate(group, controllers)
+
+    def join(group, pid):  # as the kernel: a process is in exactly one group
+        left = (base / "cgroup.procs").read_text().split()
+        (base / "cgroup.procs").write_text("\n".join(p for p in left if p != pid))
+        with open(group / "cgroup.procs", "a") as fh:
+            fh.write(pid + "\n")
+
+    monkeypatch.setattr(cgroups, "_delegate", delegate)
+    monkeypatch.setattr(cgroups, "_join", join)
+    support = cgroups.detect()
+    assert support.version == 2 and set(support.bases) == {"memory", "pids", "cpu"}
+    assert (base / cgroups.LEAF / "cgroup.procs").read_text().split() == ["101", "102"]
+    assert "+memory" in (base / "cgroup.subtree_control").read_text()
+
+
 def test_v2_without_delegated_controllers_says_how_to_get_them(tmp_path, monkeypatch):
     base = tmp_path / "session.scope"
     base.mkdir()

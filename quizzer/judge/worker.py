@@ -621,8 +621,25 @@ def warm_up() -> None:
     forked children do not. A warm parent calls it once after importing this module."""
     with _no_grad():
         torch.nn.Linear(2, 2).to("meta")(torch.empty(1, 2, device="meta"))
+    if gpu_build():
+        return
     x = torch.ones(2, requires_grad=True)
     (x * x).sum().backward()
+
+
+def gpu_build() -> bool:
+    """Whether this torch can drive a GPU. There a backward pass in the warm parent
+    would start autograd's device threads, after which every forked child's backward
+    fails ("Unable to handle autograd's threading in combination with fork-based
+    multiprocessing"), on CPU runs too. Asks without initialising any device."""
+    version = torch.version
+    xpu = getattr(torch, "xpu", None)
+    return bool(
+        getattr(version, "cuda", None)
+        or getattr(version, "hip", None)
+        or torch.backends.mps.is_built()
+        or (xpu is not None and getattr(xpu, "_is_compiled", lambda: False)())
+    )
 
 
 def _send(fd: int, frame: bytes) -> None:
@@ -631,9 +648,27 @@ def _send(fd: int, frame: bytes) -> None:
         view = view[_write(fd, view) :]
 
 
+#: Set by the "none" sandbox for CPU runs: the address space this process may add to
+#: what it maps once torch is imported (a GPU build of torch maps gigabytes it never
+#: touches, so the limit cannot be set before the import).
+ADDRESS_SPACE_ENV = "QUIZZER_ADDRESS_SPACE_MB"
+
+
+def _limit_address_space() -> None:
+    budget = os.environ.pop(ADDRESS_SPACE_ENV, "")
+    if budget.isdigit():
+        import resource
+
+        with open("/proc/self/statm") as fh:
+            mapped = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        limit = mapped + (int(budget) << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def serve(in_fd: int, out_fd: int) -> int:
     """Read one request from `in_fd`, run its checks, write frames to `out_fd`.
     Returns an exit code. Call it in a fresh process that exits afterwards."""
+    _limit_address_space()
     reply = os.dup(out_fd)  # private and non-inheritable; fd 1 becomes output
     sys.stdout.flush()
     os.dup2(2, 1)

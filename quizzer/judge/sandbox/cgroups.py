@@ -71,6 +71,10 @@ def _writable_dir(path: Path) -> bool:
     return True
 
 
+#: The leaf group that the judge's own processes move into on cgroup v2.
+LEAF = "quizzer-judge"
+
+
 def _enable_v2(base: Path, want: list[str]) -> list[str]:
     """Make `want` controllers available to children of `base`; return those missing."""
     available = set((base / "cgroup.controllers").read_text().split())
@@ -79,11 +83,41 @@ def _enable_v2(base: Path, want: list[str]) -> list[str]:
     todo = [c for c in want if c in available and c not in enabled]
     if todo:
         try:
-            (base / "cgroup.subtree_control").write_text(" ".join("+" + c for c in todo))
-        except OSError:
-            # "No internal processes": a cgroup with members cannot delegate controllers.
-            missing += todo
+            _delegate(base, todo)
+        except OSError as exc:
+            # "No internal processes": a group with members of its own cannot hand
+            # controllers to children. Move the members into a leaf, then try again.
+            try:
+                if exc.errno != errno.EBUSY or not _empty_into_leaf(base):
+                    raise
+                _delegate(base, todo)
+            except OSError:
+                missing += todo
     return missing
+
+
+def _delegate(base: Path, controllers: list[str]) -> None:
+    (base / "cgroup.subtree_control").write_text(" ".join("+" + c for c in controllers))
+
+
+def _join(group: Path, pid: str) -> None:
+    (group / "cgroup.procs").write_text(pid)
+
+
+def _empty_into_leaf(base: Path) -> bool:
+    """Move every process of `base` (the judge and whatever shares its group: a
+    delegated systemd scope, a container, a CI step) into the leaf `base/LEAF`, as
+    container runtimes do, so that `base` may hand controllers to run groups."""
+    leaf = base / LEAF
+    leaf.mkdir(exist_ok=True)
+    for _ in range(20):
+        pids = (base / "cgroup.procs").read_text().split()
+        if not pids:
+            return True
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):  # it exited meanwhile
+                _join(leaf, pid)
+    return not (base / "cgroup.procs").read_text().split()
 
 
 def detect() -> CgroupSupport:

@@ -27,14 +27,16 @@ from quizzer.judge.sandbox.base import LimitName, RunOutcome, RunRequest
 WORKER = Path(__file__).resolve().parents[1] / "worker.py"
 #: The reply holds gradients and outputs; more than this is refused as too large.
 REPLY_LIMIT = 64 << 20
-#: What the address-space limit adds to the task's memory limit: the interpreter and
-#: torch's libraries map far more virtual memory than they touch.
-ADDRESS_SPACE_SLACK_MB = 1024
+#: What the address-space limit adds to the task's memory limit, on top of what the
+#: worker maps once torch is imported (allocator arenas, thread stacks).
+ADDRESS_SPACE_SLACK_MB = 256
+#: Read by the worker, which sets the address-space limit itself after importing torch.
+ADDRESS_SPACE_ENV = "QUIZZER_ADDRESS_SPACE_MB"
 
 PROTECTIONS = (
     "fresh environment",
     "rlimit cpu",
-    "rlimit address space",
+    "rlimit address space (CPU runs)",
     "rlimit file size",
     "process group killed",
     "scratch folder removed",
@@ -105,12 +107,13 @@ class NoSandbox:
         def limit_rlimits() -> None:
             cpu = max(1, int(limits.cpu_s))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-            mem = (limits.memory_mb + ADDRESS_SPACE_SLACK_MB) << 20
-            resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
             size = max(1, limits.file_mb) << 20
             resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
+        env = clean_env(scratch, request.device)
+        if request.device != "cuda":  # CUDA reserves far more address space than it uses
+            env[ADDRESS_SPACE_ENV] = str(limits.memory_mb + ADDRESS_SPACE_SLACK_MB)
         started = time.monotonic()
         try:
             proc = subprocess.Popen(
@@ -119,7 +122,7 @@ class NoSandbox:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 cwd=scratch,
-                env=clean_env(scratch, request.device),
+                env=env,
                 start_new_session=True,
                 preexec_fn=limit_rlimits,
                 close_fds=True,
