@@ -300,3 +300,19 @@ def test_the_address_space_limit_is_counted_from_what_torch_has_mapped():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "big allocation refused"
+
+
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        ("cuda:0", "cuda", True),
+        ("cuda", "cuda:1", True),
+        ("cuda:0", "cuda:1", False),
+        ("cpu", "cuda", False),
+        ("cpu", "cpu", True),
+        ("meta", "cpu", False),
+    ],
+)
+def test_a_model_moved_with_to_cuda_is_on_the_requested_device(a, b, same):
+    """`.to("cuda")` puts parameters on cuda:0, which is where "cuda" asked for."""
+    assert worker.same_device(torch.device(a), torch.device(b)) is same

@@ -94,6 +94,43 @@ def test_v2_moves_the_judges_own_processes_into_a_leaf_to_delegate(tmp_path, mon
     assert "+memory" in (base / "cgroup.subtree_control").read_text()
 
 
+def _kernel_delegate(group, controllers):
+    """As the kernel: enabling a controller in a group's subtree makes it available
+    to each child group."""
+    enabled = set((group / "cgroup.subtree_control").read_text().split())
+    (group / "cgroup.subtree_control").write_text(" ".join(sorted(enabled | set(controllers))))
+    for child in group.iterdir():
+        if child.is_dir():
+            have = set((child / "cgroup.controllers").read_text().split())
+            (child / "cgroup.controllers").write_text(" ".join(sorted(have | set(controllers))))
+
+
+def test_v2_enables_controllers_down_the_ancestors_where_it_may(tmp_path, monkeypatch):
+    """A group whose parent hands it only some controllers: root (the mount point) and
+    each ancestor enable the rest for their subtree, then the judge's group can."""
+    base = tmp_path / "service/judge"
+    base.mkdir(parents=True)
+    for group, have in ((tmp_path, "cpu memory pids"), (base.parent, "memory"), (base, "memory")):
+        (group / "cgroup.controllers").write_text(have)
+        (group / "cgroup.subtree_control").write_text("memory" if group != base else "")
+    fake(monkeypatch, [(str(tmp_path), "cgroup2", {"rw"})], {"": "/service/judge"})
+    monkeypatch.setattr(cgroups, "_delegate", _kernel_delegate)
+    support = cgroups.detect()
+    assert set(support.bases) == {"memory", "pids", "cpu"}, support.problems
+    assert {"pids", "cpu"} <= set((base.parent / "cgroup.subtree_control").read_text().split())
+
+
+def test_v2_a_judge_already_in_the_leaf_uses_the_group_above(tmp_path, monkeypatch):
+    base = tmp_path / "ci.scope"
+    (base / cgroups.LEAF).mkdir(parents=True)
+    (base / "cgroup.controllers").write_text("cpu memory pids")
+    (base / "cgroup.subtree_control").write_text("cpu memory pids")
+    fake(monkeypatch, [(str(tmp_path), "cgroup2", {"rw"})], {"": f"/ci.scope/{cgroups.LEAF}"})
+    support = cgroups.detect()
+    assert set(support.bases) == {"memory", "pids", "cpu"}
+    assert support.bases["memory"] == base
+
+
 def test_v2_without_delegated_controllers_says_how_to_get_them(tmp_path, monkeypatch):
     base = tmp_path / "session.scope"
     base.mkdir()

@@ -396,7 +396,7 @@ class Job:
     def check_device(self, p: dict, fr: _Frames, data: dict) -> None:
         model = self.build().to(self.device).eval()
         named = [*model.named_parameters(), *model.named_buffers()]
-        data["stray"] = [n for n, t in named if t.device != self.device][:20]
+        data["stray"] = [n for n, t in named if not same_device(t.device, self.device)][:20]
         with _no_grad():
             out = self.forward(model, *self.args(p["xs"]))
         data["out"] = fr.put(out)
@@ -616,15 +616,32 @@ class _DeviceSpy(TorchFunctionMode):
 # --- the loop -----------------------------------------------------------------------
 
 
+def same_device(a: torch.device, b: torch.device) -> bool:
+    """Whether `a` and `b` name the same place: "cuda" (no index) is whichever GPU is
+    current, so it matches "cuda:0" there, as `.to("cuda")` puts tensors on it."""
+    return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
+
+
 def warm_up() -> None:
-    """Pays torch's one-time lazy costs (meta kernels, first autograd call) so that
-    forked children do not. A warm parent calls it once after importing this module."""
+    """Pays torch's one-time lazy costs (meta kernels, layers, the first autograd call
+    and optimiser steps) so that forked children do not. A warm parent calls it once
+    after importing this module."""
     with _no_grad():
         torch.nn.Linear(2, 2).to("meta")(torch.empty(1, 2, device="meta"))
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2), torch.nn.ReLU(),
+        torch.nn.Flatten(), torch.nn.Dropout(0.1), torch.nn.Linear(8, 3),
+    )  # fmt: skip
+    net.double().eval()(torch.randn(2, 1, 4, 4, dtype=torch.float64))
     if gpu_build():
         return
-    x = torch.ones(2, requires_grad=True)
-    (x * x).sum().backward()
+    net.float().train()
+    for opt in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW):
+        o = opt(net.parameters(), lr=0.01)
+        out = net(torch.randn(4, 1, 4, 4))
+        loss = F.cross_entropy(out, torch.tensor([0, 1, 2, 0]))
+        loss.backward()
+        o.step()
 
 
 def gpu_build() -> bool:

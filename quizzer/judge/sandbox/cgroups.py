@@ -75,9 +75,14 @@ def _writable_dir(path: Path) -> bool:
 LEAF = "quizzer-judge"
 
 
-def _enable_v2(base: Path, want: list[str]) -> list[str]:
-    """Make `want` controllers available to children of `base`; return those missing."""
+def _enable_v2(base: Path, want: list[str], root: Path | None = None) -> list[str]:
+    """Make `want` controllers available to children of `base`; return those missing.
+    A controller that `base` itself lacks is first enabled down the ancestors from
+    `root` (the mount point), where this process may (normally only as root)."""
     available = set((base / "cgroup.controllers").read_text().split())
+    if root is not None and any(c not in available for c in want):
+        _enable_down_to(root, base, [c for c in want if c not in available])
+        available = set((base / "cgroup.controllers").read_text().split())
     enabled = set((base / "cgroup.subtree_control").read_text().split())
     missing = [c for c in want if c not in available]
     todo = [c for c in want if c in available and c not in enabled]
@@ -94,6 +99,25 @@ def _enable_v2(base: Path, want: list[str]) -> list[str]:
             except OSError:
                 missing += todo
     return missing
+
+
+def _enable_down_to(root: Path, base: Path, controllers: list[str]) -> None:
+    """Enable `controllers` in the subtree of every group from `root` down to the
+    parent of `base`; stops at the first group that refuses (never moves processes
+    that are not the judge's own)."""
+    if root not in base.parents:
+        return
+    chain = [base.parent]
+    while chain[-1] != root:
+        chain.append(chain[-1].parent)
+    for group in reversed(chain):
+        try:
+            enabled = set((group / "cgroup.subtree_control").read_text().split())
+            todo = [c for c in controllers if c not in enabled]
+            if todo:
+                _delegate(group, todo)
+        except OSError:
+            return
 
 
 def _delegate(base: Path, controllers: list[str]) -> None:
@@ -131,6 +155,8 @@ def detect() -> CgroupSupport:
     bases: dict[str, Path] = {}
     problems: list[str] = []
     v2_base = Path(v2[0]) / own.get("", "/").lstrip("/") if v2 and "" in own else None
+    if v2_base is not None and v2_base.name == LEAF:
+        v2_base = v2_base.parent  # an earlier judge moved this group's processes there
     if v1:
         # Hybrid machines keep the controllers on v1; a v2 mount beside them is empty.
         for c in CONTROLLERS:
@@ -155,7 +181,7 @@ def detect() -> CgroupSupport:
                 "`systemd-run --user --scope -p Delegate=yes`)"
             )
         else:
-            missing = _enable_v2(v2_base, want)
+            missing = _enable_v2(v2_base, want, Path(v2[0]))
             for c in missing:
                 problems.append(
                     f"cgroup v2: controller '{c}' is not delegated to {v2_base} "

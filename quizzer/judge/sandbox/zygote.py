@@ -45,24 +45,14 @@ confine = _load("quizzer_confine", os.path.join(HERE, "confine.py"))
 
 
 def warm_up(worker) -> None:
-    """Pay torch's first-call costs once, here, instead of in every child."""
+    """Pay torch's first-call costs once, here, instead of in every child (the
+    worker's `warm_up` knows what a run will call, and what must wait for the child)."""
     hook = getattr(worker, "warm_up", None)
     if callable(hook):
         hook()
     import torch
 
     torch.set_num_threads(1)
-    net = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 2, 3), torch.nn.BatchNorm2d(2), torch.nn.ReLU(),
-        torch.nn.Flatten(), torch.nn.Dropout(0.1), torch.nn.Linear(8, 3),
-    )  # fmt: skip
-    for opt in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW):
-        o = opt(net.parameters(), lr=0.01)
-        out = net(torch.randn(4, 1, 4, 4))
-        loss = torch.nn.functional.cross_entropy(out, torch.tensor([0, 1, 2, 0]))
-        loss.backward()
-        o.step()
-    net.double().eval()(torch.randn(2, 1, 4, 4, dtype=torch.float64))
 
 
 def _move_fds(fds: list[int]) -> None:
