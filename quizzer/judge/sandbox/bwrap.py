@@ -16,7 +16,7 @@ import subprocess
 import time
 
 from quizzer.errors import SandboxError
-from quizzer.judge.sandbox.view import PythonView
+from quizzer.judge.sandbox.view import PythonView, cuda_driver_dirs
 
 #: The run's only writable folder (a tmpfs inside the sandbox).
 SCRATCH = "/tmp"
@@ -35,17 +35,20 @@ def bwrap_argv(
     argv += ["--perms", "1777", "--size", size, "--tmpfs", SCRATCH]
     # bubblewrap makes missing parent folders with its umask (0700 under a strict one),
     # which would lock uid 65534 out of /root/.pyenv/...: make them 0755 explicitly.
+    binds = list(view.ro_binds)
+    if device == "cuda":
+        binds += cuda_driver_dirs(view)
     parents: set[str] = set()
-    for path in view.ro_binds:
+    for path in binds:
         parent = os.path.dirname(path)
         while parent not in ("/", SCRATCH) and not any(
-            parent == b or parent.startswith(b + "/") for b in view.ro_binds
+            parent == b or parent.startswith(b + "/") for b in binds
         ):
             parents.add(parent)
             parent = os.path.dirname(parent)
     for parent in sorted(parents, key=lambda p: (p.count("/"), p)):
         argv += ["--perms", "0755", "--dir", parent]
-    for path in view.ro_binds:
+    for path in binds:
         argv += ["--ro-bind", path, path]
     for link, target in view.symlinks:
         argv += ["--symlink", target, link]

@@ -105,6 +105,41 @@ def python_view() -> PythonView:
     )
 
 
+def cuda_driver_dirs(view: PythonView | None = None) -> list[str]:
+    """Folders outside `view` that hold the NVIDIA driver's user-space libraries:
+    libcuda, and what it loads only later (the PTX JIT compiler, for one). Container
+    images often keep them apart (e.g. /usr/local/nvidia/lib64, reached through
+    LD_LIBRARY_PATH or the ld.so cache); a CUDA run needs them in view. Found without
+    loading anything: the folders of LD_LIBRARY_PATH and of `ldconfig -p` that hold a
+    libcuda.so."""
+    import shutil
+    import subprocess
+
+    found: list[str] = []
+    for d in os.environ.get("LD_LIBRARY_PATH", "").split(":"):
+        if d and os.path.isdir(d) and any(n.startswith("libcuda.so") for n in os.listdir(d)):
+            found.append(d)
+    ldconfig = shutil.which("ldconfig") or (
+        "/sbin/ldconfig" if os.path.exists("/sbin/ldconfig") else None
+    )
+    if ldconfig:
+        try:
+            listing = subprocess.run(
+                [ldconfig, "-p"], capture_output=True, text=True, timeout=10
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            listing = ""
+        for line in listing.splitlines():
+            if line.strip().startswith("libcuda.so") and "=>" in line:
+                found.append(os.path.dirname(line.split("=>", 1)[1].strip()))
+    binds = list((view or python_view()).ro_binds)
+    out: list[str] = []
+    for d in dict.fromkeys(os.path.realpath(d) for d in found):
+        if os.path.isdir(d) and not _under(d, binds) and not _under(d, out):
+            out.append(d)
+    return out
+
+
 #: The worker and zygote scripts (standalone: stdlib + torch) and where they live.
 JUDGE_DIR = Path(__file__).resolve().parents[1]
 WORKER_SCRIPT = JUDGE_DIR / "worker.py"
