@@ -66,6 +66,14 @@ def test_a_memory_bomb_does_not_pass():
     )
 
 
+def test_a_python_memory_bomb_is_explained_as_the_memory_limit():
+    bomb = "blocks = []\nfor _ in range(64):\n    blocks.append(b'x' * (64 << 20))\n"
+    result = judge_source(bomb, memory_mb=256)
+    load = result.checks[0]
+    assert load.status is Status.FAIL and "MemoryError" in load.message
+    assert "memory limit" in load.message and "limits.memory_mb" in load.message
+
+
 def test_protections_are_reported():
     result = judge_source(REPORT)
     assert result.sandbox.name == "none"

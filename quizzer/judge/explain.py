@@ -105,6 +105,15 @@ def cuda_hint(error: dict[str, Any]) -> str | None:
     return None
 
 
+def memory_hint(error: dict[str, Any]) -> str | None:
+    if error.get("type") != "MemoryError":
+        return None
+    return (
+        "an allocation was refused: the run went over its memory limit (the task's "
+        "limits.memory_mb); look for tensors or lists that grow without bound"
+    )
+
+
 def exception(error: Any, doing: str) -> str:
     """`doing` raised TYPE: text, then the submission's frames, then a layer hint."""
     if not isinstance(error, dict):
@@ -113,7 +122,7 @@ def exception(error: Any, doing: str) -> str:
         return f"{doing}: {_s(error.get('message'), 200)}; a solution must not exit"
     lines = [f"{doing} raised {_s(error.get('type'), 60)}: {_s(error.get('message'), 600)}"]
     lines += traceback_lines(error)
-    hint = layer_hint(error) or cuda_hint(error)
+    hint = layer_hint(error) or cuda_hint(error) or memory_hint(error)
     if hint:
         lines.append(hint)
     return cap("\n".join(lines))
