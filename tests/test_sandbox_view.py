@@ -7,8 +7,18 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from quizzer.judge.sandbox.bwrap import bwrap_argv
 from quizzer.judge.sandbox.view import cuda_driver_dirs, python_view
+
+
+@pytest.fixture(autouse=True)
+def _fresh_lookup():
+    """`cuda_driver_dirs` is worked out once per process; each test sets its own scene."""
+    cuda_driver_dirs.cache_clear()
+    yield
+    cuda_driver_dirs.cache_clear()
 
 
 def _driver(tmp_path, monkeypatch):

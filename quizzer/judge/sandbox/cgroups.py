@@ -91,14 +91,21 @@ def _enable_v2(base: Path, want: list[str], root: Path | None = None) -> list[st
             _delegate(base, todo)
         except OSError as exc:
             # "No internal processes": a group with members of its own cannot hand
-            # controllers to children. Move the members into a leaf, then try again.
-            try:
-                if exc.errno != errno.EBUSY or not _empty_into_leaf(base):
-                    raise
-                _delegate(base, todo)
-            except OSError:
+            # controllers to children.
+            if exc.errno != errno.EBUSY or not _delegate_from_leaf(base, todo):
                 missing += todo
     return missing
+
+
+def _delegate_from_leaf(base: Path, controllers: list[str]) -> bool:
+    """Move the members of `base` into a leaf, then delegate; False if either fails."""
+    try:
+        if _empty_into_leaf(base):
+            _delegate(base, controllers)
+            return True
+    except OSError:
+        pass
+    return False
 
 
 def _enable_down_to(root: Path, base: Path, controllers: list[str]) -> None:
@@ -107,10 +114,7 @@ def _enable_down_to(root: Path, base: Path, controllers: list[str]) -> None:
     that are not the judge's own)."""
     if root not in base.parents:
         return
-    chain = [base.parent]
-    while chain[-1] != root:
-        chain.append(chain[-1].parent)
-    for group in reversed(chain):
+    for group in reversed(base.parents[: base.parents.index(root) + 1]):
         try:
             enabled = set((group / "cgroup.subtree_control").read_text().split())
             todo = [c for c in controllers if c not in enabled]

@@ -105,13 +105,15 @@ def python_view() -> PythonView:
     )
 
 
-def cuda_driver_dirs(view: PythonView | None = None) -> list[str]:
+@functools.lru_cache(maxsize=4)
+def cuda_driver_dirs(view: PythonView | None = None) -> tuple[str, ...]:
     """Folders outside `view` that hold the NVIDIA driver's user-space libraries:
     libcuda, and what it loads only later (the PTX JIT compiler, for one). Container
     images often keep them apart (e.g. /usr/local/nvidia/lib64, reached through
     LD_LIBRARY_PATH or the ld.so cache); a CUDA run needs them in view. Found without
     loading anything: the folders of LD_LIBRARY_PATH and of `ldconfig -p` that hold a
-    libcuda.so."""
+    libcuda.so. Worked out once per process, like `python_view` (each CUDA run builds
+    its sandbox anew)."""
     import shutil
     import subprocess
 
@@ -137,7 +139,7 @@ def cuda_driver_dirs(view: PythonView | None = None) -> list[str]:
     for d in dict.fromkeys(os.path.realpath(d) for d in found):
         if os.path.isdir(d) and not _under(d, binds) and not _under(d, out):
             out.append(d)
-    return out
+    return tuple(out)
 
 
 #: The worker and zygote scripts (standalone: stdlib + torch) and where they live.

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import json
 import os
 import selectors
@@ -121,10 +122,12 @@ def _reset() -> list[str]:
     return problems
 
 
-def _mount_points() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def _mount_points() -> frozenset[str]:
     """Every mount point of this container and the folders above them: a Python
     environment that lives under /tmp on the host is bind-mounted at the same path,
-    inside the scratch tmpfs, and must survive the reset."""
+    inside the scratch tmpfs, and must survive the reset. Read once: runs cannot mount
+    (no capabilities, seccomp)."""
     keep: set[str] = set()
     with contextlib.suppress(OSError), open("/proc/self/mountinfo") as fh:
         for line in fh:
@@ -132,10 +135,10 @@ def _mount_points() -> set[str]:
             while path not in keep and path != "/":
                 keep.add(path)
                 path = os.path.dirname(path)
-    return keep
+    return frozenset(keep)
 
 
-def _empty(folder: str, keep: set[str], problems: list[str]) -> None:
+def _empty(folder: str, keep: frozenset[str], problems: list[str]) -> None:
     """Remove everything in `folder` (never following links) except the mount points
     in `keep`; folders above a mount point are emptied of everything else."""
     with contextlib.suppress(FileNotFoundError):
