@@ -23,10 +23,17 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/quizzer
 
+# The sandbox tests run submissions under bubblewrap: say so before they fail.
+NEEDS_BWRAP = @command -v bwrap >/dev/null || { echo "make test: the process sandbox \
+tests need bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; .ci/run installs \
+it, and a Docker engine for the Docker tests)" >&2; exit 2; }
+
 test: $(STAMP)
+	$(NEEDS_BWRAP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
+	$(NEEDS_BWRAP)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)
