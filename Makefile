@@ -23,18 +23,18 @@ install: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/quizzer
 
-# The sandbox tests run submissions under bubblewrap: say so before they fail.
-NEEDS_BWRAP = @command -v bwrap >/dev/null || { echo "make test: the process sandbox \
-tests need bubblewrap (Debian/Ubuntu: sudo apt-get install bubblewrap; .ci/run installs \
-it, and a Docker engine for the Docker tests)" >&2; exit 2; }
+# Tests run in parallel (pytest-xdist): one worker per core plus one, since many tests
+# wait on sandboxed subprocesses. Tests that share a fixed port or socket name are
+# kept on one worker with `xdist_group` (hence --dist loadgroup).
+JOBS ?= $(shell $(PYTHON) -c 'import os; print(min((os.cpu_count() or 1) + 1, 8))')
+XDIST = -n $(JOBS) --dist loadgroup
 
 test: $(STAMP)
-	$(NEEDS_BWRAP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
+# The edit-test loop: no slow tests and no Docker engine tests.
 test-fast: $(STAMP)
-	$(NEEDS_BWRAP)
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -m "not slow and not docker" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check quizzer tests benchmarks

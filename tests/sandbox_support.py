@@ -67,11 +67,53 @@ def warm_parent_pids(sandbox) -> set[int]:
     return pids
 
 
+def _ppid(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _foreign_roots() -> set[int]:
+    """Processes whose descendants belong to other tests running at the same time: the
+    other pytest-xdist workers, and the pid 1 of Docker sandbox containers that other
+    judges (those workers) started."""
+    me = os.getpid()
+    roots: set[int] = set()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        parent = os.getppid()
+        roots |= {int(p) for p in os.listdir("/proc") if p.isdigit() and _ppid(int(p)) == parent}
+    try:
+        from quizzer.judge.sandbox.docker import LABEL, client_or_error
+
+        client = client_or_error(timeout=5)
+        for c in client.containers.list(filters={"label": LABEL}):
+            if c.labels.get(f"{LABEL}.judge-pid") != str(me):
+                roots.add(int(c.attrs["State"]["Pid"]))
+    except Exception:  # no engine here: no containers of other judges either
+        pass
+    return roots - {me, 0}
+
+
+def _descends_from(pid: int, roots: set[int]) -> bool:
+    for _ in range(64):
+        if pid in roots:
+            return True
+        pid = _ppid(pid)
+        if pid <= 1:
+            return False
+    return False
+
+
 def strays(sandbox, wait_s: float = 5.0) -> list[str]:
-    """Processes of past runs still alive after `wait_s` (empty when all is well)."""
+    """Processes of past runs still alive after `wait_s` (empty when all is well).
+    Processes of tests that run in parallel with this one (other xdist workers and
+    their Docker containers) are not this test's runs and are left out."""
     deadline = time.monotonic() + wait_s
     while True:
         keep = warm_parent_pids(sandbox) | {os.getpid()}
+        foreign = _foreign_roots()
         found = []
         for pid in os.listdir("/proc"):
             if not pid.isdigit() or int(pid) in keep:
@@ -81,7 +123,7 @@ def strays(sandbox, wait_s: float = 5.0) -> list[str]:
                     cmd = fh.read()
             except OSError:
                 continue
-            if any(m in cmd for m in MARKERS):
+            if any(m in cmd for m in MARKERS) and not _descends_from(int(pid), foreign):
                 found.append(f"{pid}: {cmd[:120]!r}")
         if not found or time.monotonic() > deadline:
             return found

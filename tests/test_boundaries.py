@@ -71,6 +71,7 @@ def test_quizzer_help_does_not_import_torch():
     assert "torch" not in modules_after(code)
 
 
+@pytest.mark.slow
 def test_the_probe_would_see_torch_if_it_were_imported():
     # Guards the helper above: a boundary test that cannot see torch proves nothing.
     assert "torch" in modules_after("import torch")

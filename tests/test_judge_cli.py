@@ -29,6 +29,7 @@ def test_a_passing_file_exits_0_with_a_readable_report(run_cli):
     assert "  sandbox " in result.stdout  # the protections in force are printed
 
 
+@pytest.mark.slow
 def test_json_validates_against_the_schema_and_exit_1_when_not_passed(run_cli, tmp_path):
     junit, md = tmp_path / "out" / "junit.xml", tmp_path / "summary.md"
     result = run_cli(
@@ -60,6 +61,7 @@ def test_json_validates_against_the_schema_and_exit_1_when_not_passed(run_cli, t
     assert "1/2 passed" in text and "| shapes | ❌ fail |" in text
 
 
+@pytest.mark.slow
 def test_events_stream_is_read_by_the_practice_ui(run_cli):
     result = run_cli("judge", BAD, "--task", "simple-nn", "--events")
     assert result.exit_code == 1

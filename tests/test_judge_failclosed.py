@@ -63,6 +63,7 @@ def _verdict(ctx: Context, outcome: RunOutcome, **changes):
     return overall(checks)[0], checks
 
 
+@pytest.mark.slow
 def test_the_recorded_reply_passes_when_replayed(real):
     ctx, outcome = real
     status, _ = _verdict(_with_nonce(ctx, outcome), outcome)

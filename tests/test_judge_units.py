@@ -224,6 +224,7 @@ def test_a_backward_off_by_one_percent_fails_the_gradient_check():
     assert grads.status is Status.FAIL and "ratio 1.01" in grads.message
 
 
+@pytest.mark.slow
 def test_relu_kinks_do_not_fail_a_correct_cnn():
     from tests.judge_support import TASKS
 

@@ -64,6 +64,7 @@ def _only_variants(text: str, keep: str) -> str:
     return head + "    variants:\n" + "".join("      - path: " + b for b in kept)
 
 
+@pytest.mark.slow
 def test_a_variant_that_passes_is_a_bank_problem(tmp_path):
     folder = _task_copy(tmp_path, lambda t: _only_variants(t, "bad/tiny_output.py"))
     shutil.copy(folder / "reference.py", folder / "bad" / "tiny_output.py")
@@ -72,6 +73,7 @@ def test_a_variant_that_passes_is_a_bank_problem(tmp_path):
     assert problems[0].field == "variants[0]" and "passes every check" in problems[0].message
 
 
+@pytest.mark.slow
 def test_a_variant_failing_at_another_check_is_a_bank_problem(tmp_path):
     def edit(text: str) -> str:
         text = _only_variants(text, "bad/wrong_output_size.py")

@@ -167,6 +167,7 @@ def test_a_file_over_the_size_cap_is_refused_before_parsing(tmp_path):
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.slow
 def test_a_file_just_under_the_cap_loads_or_fails_cleanly(tmp_path):
     body = "questions: [" + "1, " * ((MAX_BYTES - 100) // 3) + "1]\n"
     path = tmp_path / "big.yaml"

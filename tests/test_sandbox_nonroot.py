@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from quizzer.judge.sandbox.bwrap_source import find_bwrap
 from tests.sandbox_support import STUB_WORKER
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,8 +53,9 @@ def _command() -> list[str]:
     python = [sys.executable, "-I", "-c", code]
     if os.geteuid() != 0:
         return python
-    setpriv, bwrap = shutil.which("setpriv"), shutil.which("bwrap")
-    assert setpriv and bwrap, "the CI image installs bubblewrap and util-linux"
+    setpriv, bwrap = shutil.which("setpriv"), find_bwrap().path
+    assert setpriv, "util-linux (setpriv) is missing: .ci/run installs it"
+    assert bwrap, find_bwrap().detail
     outer = [bwrap, "--dev-bind", "/", "/", "--cap-add", "ALL"]
     base = Path(sys.base_prefix).resolve()
     if base.is_relative_to("/root"):  # /root is 0700: show only the interpreter in it

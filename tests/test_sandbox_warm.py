@@ -124,6 +124,7 @@ def test_closing_the_docker_sandbox_removes_its_containers():
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 def test_a_docker_run_gets_its_memory_limit_on_top_of_the_warm_parent():
     """The container starts with headroom for the warm parent, then its limit is
     lowered to the parent's use plus the run's limit, as for a run in its own cgroup."""

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -31,6 +33,7 @@ def test_importing_the_app_does_not_import_torch(tmp_path):
     assert "torch" not in loaded_after("import quizzer.tui.app", tmp_path)
 
 
+@pytest.mark.slow
 def test_running_every_screen_does_not_import_torch(tmp_path):
     code = f"""
 import asyncio, sys

@@ -68,6 +68,7 @@ def test_statement_and_spec_are_shown(rig):
     drive(rig, scenario)
 
 
+@pytest.mark.slow
 def test_start_writes_the_starter_and_never_overwrites_without_asking(rig):
     async def scenario(app, pilot):
         await open_task(app, pilot)
@@ -114,6 +115,7 @@ def test_judging_shows_each_check_live_then_the_report(rig):
     assert rig.store.task_status("tiny-linear") == "fail"
 
 
+@pytest.mark.slow
 def test_the_reference_is_shown_only_after_a_pass(rig):
     rig.submissions.mkdir()
     submission(rig).write_text(FAILING)
@@ -172,6 +174,7 @@ def test_cancelling_kills_the_judge(rig, tmp_path):
     drive(rig, scenario)
 
 
+@pytest.mark.slow
 def test_watch_mode_rejudges_when_the_file_is_saved(rig):
     rig.submissions.mkdir()
     submission(rig).write_text(FAILING)

@@ -30,6 +30,7 @@ def status(app) -> str:
     return str(app.screen.query_one("#exam-status", Static).content)
 
 
+@pytest.mark.slow
 def test_an_exam_runs_end_to_end_without_feedback(rig):
     async def scenario(app, pilot):
         screen = app.screen

@@ -71,6 +71,7 @@ def test_enter_on_a_topic_practises_that_topic(rig):
     drive(rig, scenario)
 
 
+@pytest.mark.slow
 def test_learn_new_then_review_when_due(rig):
     async def scenario(app, pilot):
         await pilot.press("r")  # nothing due yet
@@ -126,6 +127,7 @@ def test_learn_new_takes_only_unseen_questions_within_the_filters(rig):
     drive(rig, scenario)
 
 
+@pytest.mark.slow
 def test_filters_dialog_narrows_the_bank_and_is_remembered(rig):
     async def scenario(app, pilot):
         await pilot.press("f")

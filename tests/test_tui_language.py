@@ -71,6 +71,7 @@ def test_switching_mid_question_keeps_the_typed_answer_and_translates_the_questi
     drive(rig, scenario)
 
 
+@pytest.mark.slow
 def test_screens_below_catch_up_with_the_language_when_shown_again(rig):
     async def scenario(app, pilot):
         await pilot.press("s")
@@ -111,6 +112,7 @@ def test_theme_toggles_between_light_and_dark_and_is_remembered(rig):
     drive(rig, restarted)
 
 
+@pytest.mark.slow
 def test_the_command_palette_offers_quizzer_commands(rig):
     async def scenario(app, pilot):
         titles = [c.title for c in app.get_system_commands(app.screen)]

@@ -134,6 +134,7 @@ def test_an_empty_answer_is_not_graded(rig):
 @pytest.mark.parametrize(("ticks", "correct", "rating"), [
     (["1", "2"], True, Rating.Good), (["1"], False, Rating.Hard), ([], False, Rating.Again),
 ])  # fmt: skip
+@pytest.mark.slow
 def test_open_questions_reveal_the_model_answer_and_are_self_rated(rig, ticks, correct, rating):
     async def scenario(app, pilot):
         await open_questions(app, pilot, "explain-graphs")
@@ -196,6 +197,7 @@ def test_time_taken_shapes_the_rating(rig, seconds, rating):
 # --- navigation, bookmarks, the end of a session ------------------------------------
 
 
+@pytest.mark.slow
 def test_next_previous_and_skip(rig):
     async def scenario(app, pilot):
         screen = await open_questions(app, pilot, "pick-one", "true-or-false", "pick-many")
@@ -236,6 +238,7 @@ def test_bookmarks_toggle_from_the_question(rig):
     assert rig.store.bookmarks() == set()
 
 
+@pytest.mark.slow
 def test_finishing_a_session_returns_home_with_the_score(rig):
     async def scenario(app, pilot):
         await open_questions(app, pilot, "pick-one", "true-or-false")
@@ -251,6 +254,7 @@ def test_finishing_a_session_returns_home_with_the_score(rig):
     assert rig.store.get_setting("resume") is None
 
 
+@pytest.mark.slow
 def test_leaving_keeps_a_typed_answer_for_when_you_come_back(rig):
     async def scenario(app, pilot):
         screen = await open_questions(app, pilot, "count-params", "pick-one")
@@ -264,6 +268,7 @@ def test_leaving_keeps_a_typed_answer_for_when_you_come_back(rig):
     assert rig.store.attempts() == []
 
 
+@pytest.mark.slow
 def test_continue_where_you_left_off_survives_a_restart(rig):
     async def first(app, pilot):
         await pilot.press("enter")  # the "All topics" row

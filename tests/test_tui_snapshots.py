@@ -166,6 +166,7 @@ def build(rig: Rig, scenario: Scenario, **options: Any) -> tuple[QuizzerApp, Any
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+@pytest.mark.slow
 def test_main_screens_look_as_approved(scenario, snap_compare, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # paths on screen are shown relative to here
     monkeypatch.setenv("FAKE_JUDGE_PID", str(tmp_path / "judge.pids"))

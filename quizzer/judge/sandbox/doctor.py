@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 
@@ -39,10 +38,12 @@ def _read(path: str) -> str | None:
 def bwrap_works() -> tuple[bool, str]:
     """Run a real bubblewrap sandbox with the namespaces the process sandbox uses."""
     from quizzer.judge.sandbox.bwrap import bwrap_argv
+    from quizzer.judge.sandbox.bwrap_source import find_bwrap
 
-    bwrap = shutil.which("bwrap")
+    found = find_bwrap()
+    bwrap = found.path
     if not bwrap:
-        return False, "bwrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+        return False, found.detail
     r, w = os.pipe()
     argv = bwrap_argv(
         bwrap, python_view(), root=os.geteuid() == 0, info_fd=w, scratch_mb=8, device="cpu"
@@ -58,8 +59,7 @@ def bwrap_works() -> tuple[bool, str]:
     if proc.returncode != 0:
         err = proc.stderr.decode(errors="replace").strip()
         return False, f"bwrap failed: {err[-300:]}"
-    version = subprocess.run([bwrap, "--version"], capture_output=True, text=True).stdout.strip()
-    return True, f"{version} at {bwrap}: a test sandbox ran"
+    return True, f"{found.describe()}: a test sandbox ran"
 
 
 def _userns() -> Finding:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -31,6 +30,7 @@ from quizzer.errors import SandboxError
 from quizzer.judge.sandbox import cgroups, confine
 from quizzer.judge.sandbox.base import LimitName, RunOutcome, RunRequest
 from quizzer.judge.sandbox.bwrap import SCRATCH, Box, bwrap_argv, wait_exec
+from quizzer.judge.sandbox.bwrap_source import find_bwrap
 from quizzer.judge.sandbox.capture import Capture
 from quizzer.judge.sandbox.view import (
     WORKER_SCRIPT,
@@ -61,7 +61,7 @@ class HostSupport:
 
 def host_support() -> HostSupport:
     return HostSupport(
-        bwrap=shutil.which("bwrap"),
+        bwrap=find_bwrap().path,
         root=os.geteuid() == 0,
         cgroup=cgroups.detect(),
         seccomp=confine.seccomp_available(),
@@ -151,8 +151,7 @@ class ProcessSandbox:
         self.support = support or host_support()
         if not self.support.bwrap:
             raise SandboxError(
-                "bubblewrap (bwrap) is not installed; install it (Debian/Ubuntu: "
-                "`apt-get install bubblewrap`) or use `--sandbox docker`",
+                f"no usable bubblewrap: {find_bwrap().detail}; or use `--sandbox docker`",
                 title="process sandbox",
             )
         self.view = python_view()
