@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from quizzer.judge import worker
+from quizzer.judge.worker import harness as worker
 from quizzer.judge.facts import Context
 from quizzer.judge.probes import make_probes
 from quizzer.judge.result import Status, overall

@@ -15,7 +15,8 @@ import torch
 
 from quizzer.errors import UsageError
 from quizzer.judge import device as device_module
-from quizzer.judge import explain, report, worker
+from quizzer.judge import explain, report
+from quizzer.judge.worker import harness as worker
 from quizzer.judge.result import SCHEMA_PATH, CheckResult, Status, overall, schema_text
 from quizzer.judge.static import SourceRejected, decode_source, forbidden_uses
 from tests.judge_support import judge_source
@@ -283,7 +284,7 @@ def test_the_address_space_limit_is_counted_from_what_torch_has_mapped():
     still gets its budget, and no more."""
     script = (
         "import mmap, os\n"
-        "from quizzer.judge import worker\n"
+        "from quizzer.judge.worker import harness as worker\n"
         "held = mmap.mmap(-1, 4 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS"
         " | getattr(mmap, 'MAP_NORESERVE', 0))\n"
         "os.environ[worker.ADDRESS_SPACE_ENV] = '96'\n"

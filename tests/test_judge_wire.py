@@ -12,7 +12,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizzer.judge import worker
+from quizzer.judge.worker import harness as worker
 from quizzer.judge.tensors import Foreign, from_blob, pack, unpack
 from quizzer.judge.wire import (
     MAGIC,

@@ -35,7 +35,7 @@ from quizzer.judge.probes import Probes, build_request, make_input
 from quizzer.judge.sandbox.base import RunRequest, Sandbox
 from quizzer.judge.tensors import unpack
 from quizzer.judge.wire import WireError
-from quizzer.judge.worker import perturb_state
+from quizzer.judge.worker.harness import perturb_state
 
 #: Plans kept; `bank verify` needs one per task (its seed is fixed).
 CACHE_SIZE = 64

@@ -80,7 +80,9 @@ class _Container:
             (str(here / n), f"{APP_DIR}/{n}")
             for n in ("zygote.py", "zygote_docker.py", "confine.py")
         ]
-        binds.append((worker, f"{APP_DIR}/worker.py"))
+        # The worker's whole folder: its entry loads its sibling files by path.
+        binds.append((os.path.dirname(worker), f"{APP_DIR}/worker"))
+        entry = f"{APP_DIR}/worker/{os.path.basename(worker)}"
         tmpfs = {"/tmp": f"rw,nosuid,nodev,size={max(64, 4 * limits.file_mb)}m,mode=1777"}
         if kind[0] == "host":
             python, sys_path = view.executable, list(view.sys_path)
@@ -92,7 +94,7 @@ class _Container:
         else:
             python, sys_path = kind[1] or "/usr/local/bin/python3", []
         args = [python, "-I", "-S" if sys_path else "-s", f"{APP_DIR}/zygote.py", "docker"]
-        args += [f"{APP_DIR}/worker.py", json.dumps(sys_path)]
+        args += [entry, json.dumps(sys_path)]
         volumes = [f"{src}:{dst}:ro" for src, dst in binds if os.path.exists(src)]
         import docker.types
 

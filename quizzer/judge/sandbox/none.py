@@ -24,7 +24,7 @@ from pathlib import Path
 
 from quizzer.judge.sandbox.base import LimitName, RunOutcome, RunRequest
 
-WORKER = Path(__file__).resolve().parents[1] / "worker.py"
+WORKER = Path(__file__).resolve().parents[1] / "worker" / "harness.py"
 #: The reply holds gradients and outputs; more than this is refused as too large.
 REPLY_LIMIT = 64 << 20
 #: What the address-space limit adds to the task's memory limit, on top of what the

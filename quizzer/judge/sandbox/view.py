@@ -142,9 +142,11 @@ def cuda_driver_dirs(view: PythonView | None = None) -> tuple[str, ...]:
     return tuple(out)
 
 
-#: The worker and zygote scripts (standalone: stdlib + torch) and where they live.
+#: The worker's entry and zygote scripts (standalone: stdlib + torch) and where they
+#: live. The worker's entry loads its sibling files by path, so a sandbox that shows
+#: the worker shows its whole folder.
 JUDGE_DIR = Path(__file__).resolve().parents[1]
-WORKER_SCRIPT = JUDGE_DIR / "worker.py"
+WORKER_SCRIPT = JUDGE_DIR / "worker" / "harness.py"
 ZYGOTE_SCRIPT = Path(__file__).resolve().parent / "zygote.py"
 
 #: The environment every sandboxed process starts with: built here, never inherited.
