@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pytest
 
-from quizzer.judge.worker import harness as worker
 from quizzer.judge.facts import Context
 from quizzer.judge.probes import make_probes
 from quizzer.judge.result import Status, overall
@@ -14,6 +13,7 @@ from quizzer.judge.runner import Options, judge_bytes
 from quizzer.judge.sandbox.base import RunOutcome, RunRequest
 from quizzer.judge.verdicts import judge_outcome
 from quizzer.judge.wire import decode_frames
+from quizzer.judge.worker import harness as worker
 from tests.judge_support import GOOD_NN, task
 
 

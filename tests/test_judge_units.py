@@ -16,9 +16,9 @@ import torch
 from quizzer.errors import UsageError
 from quizzer.judge import device as device_module
 from quizzer.judge import explain, report
-from quizzer.judge.worker import harness as worker
 from quizzer.judge.result import SCHEMA_PATH, CheckResult, Status, overall, schema_text
 from quizzer.judge.static import SourceRejected, decode_source, forbidden_uses
+from quizzer.judge.worker import harness as worker
 from tests.judge_support import judge_source
 
 

@@ -12,7 +12,6 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from quizzer.judge.worker import harness as worker
 from quizzer.judge.tensors import Foreign, from_blob, pack, unpack
 from quizzer.judge.wire import (
     MAGIC,
@@ -23,6 +22,7 @@ from quizzer.judge.wire import (
     decode_frames,
     encode_frame,
 )
+from quizzer.judge.worker import harness as worker
 
 
 @pytest.mark.parametrize(
