@@ -12,6 +12,9 @@ second, and the ratios. Run it from the repository root:
 
     .venv/bin/python benchmarks/judge_throughput.py            # all three
     .venv/bin/python benchmarks/judge_throughput.py --skip docker
+    # the same run also judges with another worker entry (e.g. an older worker taken
+    # from git) under the process sandbox, and prints today's vs that one's throughput:
+    .venv/bin/python benchmarks/judge_throughput.py --compare-worker /tmp/old/worker.py
 
 Speed is measured here, never asserted in tests.
 """
@@ -42,9 +45,9 @@ def submissions(task_id: str, copies: int) -> list[tuple[str, bytes]]:
     return [(f.name, f.read_bytes()) for f in files] * copies
 
 
-def measure(name: str, task, subs, workers: int) -> dict:
+def measure(name: str, task, subs, workers: int, worker: str | None = None) -> dict:
     t0 = time.perf_counter()
-    box = make_sandbox(name, workers=workers, allow_weak=name == "process")
+    box = make_sandbox(name, workers=workers, allow_weak=name == "process", worker=worker)
     start = getattr(box, "start", None)
     try:
         if callable(start):
@@ -86,6 +89,11 @@ def main(argv: list[str] | None = None) -> None:
         "--skip", action="append", default=[], choices=["none", "process", "docker"]
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--compare-worker",
+        metavar="PATH",
+        help="also judge under the process sandbox with this worker entry file",
+    )
     args = parser.parse_args(argv)
 
     task = find_task(load_bank(None), args.task)
@@ -93,6 +101,12 @@ def main(argv: list[str] | None = None) -> None:
     modes = [m for m in ("none", "process", "docker") if m not in args.skip]
     rows = {m: measure(m, task, subs, args.workers) for m in modes}
     ratios = {}
+    if args.compare_worker:
+        rows["other"] = measure("process", task, subs, args.workers, args.compare_worker)
+        if "process" in rows:
+            ratios["process_vs_other_worker_throughput"] = round(
+                rows["process"]["per_s"] / rows["other"]["per_s"], 2
+            )
     if "none" in rows and "process" in rows:
         ratios["process_vs_baseline_throughput"] = round(
             rows["process"]["per_s"] / rows["none"]["per_s"], 2
@@ -113,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
         f"task {args.task}: {len(subs)} submissions, {args.workers} workers, {os.cpu_count()} CPUs"
     )
     print(f"{'sandbox':<10}{'warm-up s':>10}{'median s':>10}{'p90 s':>9}{'subs/s':>9}  statuses")
-    label = {"none": "baseline", "process": "process", "docker": "docker"}
+    label = {"none": "baseline", "process": "process", "docker": "docker", "other": "other"}
     for m, r in rows.items():
         print(
             f"{label[m]:<10}{r['warm_up_s']:>10.2f}{r['median_s']:>10.3f}{r['p90_s']:>9.3f}"

@@ -75,25 +75,27 @@ def _ppid(pid: int) -> int:
         return 0
 
 
-def _foreign_roots() -> set[int]:
-    """Processes whose descendants belong to other tests running at the same time: the
-    other pytest-xdist workers, and the pid 1 of Docker sandbox containers that other
-    judges (those workers) started."""
+def _roots() -> tuple[set[int], set[int]]:
+    """Processes whose descendants belong to this test's judge (the pid 1 of its Docker
+    containers, retired ones included), and those whose descendants belong to other
+    tests running at the same time: the other pytest-xdist workers, and the pid 1 of
+    Docker sandbox containers that other judges started."""
     me = os.getpid()
-    roots: set[int] = set()
+    mine: set[int] = set()
+    foreign: set[int] = set()
     if os.environ.get("PYTEST_XDIST_WORKER"):
         parent = os.getppid()
-        roots |= {int(p) for p in os.listdir("/proc") if p.isdigit() and _ppid(int(p)) == parent}
+        foreign |= {int(p) for p in os.listdir("/proc") if p.isdigit() and _ppid(int(p)) == parent}
     try:
         from quizzer.judge.sandbox.docker import LABEL, client_or_error
 
         client = client_or_error(timeout=5)
         for c in client.containers.list(filters={"label": LABEL}):
-            if c.labels.get(f"{LABEL}.judge-pid") != str(me):
-                roots.add(int(c.attrs["State"]["Pid"]))
-    except Exception:  # no engine here: no containers of other judges either
+            ours = c.labels.get(f"{LABEL}.judge-pid") == str(me)
+            (mine if ours else foreign).add(int(c.attrs["State"]["Pid"]))
+    except Exception:  # no engine here: no containers at all
         pass
-    return roots - {me, 0}
+    return mine - {0}, foreign - {me, 0}
 
 
 def _descends_from(pid: int, roots: set[int]) -> bool:
@@ -107,13 +109,15 @@ def _descends_from(pid: int, roots: set[int]) -> bool:
 
 
 def strays(sandbox, wait_s: float = 5.0) -> list[str]:
-    """Processes of past runs still alive after `wait_s` (empty when all is well).
-    Processes of tests that run in parallel with this one (other xdist workers and
-    their Docker containers) are not this test's runs and are left out."""
+    """Processes of past runs still alive after `wait_s` (empty when all is well): a
+    run's process descends from this test (its sandboxes) or, if it escaped, was handed
+    to the host's init. Processes of tests that run in parallel with this one (other
+    xdist workers and their Docker containers, other judges on the machine) are not
+    this test's runs and are left out."""
     deadline = time.monotonic() + wait_s
     while True:
         keep = warm_parent_pids(sandbox) | {os.getpid()}
-        foreign = _foreign_roots()
+        mine, foreign = _roots()
         found = []
         for pid in os.listdir("/proc"):
             if not pid.isdigit() or int(pid) in keep:
@@ -123,7 +127,8 @@ def strays(sandbox, wait_s: float = 5.0) -> list[str]:
                     cmd = fh.read()
             except OSError:
                 continue
-            if any(m in cmd for m in MARKERS) and not _descends_from(int(pid), foreign):
+            ours = _ppid(int(pid)) == 1 or _descends_from(int(pid), keep | mine)
+            if any(m in cmd for m in MARKERS) and ours and not _descends_from(int(pid), foreign):
                 found.append(f"{pid}: {cmd[:120]!r}")
         if not found or time.monotonic() > deadline:
             return found

@@ -53,7 +53,7 @@ def test_request_reaches_the_worker_intact():
     read, write = os.pipe()
     os.write(write, encode_frame(body, blobs))
     os.close(write)
-    request = worker.read_request(read)
+    request = worker.wire.read_frame(read, 1 << 20)
     os.close(read)
     assert request["checks"][0]["batch_sizes"] == [1, 4]
     assert torch.equal(request["checks"][0]["x"], x)

@@ -74,6 +74,8 @@ CASES: dict[str, Expect] = {
     "planted_symlinks.py": Expect(None),
     "namespace_escape.py": Expect(None, says="Operation not permitted"),
     "state_writer.py": Expect(None),
+    "fd_hog.py": Expect(None, says="fd limit held"),
+    "kernel_tables.py": Expect(None, says="kernel tables held"),
 }
 
 
@@ -241,3 +243,24 @@ def test_the_judge_process_is_untouched(sandbox, task):
     assert result.status.value != "pass"
     assert os.getpgid(0) == os.getpgid(os.getpid())
     assert sys.is_finalizing() is False
+
+
+def test_an_innocent_file_after_and_beside_a_descriptor_hog_gets_its_true_verdict(sandbox, task):
+    """A run that opens every file it can must not cost the next file, or the one
+    judged at the same time (the process sandbox runs them at once; Docker queues
+    them for its one container), its true verdict."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    hog = (HOSTILE / "fd_hog.py").read_bytes()
+    reference = (REPO / "questions/tasks/simple-nn/reference.py").read_bytes()
+    options = Options(device="cpu")
+    assert judge_bytes(hog, task, sandbox, options).status.value != "pass"
+    result = judge_bytes(reference, task, sandbox, options)
+    assert result.status.value == "pass", result.message
+    with ThreadPoolExecutor(2) as pool:
+        futures = [
+            pool.submit(judge_bytes, src, task, sandbox, options) for src in (hog, reference)
+        ]
+        hogged, innocent = (f.result() for f in futures)
+    assert hogged.status.value != "pass"
+    assert innocent.status.value == "pass", innocent.message

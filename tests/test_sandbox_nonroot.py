@@ -35,7 +35,8 @@ except SandboxError as exc:
     report["refused"] = exc.msg
 box = make_sandbox("process", allow_weak=True, worker=WORKER)
 report["protections"] = box.protections()
-src = "import os\nANSWER = [os.getuid(), open('/proc/self/status').read()]"
+src = "import os\nF = ('/proc/self/status', '/proc/1/cmdline')\n"
+src += "ANSWER = [os.getuid()] + [open(f).read() for f in F]"
 out = box.run(RunRequest(json.dumps({"source": src}).encode(), Limits(wall_s=10)))
 report["reply"] = out.reply.decode()
 report["output"] = out.output
@@ -76,8 +77,9 @@ def test_an_ordinary_user_gets_a_user_namespace_and_no_capabilities():
     assert "namespace:user" in report["protections"]
     reply = json.loads(report["reply"])
     assert reply["ok"] is True, report["output"]
-    uid, status = reply["answer"]
+    uid, status, pid1 = reply["answer"]
     assert uid == report["uid"], "the ordinary uid is mapped 1:1 into the sandbox"
+    assert pid1.split("\0")[:2] == ["bwrap", "--args"], "pid 1 shows no bind of the view"
     caps = {
         line.split(":")[0]: line.split()[1]
         for line in status.splitlines()

@@ -142,3 +142,68 @@ def test_a_docker_run_gets_its_memory_limit_on_top_of_the_warm_parent():
         assert box.run(RunRequest(source.encode(), LIMITS)).limit_hit == "memory"
     finally:
         box.close()
+
+
+#: Scans the run's own memory (every readable region that is not a file's text) for a
+#: marker whose two halves are never joined in this source or in this process, and
+#: reports where it found them joined. (Runs start non-dumpable, which makes their
+#: own /proc/self/mem root's; PR_SET_DUMPABLE gives it back.)
+MEMORY_SCAN = """
+import ctypes, os
+HEAD, TAIL = {head!r}.encode(), {tail!r}.encode()
+found, buf = [], bytearray(1 << 20)
+ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # dumpable again, so /proc/self/mem is ours
+fd = os.open("/proc/self/mem", os.O_RDONLY)
+for line in open("/proc/self/maps").read().splitlines():
+    parts = line.split()
+    span, perms, name = parts[0], parts[1], (parts[5] if len(parts) > 5 else "")
+    if perms[0] != "r" or name in ("[vvar]", "[vsyscall]", "[vdso]", "[vvar_vclock]"):
+        continue
+    if name.startswith("/") and "w" not in perms:
+        continue  # a file's read-only text cannot hold what an earlier run sent
+    start, end = (int(x, 16) for x in span.split("-"))
+    for at in range(start, end, len(buf)):
+        try:
+            n = os.preadv(fd, [buf], at)
+        except OSError:
+            break
+        view = memoryview(buf)[:n]
+        i = buf.find(HEAD, 0, n)
+        while i >= 0:
+            if bytes(view[i + len(HEAD) : i + len(HEAD) + len(TAIL)]) == TAIL:
+                found.append(hex(at + i) + " " + name)
+            i = buf.find(HEAD, i + 1, n)
+ANSWER = found
+"""
+
+
+@pytest.fixture(params=["process", pytest.param("docker", marks=pytest.mark.docker)])
+def one_slot(request):
+    """A sandbox whose runs all go through one warm parent (one container)."""
+    if request.param == "process":
+        box = _process()
+    else:
+        docker_or_skip()
+        from quizzer.judge.sandbox.docker import DockerSandbox
+
+        box = DockerSandbox(worker=STUB_WORKER, workers=1)
+    yield box
+    box.close()
+
+
+def test_a_run_never_holds_an_earlier_submissions_data(one_slot):
+    """Runs fork from a warm parent: if that parent ever held an earlier run's request,
+    reply, output or file names, the next run could read them in its own memory."""
+    import secrets
+
+    head, tail = "quizzer-secret-" + secrets.token_hex(8), secrets.token_hex(8)
+    marker = head + tail
+    writer = (
+        f"import os\nMARK = {marker!r}\nprint(MARK * 4)\n"
+        "open('/tmp/' + MARK, 'w').write(MARK)\nANSWER = [MARK] * 4\n"
+    )
+    first, outcome = run(one_slot, writer)
+    assert first["answer"] == [marker] * 4 and marker in outcome.output
+    reader, _ = run(one_slot, MEMORY_SCAN.format(head=head, tail=tail))
+    assert reader["ok"] is True, reader
+    assert reader["answer"] == [], "an earlier submission's data is in this run's memory"

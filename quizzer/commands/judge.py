@@ -20,6 +20,7 @@ import typer
 from quizzer.bank.models import Coding
 from quizzer.bank.problems import suggest
 from quizzer.errors import UsageError
+from quizzer.escaping import no_surrogates, term
 
 if TYPE_CHECKING:
     from quizzer.bank.loader import Bank
@@ -43,7 +44,8 @@ def find_task(bank: Bank, task_id: str) -> Coding:
 
 
 def _emit(event: dict) -> None:
-    sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+    # The judge cleans what it reads; this keeps one odd string from stopping the stream.
+    sys.stdout.write(no_surrogates(json.dumps(event, ensure_ascii=False)) + "\n")
     sys.stdout.flush()
 
 
@@ -131,9 +133,11 @@ def judge(
     """Judge solution files against a coding task, in a sandboxed worker."""
     if json_out and events:
         raise UsageError("--json and --events both print to stdout; choose one")
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        raise UsageError(f"no such file: {', '.join(missing)}")
+    from quizzer.judge.files import refusal
+
+    refused = [why for why in map(refusal, files) if why]
+    if refused:
+        raise UsageError("; ".join(refused))
     from quizzer.bank.loader import load_bank
     from quizzer.judge.sandbox.limits import parse_overrides, with_limits
 
@@ -157,7 +161,8 @@ def judge(
         _write(markdown, report.markdown(results))
     if json_out:
         docs = [r.model_dump(mode="json") for r in results]
-        typer.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
+        text = json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False)
+        typer.echo(no_surrogates(text))
     elif events:
         passed = sum(r.passed for r in results)
         _emit({"event": "summary", "total": len(results), "passed": passed})
@@ -182,6 +187,7 @@ def judge_paths(
     workers: int = 1,
 ) -> list[JudgeResult]:
     from quizzer.judge.device import resolve_device
+    from quizzer.judge.files import shown
     from quizzer.judge.report import LABEL
     from quizzer.judge.runner import Options, open_sandbox
     from quizzer.judge.sandbox.pool import judge_many
@@ -197,11 +203,11 @@ def judge_paths(
 
     def on_start(index: int, path: Path) -> None:
         if events:
-            _emit({"event": "start", "file": str(path), "index": index + 1, "total": total})
+            _emit({"event": "start", "file": shown(path), "index": index + 1, "total": total})
 
     def on_check(path: Path, check: CheckResult) -> None:
         if events:
-            _emit({"event": "check", "file": str(path), "check": check.model_dump(mode="json")})
+            _emit({"event": "check", "file": shown(path), "check": check.model_dump(mode="json")})
 
     done = 0
 
@@ -214,7 +220,8 @@ def judge_paths(
             bar.update(1)
         elif total > 1:
             typer.echo(
-                f"[{done}/{total}] {path}: {LABEL[result.status]} ({result.timings.total_s:.1f} s)",
+                f"[{done}/{total}] {term(shown(path))}: {LABEL[result.status]} "
+                f"({result.timings.total_s:.1f} s)",
                 err=True,
             )
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from quizzer.errors import UsageError
+from quizzer.escaping import md_cell, md_code, term
 
 if TYPE_CHECKING:
     from quizzer.screen.load import LoadedScreen
@@ -119,7 +120,8 @@ def _text(results: ScreenResults) -> str:
         for item in s.items:
             got = "pending" if item.points is None else f"{item.points:g}"
             lines.append(
-                f"    {item.label:<12} {got}/{item.max_points:g}  {item.status:<8} {item.note}"
+                f"    {term(item.label):<12} {got}/{item.max_points:g}  {item.status:<8} "
+                f"{term(item.note)}"
             )
     return "\n".join(lines)
 
@@ -232,21 +234,22 @@ def grade(
     typer.echo(board.rstrip())
     typer.echo(f"wrote {out}/{report.LEADERBOARD} and a report folder per candidate")
     if any(g.error for g in batch):
-        bad = ", ".join(g.candidate for g in batch if g.error)
+        bad = ", ".join(term(g.candidate) for g in batch if g.error)
         raise UsageError(f"could not grade the folder(s) of: {bad} (see {report.LEADERBOARD})")
     if not all(g.results is not None and g.results.status == "pass" for g in batch):
         raise typer.Exit(1)
 
 
 def _board_markdown(rows: list[tuple[str, ScreenResults | None, str | None]], title: str) -> str:
-    out = [f"## {title}: {len(rows)} candidate(s)", "", "| Candidate | Status | Points | % |"]
-    out.append("| --- | --- | --- | --- |")
+    out = [f"## {md_cell(title)}: {len(rows)} candidate(s)", ""]
+    out += ["| Candidate | Status | Points | % |", "| --- | --- | --- | --- |"]
     for candidate, results, error in rows:
+        name = md_code(candidate, in_table=True)
         if results is None:
-            out.append(f"| `{candidate}` | error | | {error or ''} |".replace("\n", " "))
+            out.append(f"| {name} | error | | {md_cell(error or '')} |")
         else:
             out.append(
-                f"| `{candidate}` | {results.status} | {results.points:g} / "
+                f"| {name} | {results.status} | {results.points:g} / "
                 f"{results.max_points:g} | {results.percent:g}% |"
             )
     return "\n".join(out) + "\n"

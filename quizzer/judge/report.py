@@ -1,5 +1,7 @@
 """Render judge results as text, Markdown and JUnit XML: projections of one
-`JudgeResult` document each, never separate logic.
+`JudgeResult` document each, never separate logic. Names and messages are untrusted
+(a file name can hold a terminal escape, a newline or a backtick): each format's
+helper from `quizzer.escaping` escapes every one of them.
 
 Called by `quizzer judge` (text on stdout, `--markdown`, `--junit`). No torch.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
+from quizzer.escaping import md_cell, md_code, term, term_lines, xml
 from quizzer.judge.result import JudgeResult, Status
 
 LABEL = {
@@ -22,8 +25,8 @@ _MD_ICON = {Status.PASS: "✅", Status.FAIL: "❌", Status.ERROR: "⚠️", Stat
 
 def _headline(result: JudgeResult) -> str:
     return (
-        f"{result.submission}  task {result.task.id}  device {result.device.used}  "
-        f"seed {result.seed}  sandbox {result.sandbox.name}"
+        f"{term(result.submission)}  task {term(result.task.id)}  device "
+        f"{term(result.device.used)}  seed {result.seed}  sandbox {term(result.sandbox.name)}"
     )
 
 
@@ -36,22 +39,19 @@ def summary_line(result: JudgeResult) -> str:
 def text(result: JudgeResult) -> str:
     """The readable report: one line per check with its reason, detail lines indented."""
     lines = [_headline(result)]
-    width = max((len(c.name) for c in result.checks), default=4)
+    width = max((len(term(c.name)) for c in result.checks), default=4)
     for check in result.checks:
-        first, *rest = (check.message or "").splitlines() or [""]
-        lines.append(f"  {LABEL[check.status]:<5} {check.name:<{width}}  {first}")
+        first, *rest = term_lines(check.message) or [""]
+        lines.append(f"  {LABEL[check.status]:<5} {term(check.name):<{width}}  {first}")
         pad = " " * (width + 10)
         lines += [pad + line for line in rest]
         if check.output and check.status is not Status.PASS:
-            lines.append(pad + "printed: " + check.output.strip().replace("\n", "\n" + pad + "  "))
-    protections = ", ".join(result.sandbox.protections) or "none"
-    lines.append(f"  sandbox {result.sandbox.name}: {protections}")
+            printed = term_lines(check.output.strip()) or [""]
+            lines.append(pad + "printed: " + ("\n" + pad + "  ").join(printed))
+    protections = ", ".join(map(term, result.sandbox.protections)) or "none"
+    lines.append(f"  sandbox {term(result.sandbox.name)}: {protections}")
     lines.append(summary_line(result))
     return "\n".join(lines)
-
-
-def _md_cell(value: str) -> str:
-    return value.replace("|", "\\|").replace("\n", "<br>")
 
 
 def markdown(results: Sequence[JudgeResult]) -> str:
@@ -59,19 +59,20 @@ def markdown(results: Sequence[JudgeResult]) -> str:
     passed = sum(r.passed for r in results)
     out = [f"## quizzer judge: {passed}/{len(results)} passed", ""]
     for r in results:
+        protections = ", ".join(map(md_cell, r.sandbox.protections)) or "no protections"
         out += [
-            f"### {_MD_ICON[r.status]} `{r.submission}` — {r.status.value}",
+            f"### {_MD_ICON[r.status]} {md_code(r.submission)} — {r.status.value}",
             "",
-            f"Task `{r.task.id}`, device `{r.device.used}`, seed `{r.seed}`, sandbox "
-            f"`{r.sandbox.name}` ({', '.join(r.sandbox.protections) or 'no protections'}), "
-            f"{r.timings.total_s:.2f} s.",
+            f"Task {md_code(r.task.id)}, device {md_code(r.device.used)}, seed `{r.seed}`, "
+            f"sandbox {md_code(r.sandbox.name)} ({protections}), {r.timings.total_s:.2f} s.",
             "",
             "| check | status | message |",
             "| --- | --- | --- |",
         ]
         for c in r.checks:
             out.append(
-                f"| {c.name} | {_MD_ICON[c.status]} {c.status.value} | {_md_cell(c.message)} |"
+                f"| {md_code(c.name)} | {_MD_ICON[c.status]} {c.status.value} "
+                f"| {md_cell(c.message)} |"
             )
         out.append("")
     return "\n".join(out)
@@ -90,7 +91,7 @@ def junit(results: Sequence[JudgeResult]) -> str:
         }
         for key, count in counts.items():
             totals[key] += count
-        attrib = {"name": r.submission, "time": f"{r.timings.total_s:.3f}"}
+        attrib = {"name": term(r.submission), "time": f"{r.timings.total_s:.3f}"}
         attrib.update({k: str(v) for k, v in counts.items()})
         suite = ET.SubElement(root, "testsuite", attrib)
         props = ET.SubElement(suite, "properties")
@@ -101,24 +102,24 @@ def junit(results: Sequence[JudgeResult]) -> str:
             ("sandbox", r.sandbox.name),
             ("status", r.status.value),
         ):
-            ET.SubElement(props, "property", name=name, value=value)
+            ET.SubElement(props, "property", name=name, value=term(value))
         for c in r.checks:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                name=c.name,
-                classname=f"{r.task.id}.{r.submission}",
+                name=term(c.name),
+                classname=term(f"{r.task.id}.{r.submission}"),
                 time=f"{c.duration_s or 0.0:.3f}",
             )
-            first = c.message.splitlines()[0] if c.message else ""
+            first = term(c.message.splitlines()[0]) if c.message else ""
             if c.status is Status.FAIL:
-                ET.SubElement(case, "failure", message=first).text = c.message
+                ET.SubElement(case, "failure", message=first).text = xml(c.message)
             elif c.status is Status.ERROR:
-                ET.SubElement(case, "error", message=first).text = c.message
+                ET.SubElement(case, "error", message=first).text = xml(c.message)
             elif c.status is Status.SKIPPED:
                 ET.SubElement(case, "skipped", message=first)
             if c.output:
-                ET.SubElement(case, "system-out").text = c.output
+                ET.SubElement(case, "system-out").text = xml(c.output)
     for key, total in totals.items():
         root.set(key, str(total))
     ET.indent(root)

@@ -18,12 +18,13 @@ import torch
 
 from quizzer import __version__
 from quizzer.bank.models import Coding
-from quizzer.errors import UsageError
+from quizzer.escaping import no_surrogates
 from quizzer.judge import explain
 from quizzer.judge.checks_step import plan_train_step
 from quizzer.judge.device import resolve_device
 from quizzer.judge.equivalence import plan_reference
 from quizzer.judge.facts import Context
+from quizzer.judge.files import read_submission, shown
 from quizzer.judge.probes import build_request, check_spec, make_probes, new_seed
 from quizzer.judge.result import (
     CheckResult,
@@ -67,17 +68,10 @@ def judge_file(
     on_check: OnCheck | None = None,
     display: str | None = None,
 ) -> JudgeResult:
-    """Judge the file at `path`. A missing file is a usage error (exit 2); anything
-    wrong with its contents is part of the verdict."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a folder; pass the .py files in it") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read it ({exc.strerror})") from None
-    return judge_bytes(raw, task, sandbox, options, on_check, display or str(path))
+    """Judge the file at `path`. A missing file or a symbolic link is a usage error
+    (exit 2); anything wrong with its contents is part of the verdict."""
+    raw = read_submission(path)
+    return judge_bytes(raw, task, sandbox, options, on_check, display or shown(path))
 
 
 def judge_bytes(
@@ -101,7 +95,7 @@ def judge_bytes(
         ctx = _with_plans(ctx, sandbox)
         payload = build_request(task, source, probes, device, plan=ctx.plan, step=ctx.step)
         outcome = sandbox.run(RunRequest(payload=payload, limits=task.spec.limits, device=device))
-        checks = judge_outcome(ctx, outcome, trusted)
+        checks = _verdicts(ctx, outcome, trusted)
     except SourceRejected as exc:
         checks = [CheckResult(name="load", status=Status.FAIL, message=str(exc))]
         checks += [
@@ -121,11 +115,11 @@ def judge_bytes(
         if on_check:
             on_check(check)
     status, message = overall(checks)
-    hello = _hello(outcome)
+    hello = _hello(outcome, probes.nonce)
     return JudgeResult(
         status=status,
         message=message,
-        submission=display,
+        submission=no_surrogates(display),
         sha256=hashlib.sha256(raw).hexdigest(),
         task=TaskInfo(id=task.id, class_name=task.class_name),
         device=DeviceInfo(requested=options.device, used=device),
@@ -152,6 +146,30 @@ def judge_bytes(
         checks=checks,
         output=explain.cap(outcome.output[-2000:], 2000) if outcome else "",
     )
+
+
+def _verdicts(
+    ctx: Context, outcome: RunOutcome, trusted: dict[str, CheckResult]
+) -> list[CheckResult]:
+    """`judge_outcome`, with a last resort: the reply is hostile input, and should one
+    trip a bug in a verdict, that must cost this file its verdict (an error), never
+    the other files of the batch."""
+    try:
+        return judge_outcome(ctx, outcome, trusted)
+    except Exception as exc:
+        text = explain.cap(f"{type(exc).__name__}: {exc}", 500)
+        message = f"the judge could not read the worker's reply ({text}); not judged"
+        checks, first = [], True
+        for name in ctx.task.spec.checks:
+            if name in trusted:
+                checks.append(trusted[name])
+            elif first:
+                checks.append(CheckResult(name=name, status=Status.ERROR, message=message))
+                first = False
+            else:
+                reason = "not judged: the reply could not be read"
+                checks.append(CheckResult(name=name, status=Status.SKIPPED, message=reason))
+        return checks
 
 
 def _with_plans(ctx: Context, sandbox: Sandbox) -> Context:
@@ -192,14 +210,14 @@ def _trusted_checks(task: Coding, source: str) -> dict[str, CheckResult]:
     return {}
 
 
-def _hello(outcome: RunOutcome | None) -> dict[str, str]:
+def _hello(outcome: RunOutcome | None, nonce: str) -> dict[str, str]:
     """The worker's self-description from its first frame, for information only."""
     if outcome is None:
         return {}
     from quizzer.judge.wire import WireError, decode_frame
 
     try:
-        frame, _ = decode_frame(outcome.reply)
+        frame, _ = decode_frame(outcome.reply, nonce=nonce)
     except WireError:
         return {}
     h = frame.header

@@ -11,7 +11,7 @@ happened, and later checks are skipped. `load` and `shapes` gate the rest.
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ from quizzer.judge.probes import worker_checks
 from quizzer.judge.result import CheckResult, Metric, Status
 from quizzer.judge.sandbox.base import RunOutcome
 from quizzer.judge.tensors import unpack
-from quizzer.judge.wire import Frame, WireError, decode_frames
+from quizzer.judge.wire import MAX_REPLY, ForeignFrame, Frame, WireError, iter_frames
 
 Judge = Callable[[Context, dict[str, Any], "dict[str, Any] | None"], tuple[str, dict[str, Metric]]]
 
@@ -68,40 +68,56 @@ class Reply:
 
 def read_reply(ctx: Context, outcome: RunOutcome, expected: list[str] | None = None) -> Reply:
     """The frames of this run, in order; `expected` is the checks asked for (default:
-    the task's)."""
-    frames, problem = decode_frames(outcome.reply)
-    reply = Reply(problem=problem)
-    due = iter(worker_checks(ctx.task.spec) if expected is None else expected)
-    for seq, frame in enumerate(frames):
-        h = frame.header
-        if h.get("nonce") != ctx.probes.nonce or h.get("seq") != seq:
-            reply.tampered = f"frame {seq} does not carry this run's nonce and sequence number"
-            break
-        kind = h.get("kind")
-        if reply.ended or (seq == 0) != (kind == "hello"):
-            reply.tampered = f"frame {seq} ({kind!r}) is out of order"
-            break
-        if kind == "check":
-            if h.get("name") != next(due, None):
-                reply.tampered = f"frame {seq} reports a check that was not due"
+    the task's). Frames are decoded one at a time and checked before the next is read,
+    so nothing after the first bad frame, or past the frames asked for, is parsed."""
+    names = worker_checks(ctx.task.spec) if expected is None else expected
+    due = iter(names)
+    reply = Reply()
+    frames = iter_frames(outcome.reply, nonce=ctx.probes.nonce, limit=len(names) + 2)
+    try:
+        for seq, frame in enumerate(frames):
+            reply.tampered = _take(reply, frame, seq, due)
+            if reply.tampered:
                 break
-            reply.checks[h["name"]] = frame
-        elif kind == "end":
-            reply.ended = True
-        elif kind == "hello":
-            reply.hello = h
-        else:
-            reply.tampered = f"frame {seq} has unknown kind {kind!r}"
-            break
-    if reply.ended and problem:
-        reply.tampered = f"bytes after the worker's last frame: {problem}"
+    except ForeignFrame as exc:
+        reply.tampered = str(exc)
+    except WireError as exc:
+        reply.problem = str(exc)
+    if reply.ended and reply.problem:
+        reply.tampered = f"bytes after the worker's last frame: {reply.problem}"
     return reply
+
+
+def _take(reply: Reply, frame: Frame, seq: int, due: Iterator[str]) -> str | None:
+    """Adds `frame` to `reply`; returns why it cannot be this run's frame `seq`."""
+    h = frame.header
+    if h.get("seq") != seq:
+        return f"frame {seq} does not carry this run's sequence number"
+    kind = h.get("kind")
+    if reply.ended or (seq == 0) != (kind == "hello"):
+        return f"frame {seq} ({kind!r}) is out of order"
+    if kind == "check":
+        if h.get("name") != next(due, None):
+            return f"frame {seq} reports a check that was not due"
+        reply.checks[h["name"]] = frame
+    elif kind == "end":
+        reply.ended = True
+    elif kind == "hello":
+        reply.hello = h
+    else:
+        return f"frame {seq} has unknown kind {kind!r}"
+    return None
 
 
 def why_stopped(ctx: Context, outcome: RunOutcome, reply: Reply) -> str:
     """One sentence on why the worker's reply ends early."""
     limits = ctx.task.spec.limits
-    if outcome.limit_hit:
+    if len(outcome.reply) > MAX_REPLY:
+        reason = (
+            f"the worker's reply is {len(outcome.reply)} bytes, more than the "
+            f"{MAX_REPLY >> 20} MiB the judge reads (outputs or gradients far too large?)"
+        )
+    elif outcome.limit_hit:
         text = LIMIT_TEXT.get(outcome.limit_hit, outcome.limit_hit).format(**limits.model_dump())
         reason = f"the worker was stopped by {text}"
     elif outcome.signal:
@@ -118,7 +134,7 @@ def why_stopped(ctx: Context, outcome: RunOutcome, reply: Reply) -> str:
         reason = "the worker did not finish"
     else:
         reason = f"the worker exited with status {outcome.exit_code}"
-    if reply.problem:
+    if reply.problem and len(outcome.reply) <= MAX_REPLY:
         reason += f"; its reply ends with a broken frame ({reply.problem})"
     tail = explain.cap(outcome.output.strip()[-300:], 300)
     return reason + (f"\noutput ends with:\n{tail}" if tail else "")
@@ -129,7 +145,19 @@ def judge_frame(ctx: Context, name: str, frame: Frame) -> CheckResult:
     raw_output = h.get("output")
     output = explain.cap(raw_output if isinstance(raw_output, str) else "", 600)
     elapsed = h.get("elapsed_s")
-    duration = float(elapsed) if isinstance(elapsed, (int, float)) and elapsed >= 0 else None
+    duration = None
+    # NaN fails both comparisons; a day bounds any honest figure.
+    if isinstance(elapsed, (int, float)) and 0 <= elapsed < 86400:
+        duration = float(elapsed)
+    broken = h.get("broken")
+    if isinstance(broken, str):
+        message = (
+            f"the submission broke the channel between its process and the judge's harness "
+            f"({broken}): nothing more from this run can be trusted"
+        )
+        return CheckResult(
+            name=name, status=Status.ERROR, message=explain.cap(message), output=output
+        )
     try:
         data = unpack(h.get("data"), frame.blobs)
         error = h.get("error")
@@ -141,7 +169,17 @@ def judge_frame(ctx: Context, name: str, frame: Frame) -> CheckResult:
         status, message, metrics = Status.FAIL, failed.message, failed.metrics
     except Unjudgeable as exc:
         status, message, metrics = Status.ERROR, str(exc), {}
-    except (Malformed, WireError, KeyError, TypeError, ValueError, IndexError) as exc:
+    except (
+        Malformed,
+        WireError,
+        KeyError,
+        TypeError,
+        ValueError,
+        IndexError,
+        AttributeError,
+        ArithmeticError,
+    ) as exc:
+        # Each is facts of a shape the check did not send for: never a pass.
         status, metrics = Status.ERROR, {}
         message = f"the worker's report is malformed ({exc}); not judged"
     return CheckResult(
@@ -191,6 +229,8 @@ def judge_outcome(
         results.append(result)
         if name in GATES and result.status is not Status.PASS:
             blocked = f"not run: {name} did not pass"
+        if "broken" in frame.header:
+            blocked = "not judged: the channel to the submission's process was broken"
     if not (reply.ended or reply.tampered or blocked):
         # every check reported, but the worker never finished its reply
         message = "the reply has no end frame: " + why_stopped(ctx, outcome, reply)

@@ -22,6 +22,7 @@ from quizzer import __version__
 from quizzer.bank.models import Coding
 from quizzer.bank.problems import display_path
 from quizzer.errors import JudgeError, QuizzerError, UsageError
+from quizzer.judge.files import LINK_NOTE
 from quizzer.screen import sampling, scoring
 from quizzer.screen.answers import FILE_NAME, read_answers
 from quizzer.screen.load import LoadedScreen
@@ -99,7 +100,7 @@ def check_solution(folder: Path, task_id: str) -> tuple[Path | None, str | None,
     shown = f"{SOLUTIONS}/{task_id}.py"
     for part in (folder / SOLUTIONS, path):
         if part.is_symlink():
-            return None, "invalid", f"{shown}: a symbolic link is not judged; submit a regular file"
+            return None, "invalid", f"{shown}: {LINK_NOTE}"
     if not path.exists():
         return None, "missing", f"no solution file ({shown}): 0 points"
     try:

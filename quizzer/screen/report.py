@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from quizzer.errors import UsageError
+from quizzer.escaping import md_cell, md_code, term, xml
 from quizzer.screen.answers import KIND
 from quizzer.screen.results import ItemResult, ScreenResults, candidate_view
 
@@ -59,8 +60,7 @@ def _pts(item: ItemResult) -> str:
 def _cell(value: Any) -> str:
     if value is None:
         return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+    return md_cell(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
 
 
 # --- JUnit ------------------------------------------------------------------------
@@ -70,14 +70,14 @@ def junit(results: ScreenResults) -> str:
     """A testsuite for the pass marks and one per section; a testcase per question and
     per check of each task. Not full marks is a failure; pending is skipped."""
     who = results.candidate
-    root = ET.Element("testsuites", name=f"quizzer screen: {results.screen.title}")
+    root = ET.Element("testsuites", name=term(f"quizzer screen: {results.screen.title}"))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
 
     def suite(name: str, props: dict[str, Any]) -> ET.Element:
-        element = ET.SubElement(root, "testsuite", name=name)
+        element = ET.SubElement(root, "testsuite", name=term(name))
         properties = ET.SubElement(element, "properties")
         for key, value in props.items():
-            ET.SubElement(properties, "property", name=key, value=str(value))
+            ET.SubElement(properties, "property", name=key, value=term(value))
         return element
 
     def case(
@@ -89,11 +89,13 @@ def junit(results: ScreenResults) -> str:
         detail: str = "",
         out: str = "",
     ) -> None:
-        element = ET.SubElement(parent, "testcase", classname=classname, name=name, time="0")
+        element = ET.SubElement(
+            parent, "testcase", classname=term(classname), name=term(name), time="0"
+        )
         if kind is not None:
-            ET.SubElement(element, kind, message=message).text = detail or None
+            ET.SubElement(element, kind, message=term(message)).text = xml(detail) or None
         if out:
-            ET.SubElement(element, "system-out").text = out
+            ET.SubElement(element, "system-out").text = xml(out)
 
     marks = suite(f"{who}: pass marks", {"status": results.status, "message": results.message})
     units = [("overall", results.status, results.threshold, results.points, results.max_points)]
@@ -182,18 +184,19 @@ def markdown(results: ScreenResults) -> str:
     reviewer = results.view == "reviewer"
     word = {"pass": "passed", "fail": "did not pass", "pending": "awaiting review"}[results.status]
     out = [
-        f"## {_ICON[results.status]} {results.screen.title}: `{results.candidate}` {word}",
+        f"## {_ICON[results.status]} {_cell(results.screen.title)}: "
+        f"{md_code(results.candidate)} {word}",
         "",
         f"**{results.points:g} of {results.max_points:g} points ({results.percent:g}%)**, "
         f"pass mark {results.threshold.rule} ({results.threshold.required_points:g} points).",
         "",
-        f"> {results.message}",
+        f"> {_cell(results.message)}",
         "",
         "| Section | Points | % | Pass mark | Status |",
         "| --- | --- | --- | --- | --- |",
     ]
     for s in results.sections:
-        mark = s.threshold.rule if s.threshold else "none"
+        mark = _cell(s.threshold.rule) if s.threshold else "none"
         pending = f" (+{s.pending_points:g} pending)" if s.pending_points else ""
         out.append(
             f"| {_cell(s.title)} | {s.points:g} / {s.max_points:g}{pending} | {s.percent:g}% "
@@ -205,34 +208,37 @@ def markdown(results: ScreenResults) -> str:
         out += [head + (" Expected |" if reviewer else ""), "| --- " * (6 if reviewer else 5) + "|"]
         for item in s.items:
             row = (
-                f"| {item.label} | {KIND.get(item.type, item.type)} | {_pts(item)} "
+                f"| {_cell(item.label)} | {_cell(KIND.get(item.type, item.type))} | {_pts(item)} "
                 f"| {_ICON.get(item.status, '')} {item.status} | {_cell(item.note)} |"
             )
             out.append(row + (f" {_cell(item.expected)} |" if reviewer else ""))
         for task in s.items:
             if task.checks:
-                out += ["", f"`{task.label}` checks:", "", "| Check | Status | Points | Message |"]
+                out += ["", f"{md_code(task.label)} checks:", ""]
+                out.append("| Check | Status | Points | Message |")
                 out.append("| --- | --- | --- | --- |")
                 for c in task.checks:
                     first = c.message.splitlines()[0] if c.message else ""
                     out.append(
-                        f"| {c.name} | {_ICON.get(c.status, '')} {c.status} "
+                        f"| {_cell(c.name)} | {_ICON.get(c.status, '')} {_cell(c.status)} "
                         f"| {c.points:g} / {c.max_points:g} | {_cell(first)} |"
                     )
     awaiting = results.pending()
     if awaiting and reviewer:
         out += ["", "### Awaiting review", ""]
         for item in awaiting:
-            out += [f"#### {item.label} ({item.max_points:g} points)", "", "Answer:", ""]
-            out += ["> " + line for line in str(item.response or "").splitlines()] or ["> (empty)"]
+            out += [f"#### {_cell(item.label)} ({item.max_points:g} points)", "", "Answer:", ""]
+            answer = str(item.response or "").splitlines()
+            out += ["> " + _cell(line) for line in answer] or ["> (empty)"]
             out += ["", "Rubric:", ""]
             out += [f"{n}. {_cell(r)}" for n, r in enumerate(item.rubric or [], start=0)]
             if item.model_answer:
                 out += ["", f"Model answer: {_cell(item.model_answer)}"]
             out += [
                 "",
-                f"Score it: `quizzer screen review REPORT_DIR --item {item.label} --points N` "
-                f"(or `--rubric 0,2` for the rubric points covered).",
+                "Score it: "
+                + md_code(f"quizzer screen review REPORT_DIR --item {item.label} --points N")
+                + " (or `--rubric 0,2` for the rubric points covered).",
                 "",
             ]
     return "\n".join(out).rstrip() + "\n"
@@ -243,7 +249,8 @@ def markdown(results: ScreenResults) -> str:
 
 def leaderboard(rows: Sequence[tuple[str, ScreenResults | None, str | None]]) -> str:
     """CSV, best first: rank, candidate, status, points, max, percent, pending, each
-    section's points, message. Folders that could not be graded come last."""
+    section's points, message. Folders that could not be graded come last. The CSV is
+    printed too, so names and messages are escaped as terminal text."""
     section_ids: list[str] = []
     for _, results, _ in rows:
         for s in results.sections if results else ():
@@ -267,7 +274,7 @@ def leaderboard(rows: Sequence[tuple[str, ScreenResults | None, str | None]]) ->
         writer.writerow(
             [
                 rank,
-                candidate,
+                term(candidate),
                 r.status,
                 f"{r.points:g}",
                 f"{r.max_points:g}",
@@ -275,12 +282,14 @@ def leaderboard(rows: Sequence[tuple[str, ScreenResults | None, str | None]]) ->
                 f"{r.pending_points:g}",
             ]
             + [f"{by_id[sid].points:g}" if sid in by_id else "" for sid in section_ids]
-            + [r.message]
+            + [term(r.message)]
         )
     for candidate, missing, error in rows:
         if missing is None:
             writer.writerow(
-                ["", candidate, "error", "", "", "", ""] + [""] * len(section_ids) + [error or ""]
+                ["", term(candidate), "error", "", "", "", ""]
+                + [""] * len(section_ids)
+                + [term(error or "")]
             )
     return buffer.getvalue()
 

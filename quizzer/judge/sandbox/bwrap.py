@@ -61,13 +61,30 @@ def bwrap_argv(
             if dev.startswith("nvidia"):
                 argv += ["--dev-bind", f"/dev/{dev}", f"/dev/{dev}"]
         argv += ["--ro-bind-try", "/sys", "/sys"]
+    # The placeholder is named without a path (bubblewrap finds it in /usr/bin, where
+    # it is mounted): the sandbox's pid 1 shows its command line to the run.
     sleep = os.path.realpath(shutil.which("sleep") or "/bin/sleep")
-    placeholder = [sleep, "infinity"] if os.path.exists(sleep) else None
-    if placeholder is None:
-        placeholder = [view.executable, "-I", "-S", "-c", "import time; time.sleep(1e9)"]
+    placeholder = ["sleep", "infinity"]
+    if os.path.exists(sleep):
+        argv += ["--ro-bind", sleep, "/usr/bin/sleep"]
     else:
-        argv += ["--ro-bind", sleep, sleep]
+        placeholder = [view.executable, "-I", "-S", "-c", "import time; time.sleep(1e9)"]
     return [*argv, "--chdir", SCRATCH, "--", *placeholder]
+
+
+def hide_options(argv: list[str]) -> tuple[list[str], int]:
+    """`argv` with bubblewrap's options moved into an `--args` file, and argv[0] just
+    "bwrap": the sandbox's pid 1 is a copy of bubblewrap, and /proc/1/cmdline would
+    otherwise show the run every host path bound in and where bubblewrap lives.
+    Returns the short argv (run it with `executable=argv[0]`) and the file's fd, which
+    the caller passes to bubblewrap and then closes."""
+    split = argv.index("--")
+    fd = os.memfd_create("bwrap-args", os.MFD_CLOEXEC)
+    data = memoryview(b"".join(a.encode() + b"\0" for a in argv[1:split]))
+    while data:
+        data = data[os.write(fd, data) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return ["bwrap", "--args", str(fd), *argv[split:]], fd
 
 
 class Box:

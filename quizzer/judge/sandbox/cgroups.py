@@ -13,6 +13,7 @@ import contextlib
 import errno
 import itertools
 import os
+import re
 import signal
 import time
 from dataclasses import dataclass, field
@@ -198,6 +199,30 @@ def detect() -> CgroupSupport:
     if not v1 and not v2:
         problems.append("no cgroup file system is mounted")
     return CgroupSupport(None, {}, tuple(problems))
+
+
+#: The name of a run's group: the judge's pid, then a counter (see `JobCgroup`).
+GROUP_NAME = re.compile(r"quizzer-(\d+)-\d+")
+
+
+def remove_stale(support: CgroupSupport) -> list[Path]:
+    """Remove the run groups that judges no longer running left behind (a judge that
+    was killed never removes its own; its warm parent normally does). Only empty
+    groups go (rmdir refuses the others), and never those of a live judge."""
+    removed = []
+    for base in sorted(set(support.bases.values()), key=str):
+        try:
+            entries = list(base.iterdir())
+        except OSError:
+            continue
+        for group in entries:
+            found = GROUP_NAME.fullmatch(group.name)
+            if not found or os.path.exists(f"/proc/{found.group(1)}"):
+                continue
+            with contextlib.suppress(OSError):
+                group.rmdir()
+                removed.append(group)
+    return removed
 
 
 class JobCgroup:

@@ -128,6 +128,16 @@ def become(uid: int, gid: int) -> None:
         raise OSError(errno.EPERM, "could not leave uid/gid 0")
 
 
+#: Open files per process of a run. The kernel's file table is shared by the whole
+#: host: without this, one run (64 processes x the inherited 20000) held half of it
+#: and innocent runs beside it failed. torch and the worker need a few dozen.
+RUN_NOFILE = 256
+#: Signals queued to a run's processes. Counted per user, and every run is the same
+#: user: a low cap keeps one run from pinning kernel memory (and the queue of every
+#: other process of that uid whose own cap is higher).
+RUN_SIGPENDING = 128
+
+
 def set_rlimits(limits: dict, address_space: int | None = None) -> None:
     """Per-process limits for the run (cgroups, where present, limit the whole run)."""
     cpu = max(1, int(limits["cpu_s"] + 0.999))
@@ -135,6 +145,11 @@ def set_rlimits(limits: dict, address_space: int | None = None) -> None:
     fsize = int(limits["file_mb"]) << 20
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (RUN_NOFILE, RUN_NOFILE))
+    resource.setrlimit(resource.RLIMIT_SIGPENDING, (RUN_SIGPENDING, RUN_SIGPENDING))
+    # No POSIX message queues at all: they outlive the process that made them (in the
+    # Docker container's shared IPC namespace, until the reset) and nothing needs them.
+    resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
     if limits.get("nproc"):
         # Counted per uid (per user namespace since Linux 5.14) and ignored for uid 0:
         # only a fallback where no pids cgroup counts the run's own processes.
@@ -165,9 +180,17 @@ DENIED_SYSCALLS = (
     "swapon", "swapoff", "reboot", "acct", "quotactl", "syslog", "fsopen", "fsconfig",
     "fsmount", "fspick", "open_tree", "move_mount", "mount_setattr", "settimeofday",
     "clock_settime", "clock_adjtime", "adjtimex", "iopl", "ioperm", "uselib",
+    # Per-user kernel tables that every run shares (all runs are one uid): inotify
+    # instances and watches, fanotify groups.
+    "inotify_init", "inotify_init1", "inotify_add_watch", "fanotify_init",
 )  # fmt: skip
+#: fcntl() commands that take byte-range locks: one open file can hold any number of
+#: them, in kernel memory no limit counts (RLIMIT_LOCKS is not enforced by Linux).
+#: flock() stays: one lock per open file, so RLIMIT_NOFILE bounds it.
+DENIED_FCNTL = (6, 7, 37, 38)  # F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW
 NEW_NAMESPACE_FLAGS = tuple(NAMESPACES.values())
 SCMP_ACT_ALLOW = 0x7FFF0000
+SCMP_CMP_EQ = 4
 SCMP_CMP_MASKED_EQ = 7
 
 
@@ -208,9 +231,10 @@ def seccomp_available() -> bool:
 
 
 def load_seccomp() -> None:
-    """Deny `DENIED_SYSCALLS` and namespace-creating clone() flags with EPERM; clone3
-    gets ENOSYS (its flags cannot be inspected) so libc falls back to clone. Calls made
-    through a foreign architecture's ABI are killed (libseccomp's default)."""
+    """Deny `DENIED_SYSCALLS`, byte-range fcntl locks (`DENIED_FCNTL`) and
+    namespace-creating clone() flags with EPERM; clone3 gets ENOSYS (its flags cannot
+    be inspected) so libc falls back to clone. Calls made through a foreign
+    architecture's ABI are killed (libseccomp's default)."""
     lib = _libseccomp()
     if lib is None:
         raise OSError(errno.ENOSYS, "libseccomp is not installed")
@@ -229,6 +253,10 @@ def load_seccomp() -> None:
                 lib.seccomp_rule_add_array(ctx, _errno_action(errno.ENOSYS), clone3, 0, None),
                 "seccomp clone3",
             )
+        fcntl = lib.seccomp_syscall_resolve_name(b"fcntl")
+        for cmd in DENIED_FCNTL if fcntl >= 0 else ():
+            cmp = (_ArgCmp * 1)(_ArgCmp(1, SCMP_CMP_EQ, cmd, 0))
+            _check(lib.seccomp_rule_add_array(ctx, deny, fcntl, 1, cmp), "seccomp fcntl")
         clone = lib.seccomp_syscall_resolve_name(b"clone")
         for flag in NEW_NAMESPACE_FLAGS:
             cmp = (_ArgCmp * 1)(_ArgCmp(0, SCMP_CMP_MASKED_EQ, flag, flag))

@@ -25,9 +25,10 @@ from typing import Any, get_args
 
 from quizzer.bank.models import Limits
 from quizzer.errors import SandboxError
+from quizzer.judge.sandbox import appdir
 from quizzer.judge.sandbox import image as images
 from quizzer.judge.sandbox.base import LimitName, RunOutcome, RunRequest
-from quizzer.judge.sandbox.view import WORKER_SCRIPT, ZYGOTE_SCRIPT, python_view, sandbox_env
+from quizzer.judge.sandbox.view import WORKER_SCRIPT, python_view, sandbox_env
 
 HEAD = struct.Struct(">cI")
 MUX = struct.Struct(">BxxxI")  # docker's attach stream: stream id, 3 pad bytes, length
@@ -73,15 +74,10 @@ class _Container:
         limits: Limits,
         device: str,
         worker: str,
+        app: str,
     ) -> None:
         view = python_view()
-        here = ZYGOTE_SCRIPT.parent
-        binds = [
-            (str(here / n), f"{APP_DIR}/{n}")
-            for n in ("zygote.py", "zygote_docker.py", "confine.py")
-        ]
-        # The worker's whole folder: its entry loads its sibling files by path.
-        binds.append((os.path.dirname(worker), f"{APP_DIR}/worker"))
+        binds = [(app, APP_DIR)]  # staged copies (appdir.py): the warm parent, the worker
         entry = f"{APP_DIR}/worker/{os.path.basename(worker)}"
         tmpfs = {"/tmp": f"rw,nosuid,nodev,size={max(64, 4 * limits.file_mb)}m,mode=1777"}
         if kind[0] == "host":
@@ -285,11 +281,13 @@ class DockerSandbox:
         self.live: set[_Container] = set()
         self.lock = threading.Lock()
         remove_stale(self.client)
+        appdir.remove_stale()
+        self.app: str | None = None  # staged by the first container, removed by close()
 
     def protections(self) -> tuple[str, ...]:
         out = ["docker", "network:none", "read-only-root", "scratch:tmpfs", "cap-drop:ALL"]
         out += ["no-new-privileges", "user:65534", "cgroup:memory,pids,cpu", "env:clean"]
-        out += ["rlimits:cpu,fsize,nproc,core", "seccomp:docker-default"]
+        out += ["rlimits:cpu,fsize,nproc,core,nofile,sigpending,msgqueue", "seccomp:docker-default"]
         if self.seccomp:
             out.append("seccomp")
         return tuple(out)
@@ -300,7 +298,11 @@ class DockerSandbox:
             self.idle.put(self._new(Limits(), self.device))
 
     def _new(self, limits: Limits, device: str) -> _Container:
-        c = _Container(self.client, self.image, self.kind, limits, device, self.worker)
+        with self.lock:
+            if self.app is None:
+                self.app = appdir.stage(self.worker)
+            app = self.app
+        c = _Container(self.client, self.image, self.kind, limits, device, self.worker, app)
         with self.lock:
             self.live.add(c)
         return c
@@ -369,8 +371,11 @@ class DockerSandbox:
         with self.lock:
             live = list(self.live)
             self.live.clear()
+            app, self.app = self.app, None
         for c in live:
             c.destroy()
+        if app is not None:
+            appdir.remove(app)
 
 
 def remove_stale(client: Any) -> None:

@@ -109,8 +109,8 @@ def _seccomp() -> Finding:
         return Finding(
             "seccomp filter",
             True,
-            "kernel support and libseccomp: namespace, mount, ptrace, bpf, io_uring and "
-            "keyring calls are denied",
+            "kernel support and libseccomp: namespace, mount, ptrace, bpf, io_uring, "
+            "keyring, inotify and byte-range lock calls are denied",
         )
     why = (
         "the kernel has no seccomp"

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from quizzer.errors import SandboxError
 from quizzer.judge.sandbox import cgroups, confine
 from quizzer.judge.sandbox.base import LimitName, RunOutcome, RunRequest
-from quizzer.judge.sandbox.bwrap import SCRATCH, Box, bwrap_argv, wait_exec
+from quizzer.judge.sandbox.bwrap import SCRATCH, Box, bwrap_argv, hide_options, wait_exec
 from quizzer.judge.sandbox.bwrap_source import find_bwrap
 from quizzer.judge.sandbox.capture import Capture
 from quizzer.judge.sandbox.view import (
@@ -173,6 +173,8 @@ class ProcessSandbox:
             if self._zygote is None or not self._zygote.alive():
                 if self._zygote is not None:
                     self._zygote.close()
+                else:  # once per sandbox: what killed judges left in the cgroup trees
+                    cgroups.remove_stale(self.support.cgroup)
                 self._zygote = _Zygote(self.view, self.worker)
                 self._zygote.wait_ready(START_TIMEOUT_S)
             return self._zygote
@@ -190,7 +192,10 @@ class ProcessSandbox:
         out = ["bubblewrap", "namespaces:mount,pid,net,ipc,uts,cgroup"]
         out.append("user:nobody" if s.root else "namespace:user")
         out += ["read-only-view", "scratch:tmpfs", "env:clean", "no-new-privs"]
-        out.append("rlimits:cpu,fsize,nproc,core" + ("" if s.cgroup.has("memory") else ",as"))
+        out.append(
+            "rlimits:cpu,fsize,nproc,core,nofile,sigpending,msgqueue"
+            + ("" if s.cgroup.has("memory") else ",as")
+        )
         if s.cgroup.bases:
             out.append(f"cgroup-v{s.cgroup.version}:" + ",".join(sorted(s.cgroup.bases)))
         if self.seccomp:
@@ -255,19 +260,22 @@ class ProcessSandbox:
             scratch_mb=max(64, 4 * file_mb),
             device=device,
         )
+        short, args_fd = hide_options(argv)
         try:
             proc = subprocess.Popen(
-                argv,
+                short,
+                executable=argv[0],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-                pass_fds=(info_w,),
+                pass_fds=(info_w, args_fd),
                 env={"PATH": "/usr/bin:/bin"},
                 cwd="/",
                 umask=0o022,
             )
         finally:
             os.close(info_w)
+            os.close(args_fd)
         with os.fdopen(info_r, "rb") as fh:
             info = _read_json(fh)
         box = Box(proc, int(info.get("child-pid", 0)))

@@ -171,6 +171,9 @@ def sandbox_env(threads: int = 1, home: str = "/tmp") -> dict[str, str]:
         "PYTHONDONTWRITEBYTECODE": "1",
         # torch.cuda.is_available() without initialising CUDA in the warm parent.
         "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
+        # Each run's scratch (its $HOME) is new, so the driver's JIT cache could never
+        # be reused; without it no cache file (nor a lock on one) is needed.
+        "CUDA_CACHE_DISABLE": "1",
     }
     env.update({var: str(threads) for var in THREAD_VARS})
     return env

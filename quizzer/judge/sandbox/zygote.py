@@ -13,14 +13,16 @@ Standalone (standard library + torch, never quizzer), loaded by the sandboxes as
   it cannot see the zygote, the keeper or other runs). The keeper reports the exit
   status on the status fd. The judge kills the sandbox's pid 1 to end everything.
 - `docker` mode (`docker.py`): runs as pid 1 of a container, talking length-prefixed
-  frames on stdin/stdout (`docker attach`). One run at a time: fork, relay output,
-  then `kill(-1, SIGKILL)` (which spares only pid 1), wipe scratch and IPC, and check
-  that nothing is left before taking the next run.
+  frames on stdin/stdout (`docker attach`). One run at a time, through a relay forked
+  per run so that pid 1 never holds a submission's data (`zygote_docker.py`): the
+  relay forks the run, relays its output, then `kill(-1, SIGKILL)` (which spares only
+  pid 1), wipes scratch and IPC; pid 1 checks that nothing is left.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import importlib.util
 import json
@@ -28,6 +30,7 @@ import os
 import signal
 import socket
 import sys
+import time
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -42,6 +45,22 @@ def _load(name: str, path: str):
 
 
 confine = _load("quizzer_confine", os.path.join(HERE, "confine.py"))
+
+
+def retitle(*args: str) -> None:
+    """Overwrite this process's command line with `args`. Every run is forked from
+    here, and /proc/<run>/cmdline would show it the host paths of this file, the worker
+    and the view. The kernel reads the command line from the argument strings in the
+    process's own memory, which /proc/self/stat locates (arg_start, arg_end)."""
+    with open("/proc/self/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    start, end = int(fields[45]), int(fields[46])  # stat fields 48 and 49
+    title = b"\0".join(a.encode() for a in args)[: max(0, end - start - 1)]
+    if start and end > start:
+        ctypes.memset(start, 0, end - start)
+        ctypes.memmove(start, title, len(title))
+    sys.argv[:] = list(args)
+    sys.orig_argv[:] = list(args)
 
 
 def warm_up(worker) -> None:
@@ -134,27 +153,57 @@ def _keeper(worker, job: dict, fds: list[int]) -> None:
     os._exit(0)
 
 
+def _remove_groups(groups: set[str], wait_s: float = 5.0) -> None:
+    """The judge removes each run's cgroups after the run; when the judge is gone (its
+    end of the control socket closed), nobody would. Kill what is left in them, then
+    remove them (rmdir works once the last task in a group has exited)."""
+    deadline = time.monotonic() + wait_s
+    left = set(groups)
+    while left and time.monotonic() < deadline:
+        for group in sorted(left):
+            with contextlib.suppress(OSError), open(os.path.join(group, "cgroup.procs")) as fh:
+                for pid in fh.read().split():
+                    with contextlib.suppress(OSError):
+                        os.kill(int(pid), signal.SIGKILL)
+            try:
+                os.rmdir(group)
+            except FileNotFoundError:
+                pass
+            except OSError:
+                continue
+            left.discard(group)
+        time.sleep(0.01)
+
+
 def serve_process(worker, ctl: socket.socket) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped by the kernel
     ctl.send(json.dumps({"ready": True, "pid": os.getpid()}).encode())
-    while True:
-        try:
-            msg, fds, _flags, _addr = socket.recv_fds(ctl, 1 << 16, 8)
-        except (ConnectionError, OSError):
-            return
-        if not msg:
-            return
-        pid = os.fork()
-        if pid == 0:
-            ctl.close()
-            _keeper(worker, json.loads(msg), fds)
-        for fd in fds:
-            os.close(fd)
-        ctl.send(json.dumps({"keeper": pid}).encode())
+    groups: set[str] = set()  # the cgroups of runs that may still be going
+    try:
+        while True:
+            try:
+                msg, fds, _flags, _addr = socket.recv_fds(ctl, 1 << 16, 8)
+            except (ConnectionError, OSError):
+                return
+            if not msg:
+                return
+            job = json.loads(msg)
+            groups = {g for g in groups if os.path.isdir(g)}
+            groups.update(os.path.dirname(p) for p in job["cgroup_procs"])
+            pid = os.fork()
+            if pid == 0:
+                ctl.close()
+                _keeper(worker, job, fds)
+            for fd in fds:
+                os.close(fd)
+            ctl.send(json.dumps({"keeper": pid}).encode())
+    finally:
+        _remove_groups(groups)
 
 
 def main(argv: list[str]) -> None:
     mode, worker_path, sys_path = argv[0], argv[1], json.loads(argv[2])
+    retitle("zygote.py", mode)  # "zygote.py": how the tests recognise runs' processes
     if sys_path:
         sys.path[:] = sys_path
     signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -7,12 +7,17 @@ the container, as the same unprivileged uid as the runs, and takes one run at a 
   here -> judge  frame "H" once when warm; per run "R" (reply bytes), "O" (output
                  bytes), and finally "S" (status JSON)
 
-Frames are a kind byte, a big-endian u32 length, and the data. Between runs the
-container is brought back to its starting state: `kill(-1, SIGKILL)` ends every
-process but pid 1 (the kernel never lets a pid namespace's init be signalled from
-inside unless it asks for it, and it is not dumpable, so runs can neither kill nor
-trace it); /tmp, /dev/shm, System V IPC and POSIX message queues are emptied; and a
-run that leaves anything behind is reported so that the judge retires the container.
+Frames are a kind byte, a big-endian u32 length, and the data. pid 1 reads only the
+"J" frame (the judge's limits). Every run is forked from pid 1, so pid 1 must never
+hold a submission's data: it forks a relay per run, and the relay reads the request,
+forks the run, relays reply and output, and cleans up; only the status comes back to
+pid 1. Cleaning up: `kill(-1, SIGKILL)` ends every process but pid 1 (the kernel never
+lets a pid namespace's init be signalled from inside unless it asks for it, and it is
+not dumpable, so runs can neither kill nor trace it); /tmp, /dev/shm, System V IPC
+and POSIX message queues are emptied; a run that leaves anything behind is reported
+so that the judge retires the container. While a run goes, pid 1 watches stdin: the
+judge sends nothing then, so input there is its attach closing (the judge died), and
+pid 1 exits, which ends the run at once.
 """
 
 from __future__ import annotations
@@ -31,6 +36,12 @@ import time
 HEAD = struct.Struct(">cI")
 CHUNK = 1 << 16
 SCRATCH_DIRS = ("/tmp", "/dev/shm")
+#: How long pid 1 waits for a run's relay past the wall limit before it ends the
+#: container (the judge waits as long; see docker.GRACE_S).
+RELAY_GRACE_S = 5.0
+#: Most bytes of status a relay may hand pid 1.
+STATUS_CAP = 1 << 16
+PR_SET_CHILD_SUBREAPER = 36
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -93,13 +104,14 @@ def _scratch_full() -> bool:
 
 
 def _others() -> list[int]:
-    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+    """Every process but pid 1 and the caller."""
+    me = {1, os.getpid()}
+    return [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in me]
 
 
-def _reset() -> list[str]:
-    """Kill every other process, reap them, and empty every writable place. Returns
-    what could not be cleaned (the judge then retires the container)."""
-    problems = []
+def _kill_all() -> list[str]:
+    """Kill and reap every other process (never pid 1: the kernel spares it). Reaps
+    what this process may reap: pid 1 reaps everything, a relay its own subtree."""
     for _ in range(100):
         with contextlib.suppress(ProcessLookupError):
             os.kill(-1, signal.SIGKILL)
@@ -111,10 +123,17 @@ def _reset() -> list[str]:
             if pid == 0:
                 break
         if not _others():
-            break
+            return []
         time.sleep(0.002)
-    if _others():
-        problems.append(f"processes left: {_others()[:5]}")
+    return [f"processes left: {_others()[:5]}"]
+
+
+def _reset() -> list[str]:
+    """Kill every other process, reap them, and empty every writable place. Returns
+    what could not be cleaned (the judge then retires the container). After a run it
+    runs in the run's relay, never in pid 1: the names it reads are the run's data
+    (pid 1 calls it once, before any run)."""
+    problems = _kill_all()
     keep = _mount_points()
     for top in SCRATCH_DIRS:
         _empty(top, keep, problems)
@@ -279,11 +298,78 @@ def _read(fd: int) -> bytes | None:
         return b""
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _relay(worker, child, job: dict, status_w: int) -> None:
+    """One run, in a process that pid 1 forks before it reads anything of the run:
+    read the request, fork the run, relay its reply and output, clean up after it,
+    and hand pid 1 only the status. The request, reply, output and the names of the
+    run's files live and die here, so a later run (forked from pid 1) never holds them.
+    Writes "+" on `status_w` once the request is in, then the status JSON."""
+    code = 1
+    try:
+        _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # the run's orphans come here
+        parts, got = [], 0
+        while got < job["payload_len"]:
+            kind, chunk = _read_frame()
+            if kind != b"P":
+                raise ValueError(f"unexpected frame {kind!r}")
+            parts.append(chunk)
+            got += len(chunk)
+        _write_all(status_w, b"+")
+        status = _run(worker, child, job, b"".join(parts))
+        status["problems"] = status["problems"][:5]
+        _write_all(status_w, json.dumps(status).encode())
+        code = 0
+    except BaseException:  # pid 1 sees the exit status and gives the container up
+        pass
+    os._exit(code)
+
+
+def _await_relay(pid: int, status_r: int, deadline: float) -> dict | None:
+    """The relay's status, or None when it failed, overran the deadline (a run can
+    stop its relay: same uid), or stdin became readable during the run: the judge
+    sends nothing then, so that is its attach closing (the judge died)."""
+    sel = selectors.DefaultSelector()
+    sel.register(status_r, selectors.EVENT_READ, "status")
+    data, done = b"", False
+    try:
+        while not done and len(data) <= STATUS_CAP:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            for key, _ in sel.select(left):
+                if key.data == "judge":
+                    return None
+                chunk = os.read(status_r, STATUS_CAP)
+                done = not chunk
+                if not data and chunk.startswith(b"+"):
+                    sel.register(0, selectors.EVENT_READ, "judge")  # the request is in
+                data += chunk
+    finally:
+        sel.close()
+    _, wait_status = os.waitpid(pid, 0)
+    if not done or wait_status != 0 or not data.startswith(b"+"):
+        return None
+    try:
+        status = json.loads(data[1:])
+    except ValueError:
+        return None
+    return status if isinstance(status, dict) else None
+
+
 def serve(worker, child) -> None:
+    """pid 1: wait for a job, fork its relay, wait for the relay, make sure nothing of
+    the run is left, report. It never reads a request, a reply or an output; any
+    doubt ends the container (the kernel then kills every process in it)."""
     _libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: runs cannot trace or read pid 1
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _reset()
+    _reset()  # before any run: also reads the mount points once, for every relay
     # The judge lowers the container's memory limit to this plus the run's limit, so
     # that a run gets what its limit says, like a run in its own cgroup.
     ready = {"ready": True, "uid": os.getuid(), "memory_used": _memory_used()}
@@ -294,12 +380,20 @@ def serve(worker, child) -> None:
         except EOFError:
             return
         if kind != b"J":
-            continue
+            os._exit(1)
         job = json.loads(data)
-        parts, got = [], 0
-        while got < job["payload_len"]:
-            kind, chunk = _read_frame()
-            parts.append(chunk)
-            got += len(chunk)
-        status = _run(worker, child, job, b"".join(parts))
+        status_r, status_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(status_r)
+            _relay(worker, child, job, status_w)
+        os.close(status_w)
+        deadline = time.monotonic() + job["limits"]["wall_s"] + RELAY_GRACE_S
+        status = _await_relay(pid, status_r, deadline)
+        os.close(status_r)
+        if status is None:
+            os._exit(1)
+        status["problems"] = list(status.get("problems") or []) + _kill_all()
         _send(b"S", json.dumps(status).encode())
+        if status["problems"]:
+            os._exit(1)  # the judge retires this container; be sure of it

@@ -1,248 +1,84 @@
-"""The judge's worker: runs ONE untrusted submission's checks and reports raw facts.
+"""The judge's harness: the sandbox's entry for ONE run. It owns the reply channel, the
+request (nonce, probes, labels) and every check's sandboxed half, and it never runs
+submitted code: that runs only in the model host (`modelhost.py`), which the harness
+forks *before* it reads the request and then drives through `Remote`.
 
-Standalone on purpose: it imports only the standard library and torch, never quizzer,
-because the sandbox binds this one file and runs it as `python -I worker.py`.
-Nothing it sends is trusted; `quizzer.judge.verdicts` decodes it and decides.
+Standalone on purpose: it imports only the standard library and torch (and its two
+sibling files, by path), because the sandbox loads this folder without quizzer.
+Nothing it sends is trusted either: `quizzer.judge.verdicts` decodes it and decides.
 
-It is longer than the judge's other modules because it is the one file bound into the
-sandbox: every check's untrusted half lives here (entries: an nn.Module class, a
-function, or an autograd.Function; inputs beyond the first, sent as a list with masks as
-uint8; the reference, dropout and train_step probes).
+What a submission can no longer do (each was done to the single-process worker): read
+the nonce or the reply fd from a stack frame and write a forged reply; patch the check
+code or the torch functions it calls; read the learning labels. Every fact here is
+computed from values the model host returned: gradients are compared with finite
+differences of returned outputs at points the harness chose, and the learning check
+runs the optimiser here, on returned gradients, with a loss the harness computes from
+labels the model host never sees.
 
 Contract with the sandboxes (`quizzer.judge.sandbox`):
-- `python -I worker.py`: reads one request on stdin, replies on its original stdout.
-- Warm pools: a parent that has imported this module (and so torch) forks a child,
-  which calls `serve(in_fd, out_fd)` and then exits with `os._exit(serve(...))`.
-  `serve` runs untrusted code that may alter the whole process, so the child must be
-  fresh and must never be reused. The parent must never initialise CUDA (fork-unsafe);
-  importing this module does not touch CUDA, only a request for device "cuda" does.
-- `serve` moves the reply channel to a private fd and points fd 1 at fd 2, so what the
-  submission prints (to fd 1 or 2) is output, never reply. Output is whatever fd 2 is.
-- Wire format, both ways, a sequence of frames:
-  b"QZJ1" | u32 header length | u64 body length | header (UTF-8 JSON) | body.
-  The header lists the body's tensors as [dtype, shape] under "tensors"; the body is
-  their raw little-endian bytes, back to back; JSON refers to tensor i as {"$t": i}.
-  The request is one frame; the reply is frames "hello", one per check, then "end",
-  each carrying the request's nonce and a sequence number. Never pickle.
+- `python -I harness.py`: reads one request on stdin, replies on its original stdout.
+- Warm pools: a parent that has imported this module (and so torch) calls `warm_up()`
+  once, forks a child per run, which calls `serve(in_fd, out_fd)` and exits with
+  `os._exit(serve(...))`. The parent must never initialise CUDA (fork-unsafe).
+- The run has two processes (the harness and the model host); whatever kills the model
+  host (a limit, a signal, an exit) is mirrored by the harness, so the sandbox sees
+  the run end the way the submission's process did.
+- Wire format, both ways: see `wire.py`. The reply is frames "hello", one per check,
+  then "end", each carrying the request's nonce and a sequence number. Never pickle.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-import inspect
-import io
-import json
-import linecache
 import os
-import struct
+import signal
+import socket
 import sys
+import threading
 import time
-import traceback
-import types
 import warnings
 from typing import Any
 
 warnings.filterwarnings("ignore", message=".*NumPy.*")
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-from torch.overrides import TorchFunctionMode  # noqa: E402
 
-MAGIC = b"QZJ1"
-PREFIX = struct.Struct(">4sIQ")
-SUB = "submission.py"
+try:
+    from . import modelhost, wire
+except ImportError:  # loaded by path inside the sandbox, beside its siblings
+    import importlib.util
+
+    def _sibling(name: str):
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py")
+        spec = importlib.util.spec_from_file_location("quizzer_worker_" + name, path)
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        sys.modules["quizzer_worker_" + name] = module
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        return module
+
+    wire = _sibling("wire")
+    modelhost = _sibling("modelhost")
+
+build_layers, make_optimizer = modelhost.build_layers, modelhost.make_optimizer
+same_device, error_info = modelhost.same_device, modelhost.error_info
+encode = wire.encode
+
+_Tensor, _no_grad = torch.Tensor, torch.no_grad
+#: The judge's request (inputs, states, the source) and one answer of the model host.
 MAX_REQUEST = 256 << 20
-DTYPES = {"float16", "bfloat16", "float32", "float64", "int64", "int32", "int16", "int8", "uint8"}
-
-# Kept before the submission runs, so that patching torch cannot change what the
-# worker itself calls (the verdict is computed elsewhere anyway).
-_Module, _Tensor, _no_grad = torch.nn.Module, torch.Tensor, torch.no_grad
-_Function = torch.autograd.Function
-_write, _cross_entropy, _mse = os.write, F.cross_entropy, F.mse_loss
-_OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+MAX_ANSWER = 128 << 20
 
 
-# --- wire format -------------------------------------------------------------------
+# --- shared with the trusted side -----------------------------------------------------
 
 
-def encode(header: dict, tensors: list) -> bytes:
-    blobs, specs = [], []
-    for t in tensors:
-        t = t.detach().cpu().contiguous()
-        specs.append([str(t.dtype).removeprefix("torch."), list(t.shape)])
-        nbytes = t.numel() * t.element_size()
-        blobs.append(ctypes.string_at(t.data_ptr(), nbytes) if nbytes else b"")
-    head = json.dumps({**header, "tensors": specs}).encode()
-    body = b"".join(blobs)
-    return PREFIX.pack(MAGIC, len(head), len(body)) + head + body
-
-
-def _read_exact(fd: int, n: int) -> bytes:
-    chunks, got = [], 0
-    while got < n:
-        chunk = os.read(fd, min(n - got, 1 << 20))
-        if not chunk:
-            raise EOFError(f"request ends after {got} of {n} bytes")
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
-
-
-def read_request(fd: int) -> dict:
-    magic, hlen, blen = PREFIX.unpack(_read_exact(fd, PREFIX.size))
-    if magic != MAGIC or hlen + blen > MAX_REQUEST:
-        raise ValueError("not a judge request")
-    header = json.loads(_read_exact(fd, hlen))
-    body, offset, tensors = _read_exact(fd, blen), 0, []
-    for dtype, shape in header.pop("tensors"):
-        if dtype not in DTYPES:
-            raise ValueError(f"dtype {dtype} not allowed")
-        dt = getattr(torch, dtype)
-        n = dt.itemsize
-        for dim in shape:
-            n *= dim
-        raw = bytearray(body[offset : offset + n])
-        offset += n
-        t = torch.frombuffer(raw, dtype=dt) if n else torch.empty(0, dtype=dt)
-        tensors.append(t.reshape(shape))
-    return _resolve(header, tensors)
-
-
-def _resolve(obj, tensors):
-    if isinstance(obj, dict):
-        if set(obj) == {"$t"}:
-            return tensors[obj["$t"]]
-        return {k: _resolve(v, tensors) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_resolve(v, tensors) for v in obj]
-    return obj
-
-
-class _Frames:
-    """Collects tensors while a check's data is turned into JSON."""
-
-    def __init__(self) -> None:
-        self.tensors: list = []
-
-    def put(self, value):
-        """A tensor by reference, or a plain description of what was there instead."""
-        if type(value) is not _Tensor:
-            kind = type(value)
-            sub = isinstance(value, _Tensor)
-            return {"$type": f"{kind.__module__}.{kind.__qualname__}", "subclass": sub}
-        self.tensors.append(value)
-        return {"$t": len(self.tensors) - 1}
-
-
-# --- what the submission did --------------------------------------------------------
-
-_STACK: list = []  # (module, input shapes) of the forward calls now running
-_NAMES: dict[int, str] = {}
-_SEEN: set = set()  # types of the modules called, for the forbidden_api check
-
-
-def _pre_hook(module, args):
-    _SEEN.add(type(module))
-    shapes = [list(a.shape) for a in args if isinstance(a, _Tensor)]
-    _STACK.append((module, shapes))
-
-
-def _post_hook(module, args, output):
-    if _STACK:
-        _STACK.pop()
-
-
-def _name_modules(root, prefix: str = "") -> None:
-    for name, m in root.named_modules():
-        _NAMES[id(m)] = ".".join(p for p in (prefix, name) if p) or type(root).__name__
-
-
-def _cap(text: str, n: int) -> str:
-    return text if len(text) <= n else text[:n] + f" ... ({len(text) - n} more characters)"
-
-
-def _frames(tb_frames) -> list:
-    return [[f.lineno, f.name, (f.line or "").strip()] for f in tb_frames if f.filename == SUB]
-
-
-def error_info(exc: BaseException) -> dict:
-    try:
-        message = str(exc)
-    except BaseException:
-        message = "<the exception's message could not be read>"
-    info: dict = {
-        "type": type(exc).__name__,
-        "message": _cap(message, 2000),
-        "frames": _frames(traceback.extract_tb(exc.__traceback__))[-8:],
-    }
-    if isinstance(exc, SyntaxError) and exc.filename == SUB:
-        info.update(lineno=exc.lineno, offset=exc.offset, text=(exc.text or "").rstrip("\n"))
-        info["message"] = _cap(str(exc.msg), 300)
-    if isinstance(exc, SystemExit):
-        info["message"] = f"the submission called sys.exit({exc.code!r})"[:300]
-    if _STACK:
-        m, shapes = _STACK[-1]
-        info["module"] = {
-            "name": _NAMES.get(id(m), type(m).__name__),
-            "type": type(m).__name__,
-            "repr": _cap(f"{type(m).__name__}({m.extra_repr()})", 200),
-            "input_shapes": shapes[:4],
-            "in_features": getattr(m, "in_features", None),
-            "in_channels": getattr(m, "in_channels", None),
-        }
-    return info
-
-
-class _Capture(io.TextIOBase):
-    """What the submission prints during one check, head kept, the rest counted."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.size = limit, 0
-        self.parts: list[str] = []
-
-    def write(self, s) -> int:
-        s = str(s)
-        if self.size < self.limit:
-            self.parts.append(s[: self.limit - self.size])
-        self.size += len(s)
-        return len(s)
-
-    def text(self) -> str:
-        head = "".join(self.parts)
-        return head + (
-            f" ... ({self.size - len(head)} more characters)" if self.size > len(head) else ""
-        )
-
-
-# --- the checks' untrusted halves ---------------------------------------------------
-
-
-class _Call(torch.nn.Module):
-    """A function entry seen as a module, so that every check can call it alike."""
-
-    def __init__(self, fn) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, *args):
-        return self.fn(*args)
-
-
-def _torch_name(name: str):
-    """The torch object a dotted name such as torch.nn.Linear names, or None."""
-    parts = name.split(".")
-    obj = torch if parts[0] == "torch" else None
-    for part in parts[1:]:
-        obj = getattr(obj, part, None)
-    return obj
-
-
-def perturb_state(model, seed: int) -> None:
-    """Gives every floating parameter and buffer a random value unlike any default
-    initialisation (running variances stay positive). The judge does the same to the
-    built-ins it compares with, so the rule lives here, once."""
+def perturb_tensors(state: dict, seed: int) -> dict:
+    """Gives every floating tensor of `state` (in place, in order) a random value unlike
+    any default initialisation (running variances stay positive)."""
     gen = torch.Generator().manual_seed(seed)
     with _no_grad():
-        for name, t in model.state_dict(keep_vars=True).items():
+        for name, t in state.items():
             if not t.is_floating_point():
                 continue
             noise = torch.randn(t.shape, generator=gen, dtype=torch.float64)
@@ -252,180 +88,289 @@ def perturb_state(model, seed: int) -> None:
                 spread = float(t.double().std()) if t.numel() > 1 else 0.0
                 new = t.double() + 0.5 * max(spread, 0.5) * noise
             t.copy_(new.to(t.dtype))
+    return state
 
 
-_LAYERS = {
-    "linear": torch.nn.Linear,
-    "batchnorm1d": torch.nn.BatchNorm1d,
-    "relu": torch.nn.ReLU,
-    "tanh": torch.nn.Tanh,
-}
-_LOSSES = {"cross_entropy": torch.nn.CrossEntropyLoss, "mse": torch.nn.MSELoss}
+def perturb_state(model, seed: int) -> None:
+    """`perturb_tensors` on a model's own parameters and buffers. The judge does the same
+    to the built-ins it compares with, so the rule lives here, once."""
+    perturb_tensors(model.state_dict(keep_vars=True), seed)
 
 
-def build_layers(layers: list) -> torch.nn.Sequential:
-    """The train_step check's model, e.g. [["linear", 8, 16], ["tanh"]]; the judge
-    builds the same one to know what a correct step does."""
-    return torch.nn.Sequential(*[_LAYERS[str(x[0])](*[int(n) for n in x[1:]]) for x in layers])
+# --- talking to the model host ----------------------------------------------------------
 
 
-def make_optimizer(params, spec: dict):
-    kwargs = {"lr": spec["lr"]}
-    if spec["name"] == "sgd":
-        kwargs["momentum"] = spec["momentum"]
-    return _OPTIMIZERS[spec["name"]](params, **kwargs)
+class HostError(Exception):
+    """The model host answered a request with an error (the submission's exception, as
+    plain data), or with something that is not a well-formed answer."""
+
+    def __init__(self, info: dict) -> None:
+        super().__init__(info.get("message", ""))
+        self.info = info
+
+
+class ChannelBroken(Exception):
+    """Bytes on the model host's channel that are not a well-formed answer: the
+    submission wrote to it, and nothing more read from it can be trusted."""
+
+
+class HostGone(Exception):
+    """The model host's process ended or closed its channel."""
+
+    def __init__(self, message: str, remote: Remote) -> None:
+        super().__init__(message)
+        self.remote = remote
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """`value` as JSON-safe plain data: what the model host returned is forwarded to the
+    judge only in this form (tensors where data was expected become a description)."""
+    if depth > 20:
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [_plain(v, depth + 1) for v in value[:1000]]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1) for k, v in list(value.items())[:1000]}
+    kind = type(value)
+    return {"$type": f"{kind.__module__}.{kind.__qualname__}", "subclass": False}
+
+
+def _tensor(value: Any, what: str = "the model's output") -> torch.Tensor:
+    if type(value) is not _Tensor:
+        name = value.get("$type") if isinstance(value, dict) else type(value).__name__
+        raise TypeError(f"{what} is {name}, not a plain torch.Tensor")
+    return value
+
+
+def _pack(obj: Any, tensors: list) -> Any:
+    if type(obj) is _Tensor:
+        tensors.append(obj)
+        return {"$t": len(tensors) - 1}
+    if isinstance(obj, dict):
+        return {k: _pack(v, tensors) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_pack(v, tensors) for v in obj]
+    return obj
+
+
+class Remote:
+    """The harness's end of the model host's channel: one request, one answer."""
+
+    def __init__(self, sock: socket.socket, pid: int) -> None:
+        self.sock, self.pid = sock, pid
+        self.output: list[str] = []
+
+    def __call__(self, op: str, **args: Any) -> dict:
+        return self.many([(op, args)])[0]
+
+    def many(self, calls: list[tuple[str, dict]]) -> list[dict]:
+        """Send every request, then read every answer: one round trip for all of them.
+        A thread writes while this one reads, so neither side can block the other.
+        Every answer is read before an error is raised, so the channel stays in step."""
+        frames = []
+        for op, args in calls:
+            tensors: list = []
+            frames.append(wire.encode(_pack({"op": op, **args}, tensors), tensors))
+        fd, failed = self.sock.fileno(), []
+
+        def write() -> None:
+            try:
+                for frame in frames:
+                    wire.send(fd, frame)
+            except OSError as exc:
+                failed.append(exc)
+
+        if len(frames) == 1:  # the model host reads a whole request before it answers
+            write()
+            if failed:
+                raise HostGone(str(failed[0]), self)
+            answers = [self._read(calls[0][0])]
+        else:
+            writer = threading.Thread(target=write, daemon=True)
+            writer.start()
+            try:
+                answers = [self._read(op) for op, _ in calls]
+            finally:
+                writer.join()
+        if failed:
+            raise HostGone(str(failed[0]), self)
+        for answer in answers:
+            if answer["ok"] is not True:
+                err = answer.get("error")
+                raise HostError(_plain(err) if isinstance(err, dict) else {"type": "Error"})
+        return answers
+
+    def _read(self, op: str) -> dict:
+        try:
+            answer = wire.read_frame(self.sock.fileno(), MAX_ANSWER)
+        except (OSError, EOFError) as exc:
+            raise HostGone(str(exc), self) from None
+        except wire.WireError as exc:
+            raise ChannelBroken(f"its answer to a {op!r} request was malformed: {exc}") from None
+        if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
+            raise ChannelBroken(f"its answer to a {op!r} request is not an answer")
+        out = answer.get("output")
+        if isinstance(out, str):
+            self.output.append(out)
+        return answer
+
+    def take_output(self, limit: int) -> str:
+        text, self.output = "".join(self.output), []
+        return text if len(text) <= limit else text[:limit] + f" ... ({len(text) - limit} more)"
+
+    def mirror_death(self) -> None:
+        """End this process the way the model host ended (a limit's signal, an exit
+        status), so that the sandbox reports it as the submission's own end."""
+        status = 0
+        deadline = time.monotonic() + 1.0
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.01)
+        else:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+            os._exit(3)
+        if os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            signal.signal(sig, signal.SIG_DFL)
+            os.kill(os.getpid(), sig)
+            os._exit(128 + sig)
+        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 3)
+
+
+class _Frames:
+    """Collects tensors while a check's data is turned into JSON for the judge."""
+
+    def __init__(self) -> None:
+        self.tensors: list = []
+
+    def put(self, value):
+        """A tensor by reference, or the description the model host gave instead."""
+        if type(value) is not _Tensor:
+            if isinstance(value, dict) and "$type" in value:
+                return _plain(value)
+            kind = type(value)
+            return {"$type": f"{kind.__module__}.{kind.__qualname__}", "subclass": False}
+        self.tensors.append(value)
+        return {"$t": len(self.tensors) - 1}
+
+
+# --- the checks' sandboxed halves -------------------------------------------------------
 
 
 class Job:
-    """One request: the submission's namespace, its entry, and the checks to run."""
+    """One request: the checks to run, each driving the model host through `remote`."""
 
-    def __init__(self, request: dict) -> None:
-        self.req = request
+    def __init__(self, request: dict, remote: Remote, fresh: Remote) -> None:
+        self.req, self.remote, self.fresh = request, remote, fresh
         self.device = torch.device(request["device"])
         self.entry = request.get("entry", "module")
-        self.bools = set(request.get("bool_args", []))
-        self.cls: Any = None
-        # resolved before the submission runs, so that patching torch cannot hide them
-        found = {n: _torch_name(n) for n in request.get("forbidden", [])}
-        self.forbidden = {n: o for n, o in found.items() if o is not None}
+        self.bools = sorted(int(i) for i in request.get("bool_args", []))
+        self.loaded = False
 
-    def build(self):
+    def build(self) -> int:
         """A fresh instance with the judge's seed: every check starts from the same model."""
-        torch.manual_seed(self.req["seed"])
-        assert self.cls is not None
-        if self.entry == "module":
-            model = self.cls(**self.req.get("init", {}))
-        else:
-            model = _Call(self.cls.apply if self.entry == "autograd_function" else self.cls)
-        _NAMES.clear()
-        if isinstance(model, _Module):
-            _name_modules(model)
-        return model
+        h = self.remote("build", seed=self.req["seed"])["h"]
+        if type(h) is not int:
+            raise ChannelBroken("a model handle that is not an int")
+        return h
 
-    def args(self, xs: list, b=None, dtype=None, device=None) -> list:
-        """The inputs, cut to `b` rows, masks as bool, floats in `dtype`, on the device."""
+    def placed(self, dtype: str | None = None, train: bool = False) -> int:
+        h = self.build()
+        self.remote.many(
+            [
+                ("to", {"h": h, "device": str(self.device), "dtype": dtype}),
+                ("mode", {"h": h, "train": train}),
+            ]
+        )
+        return h
+
+    def args(self, xs: list, b=None, dtype=None) -> list:
+        """The inputs, cut to `b` rows, floats in `dtype` (masks stay uint8: the model
+        host turns them into bool)."""
         out = []
         for i, t in enumerate(xs):
             t = t if b is None else t[:b]
-            t = t.bool() if i in self.bools else (t if dtype is None else t.to(dtype))
-            out.append(t.to(device or self.device))
+            out.append(t if (dtype is None or i in self.bools) else t.to(dtype))
         return out
 
-    def forward(self, model, *args):
-        _STACK.clear()
-        out = model(*args)
-        if self.device.type == "cuda":
-            torch.cuda.synchronize()
-        return out
+    def forward(self, h: int, xs: list, **kw: Any) -> dict:
+        return self.remote("forward", h=h, xs=xs, bools=self.bools, **kw)
+
+    def out(self, h: int, xs: list) -> Any:
+        return self.forward(h, xs)["out"]
 
     def check_load(self, p: dict, fr: _Frames, data: dict) -> None:
-        source = self.req["source"]
-        linecache.cache[SUB] = (len(source), None, source.splitlines(True), SUB)
-        code = compile(source, SUB, "exec", dont_inherit=True)
-        mod = types.ModuleType("submission")
-        mod.__file__ = SUB
-        sys.modules["submission"] = mod
-        try:
-            exec(code, mod.__dict__)
-        finally:
-            for var, value in list(vars(mod).items()):
-                if isinstance(value, _Module) and not isinstance(value, type):
-                    _name_modules(value, var)
-        found = vars(mod)
-        classes = [k for k, v in found.items() if isinstance(v, type)]
-        modules = [k for k in classes if issubclass(found[k], _Module)]
-        functions = [k for k, v in found.items() if isinstance(v, types.FunctionType)]
-        data.update(classes=classes[:50], module_classes=modules[:50], functions=functions[:50])
-        obj: Any = found.get(self.req["class_name"])
-        data["found"] = obj is not None
-        data["is_class"] = isinstance(obj, type)
-        data["is_module"] = isinstance(obj, type) and issubclass(obj, _Module)
-        data["is_function"] = callable(obj) and not isinstance(obj, type)
-        data["is_autograd_function"] = isinstance(obj, type) and issubclass(obj, _Function)
-        if not data["is_" + self.entry]:
+        req = self.req
+        found = self.remote(
+            "load",
+            source=req["source"],
+            class_name=req["class_name"],
+            entry=self.entry,
+            init=req.get("init", {}),
+            forbidden=req.get("forbidden", []),
+        )
+        keys = ("classes", "module_classes", "functions", "found", "is_class", "is_module")
+        keys += ("is_function", "is_autograd_function", "signature")
+        data.update({k: _plain(found[k]) for k in keys if k in found})
+        if data.get("is_" + self.entry) is not True:
             return
-        if self.entry == "function":
-            try:
-                params = inspect.signature(obj).parameters.values()
-                data["signature"] = [
-                    [q.name, q.kind.name, q.default is not q.empty] for q in params
-                ][:50]
-            except (TypeError, ValueError):
-                data["signature"] = None
-        self.cls = obj
-        if "train_step" in [c["name"] for c in self.req.get("checks", [])]:
+        self.loaded = True
+        if "train_step" in [c["name"] for c in req.get("checks", [])]:
             return  # called with the judge's model and optimizer, not as a model itself
-        model = self.build()
-        data["built_type"] = type(model).__qualname__
-        data["params"] = [
-            [n, list(t.shape), bool(t.requires_grad), str(t.dtype)]
-            for n, t in model.named_parameters()
-        ][:500]
-        data["layers"] = sorted({type(m).__name__ for m in model.modules()})[:100]
+        built = self.remote("build", seed=req["seed"])
+        for key in ("built_type", "params", "layers"):
+            data[key] = _plain(built.get(key))
 
     def check_forbidden_api(self, p: dict, fr: _Frames, data: dict) -> None:
-        """Forbidden classes among the modules built or called, forbidden functions
-        among the calls torch sees: what the syntax tree cannot show (getattr, aliases)."""
-        found = set()
-        classes = [(n, o) for n, o in self.forbidden.items() if isinstance(o, type)]
-        model = self.build().to(self.device).eval()
-        _SEEN.clear()
-        spy = _CallSpy({id(o): n for n, o in self.forbidden.items()})
-        try:
-            with spy, _no_grad():
-                self.forward(model, *self.args(p["xs"]))
-        except BaseException as exc:
-            data["error"] = error_info(exc)
-        for kind in {type(m) for m in model.modules()} | _SEEN:
-            found |= {n for n, o in classes if issubclass(kind, o)}
-        data["found"] = sorted(found | spy.found)[:20]
+        h = self.placed()
+        found = self.remote("forbidden", h=h, xs=self.args(p["xs"]), bools=self.bools)
+        data["found"] = _plain(found.get("found", []))
+        if "error" in found:
+            data["error"] = _plain(found["error"])
 
     def check_shapes(self, p: dict, fr: _Frames, data: dict) -> None:
-        model = self.build().to(self.device)
+        h = self.placed()
         data.update(eval={}, train={})
-        model.eval()
-        with _no_grad():
-            for b in p["batch_sizes"]:
-                data["eval"][str(b)] = fr.put(self.forward(model, *self.args(p["xs"], b)))
-            data["repeat"] = fr.put(self.forward(model, *self.args(p["xs"])))
-            model.train()
-            for b in p["batch_sizes"]:
-                if b > 1:
-                    data["train"][str(b)] = fr.put(self.forward(model, *self.args(p["xs"], b)))
+        for b in p["batch_sizes"]:
+            data["eval"][str(b)] = fr.put(self.out(h, self.args(p["xs"], b)))
+        data["repeat"] = fr.put(self.out(h, self.args(p["xs"])))
+        self.remote("mode", h=h, train=True)
+        for b in p["batch_sizes"]:
+            if b > 1:
+                data["train"][str(b)] = fr.put(self.out(h, self.args(p["xs"], b)))
 
     def check_device(self, p: dict, fr: _Frames, data: dict) -> None:
-        model = self.build().to(self.device).eval()
-        named = [*model.named_parameters(), *model.named_buffers()]
-        data["stray"] = [n for n, t in named if not same_device(t.device, self.device)][:20]
-        with _no_grad():
-            out = self.forward(model, *self.args(p["xs"]))
-        data["out"] = fr.put(out)
-        data["out_device"] = str(out.device) if type(out) is _Tensor else None
+        h = self.build()
+        data["stray"] = _plain(self.remote("to", h=h, device=str(self.device))["stray"])
+        self.remote("mode", h=h, train=False)
+        done = self.forward(h, self.args(p["xs"]))
+        data["out"] = fr.put(done["out"])
+        data["out_device"] = done["device"] if isinstance(done.get("device"), str) else None
         if self.device.type == "cpu":
-            data["meta"] = self._meta_probe(p["xs"])
-
-    def _meta_probe(self, xs: list) -> dict:
-        """Runs forward on the meta device: tensors that follow the input stay on meta,
-        while a hard-coded device shows up as a mix of meta and real tensors."""
-        model = self.build().to("meta").eval()
-        spy = _DeviceSpy()
-        result: dict = {"violations": spy.violations}
-        try:
-            with spy, _no_grad():
-                out = self.forward(model, *self.args(xs, device="meta"))
-            result["out_device"] = str(getattr(out, "device", None))
-        except BaseException as exc:
-            result["error"] = error_info(exc)
-        return result
+            meta = self.remote(
+                "meta", seed=self.req["seed"], xs=self.args(p["xs"]), bools=self.bools
+            )
+            data["meta"] = _plain(
+                {k: meta[k] for k in ("violations", "out_device", "error") if k in meta}
+            )
 
     def check_gradients(self, p: dict, fr: _Frames, data: dict) -> None:
-        model = self.build()
-        data["frozen"] = [n for n, t in model.named_parameters() if not t.requires_grad]
+        built = self.remote("build", seed=self.req["seed"])
+        h, params = built["h"], built["params"]
+        data["frozen"] = _plain([q[0] for q in params if isinstance(q, list) and q[2] is False])
         try:
-            run = self._grad_run(model.to(self.device, torch.float64), p, torch.float64)
-        except (RuntimeError, TypeError) as exc:  # models that only work in float32
-            data["float64_error"] = error_info(exc)
-            run = self._grad_run(self.build().to(self.device), p, torch.float32)
+            self.remote("to", h=h, device=str(self.device), dtype="float64")
+            run = self._grad_run(h, p, torch.float64)
+        except HostError as exc:  # models that only work in float32
+            data["float64_error"] = exc.info
+            h = self.build()
+            self.remote("to", h=h, device=str(self.device))
+            run = self._grad_run(h, p, torch.float32)
         for key, value in run.items():
             if key in ("out", "again"):
                 value = None if value is None else fr.put(value)
@@ -435,42 +380,64 @@ class Job:
                 value = [[n, None if g is None else fr.put(g)] for n, g in value]
             data[key] = value
 
-    def _grad_run(self, model, p: dict, dtype) -> dict:
-        model.eval()
+    def _grad_run(self, h: int, p: dict, dtype) -> dict:
+        """Autograd's gradient of s = sum(u * f(x)) from the model host, and central
+        differences of s computed here from outputs the model host returned at points
+        chosen here."""
+        self.remote("mode", h=h, train=False)
         xs = self.args(p["xs"], dtype=dtype)
-        inputs = [(p["names"][i], t) for i, t in enumerate(xs) if i not in self.bools]
-        for _, t in inputs:
-            t.requires_grad_(True)
-        u = p["u"].to(self.device, dtype)
-        out = self.forward(model, *xs)
+        idx = [i for i in range(len(xs)) if i not in self.bools]
+        inputs = [(p["names"][i], xs[i]) for i in idx]
+        done = self.forward(h, xs, grad=True, grad_inputs=idx)
+        out = done["out"]
         if type(out) is not _Tensor:
             return {"out": out, "grads": [], "input_grads": []}
-        params = [(n, t) for n, t in model.named_parameters() if t.requires_grad]
+        u = p["u"].to(dtype)
+        params = [
+            (str(n), _tensor(t, "a parameter")) for n, t in self.remote("params", h=h)["params"]
+        ]
         groups = [*inputs, *params]
         grads: list = [None] * len(groups)
-        if out.requires_grad:
-            leaves = [t for _, t in groups]
-            grads = list(torch.autograd.grad((out * u).sum(), leaves, allow_unused=True))
+        if done["requires_grad"] is True:
+            back = self.remote("backward", h=h, g=u.to(out.dtype))
+            grads = [*back["inputs"], *[g for _, g in back["params"]]]
+            if len(grads) != len(groups):
+                raise ChannelBroken("the gradients do not match the parameters")
+            grads = [None if g is None else _tensor(g, "a gradient") for g in grads]
         low = out.dtype != torch.float64
         eps = p["eps32"] if low else p["eps"]
         gen = torch.Generator().manual_seed(p["dir_seed"])
-        sides, probe = [], None
-        with _no_grad():
-            again = self.forward(model, *xs)
-            for _name, leaf in groups:
-                base = leaf.detach().clone()
-                for _ in range(p["directions"]):
-                    v = torch.randn(leaf.shape, generator=gen, dtype=torch.float64)
-                    probe = float(v.flatten()[0]) if probe is None and v.numel() else probe
-                    v = v.to(self.device, leaf.dtype)
-                    pair = []
-                    for sign in (1.0, -1.0):
-                        leaf.copy_(base + sign * eps * v)
-                        pair.append(float((self.forward(model, *xs) * u).sum()))
-                    sides.append(pair)
-                leaf.copy_(base)
+        probe, calls, restore = None, [], None
+        again = self.out(h, xs)
+        for k, (name, leaf) in enumerate(groups):
+            base = leaf.detach().clone()
+            for _ in range(p["directions"]):
+                v = torch.randn(leaf.shape, generator=gen, dtype=torch.float64)
+                probe = float(v.flatten()[0]) if probe is None and v.numel() else probe
+                v = v.to(leaf.dtype)
+                for sign in (1.0, -1.0):
+                    moved = base + sign * eps * v
+                    args: dict = {"h": h, "xs": xs, "bools": self.bools, "params": []}
+                    if k < len(inputs):
+                        args["xs"] = list(xs)
+                        args["xs"][idx[k]] = moved
+                    else:
+                        args["params"] = [[name, moved]]
+                    if restore is not None:  # the previous parameter back to its value
+                        args["params"].insert(0, restore)
+                        restore = None
+                    calls.append(("forward", args))
+            if k >= len(inputs):
+                restore = [name, base]
+        if restore is not None:
+            calls.append(("set_params", {"h": h, "params": [restore]}))
+        # every probe point in one round trip: the harness computes each side itself
+        values = [
+            float((_tensor(a["out"]) * u).sum()) for a in self.remote.many(calls) if "out" in a
+        ]
+        sides = [values[i : i + 2] for i in range(0, len(values), 2)]
         return {
-            "out": out.detach(),
+            "out": out,
             "again": again,
             "eps": eps,
             "groups": [[n, list(t.shape)] for n, t in groups],
@@ -481,11 +448,9 @@ class Job:
         }
 
     def check_train_eval(self, p: dict, fr: _Frames, data: dict) -> None:
-        model = self.build()
-        model.eval()
-        data["not_eval"] = [_NAMES.get(id(m), "?") for m in model.modules() if m.training][:20]
-        model.train()
-        data["not_train"] = [_NAMES.get(id(m), "?") for m in model.modules() if not m.training][:20]
+        h = self.build()
+        data["not_eval"] = _plain(self.remote("mode", h=h, train=False)["wrong"])
+        data["not_train"] = _plain(self.remote("mode", h=h, train=True)["wrong"])
 
     def check_reference(self, p: dict, fr: _Frames, data: dict) -> None:
         """Per trial: the state_dict keys, then the output of each run (mode, dtype)
@@ -498,128 +463,114 @@ class Job:
             data["trials"].append(rec)
             state = trial.get("state")
             if module:
-                model = self.build()
-                rec["keys"] = [[k, list(v.shape)] for k, v in model.state_dict().items()][:200]
+                got = self.remote("state", h=self.build())
+                rec["keys"] = _plain(got["keys"])
                 if trial.get("perturb") is not None:
-                    perturb_state(model, trial["perturb"])
-                    state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+                    own = {str(k): _tensor(v, "a state tensor") for k, v in got["state"].items()}
+                    state = perturb_tensors(own, trial["perturb"])
                     rec["state"] = {k: fr.put(v) for k, v in state.items()}
             for run in p["runs"]:
-                model = self.build()
+                h = self.build()
                 if module:
-                    model.load_state_dict(state)
-                dtype = getattr(torch, run["dtype"])
-                model = model.to(self.device, dtype)
-                model.train(run["mode"] == "train")
-                with _no_grad():
-                    out = self.forward(model, *self.args(trial["xs"], dtype=dtype))
-                done = {"out": fr.put(out)}
+                    self.remote("load_state", h=h, state=state)
+                self.remote("to", h=h, device=str(self.device), dtype=run["dtype"])
+                self.remote("mode", h=h, train=run["mode"] == "train")
+                xs = self.args(trial["xs"], dtype=getattr(torch, run["dtype"]))
+                done = {"out": fr.put(self.out(h, xs))}
                 if p["buffers"] and module:
-                    done["buffers"] = {k: fr.put(v) for k, v in model.named_buffers()}
+                    buffers = self.remote("buffers", h=h)["buffers"]
+                    done["buffers"] = {str(k): fr.put(v) for k, v in buffers.items()}
                 rec["runs"].append(done)
 
     def check_dropout(self, p: dict, fr: _Frames, data: dict) -> None:
-        model = self.build().to(self.device)
-        model.train()
-        x = p["x"].to(self.device)
-        leaf = x.clone().requires_grad_(True)
-        out = self.forward(model, leaf)
+        h = self.placed(train=True)
+        x = p["x"]
+        done = self.forward(h, [x], grad=True, grad_inputs=[0])
+        out = done["out"]
         data["out"] = fr.put(out)
-        if type(out) is _Tensor and out.shape == leaf.shape and out.requires_grad:
-            out.backward(p["g"].to(self.device))
-            data["grad"] = None if leaf.grad is None else fr.put(leaf.grad)
-        with _no_grad():
-            data["again"] = fr.put(self.forward(model, x))
-        data["input_after"] = fr.put(x)
+        if type(out) is _Tensor and out.shape == x.shape and done["requires_grad"] is True:
+            g = self.remote("backward", h=h, g=p["g"])["inputs"][0]
+            data["grad"] = None if g is None else fr.put(g)
+        again = self.forward(h, [x], return_inputs=True)
+        data["again"] = fr.put(again["out"])
+        data["input_after"] = fr.put(again["inputs"][0])
 
     def check_train_step(self, p: dict, fr: _Frames, data: dict) -> None:
-        model = build_layers(p["layers"]).to(self.device)
-        model.load_state_dict(p["state"])
-        model.eval()  # the step must switch the model to training mode itself
-        opt = make_optimizer(model.parameters(), p["optimizer"])
-        for t, g in zip(model.parameters(), p["stale"], strict=True):
-            t.grad = g.to(self.device).clone()  # a correct step discards these
-        loss_fn = _LOSSES[p["loss"]]()
+        keys = ("layers", "state", "stale", "xs", "ys", "optimizer", "loss", "max_norm")
+        done = self.remote("train_step", device=str(self.device), **{k: p[k] for k in keys})
         data["steps"] = []
-        for x, y in zip(p["xs"], p["ys"], strict=True):
-            rec: dict = {}
-            data["steps"].append(rec)
-            got = self.cls(model, opt, loss_fn, x.to(self.device), y.to(self.device), p["max_norm"])
-            rec["returned"] = got if type(got) is float else fr.put(got)
-            rec["state"] = {k: fr.put(v.detach().clone()) for k, v in model.state_dict().items()}
+        for step in done["steps"]:
+            got = step["returned"]
+            data["steps"].append(
+                {
+                    "returned": got if type(got) is float else fr.put(got),
+                    "state": {str(k): fr.put(v) for k, v in step["state"].items()},
+                }
+            )
 
     def check_learning(self, p: dict, fr: _Frames, data: dict) -> None:
-        model = self.build().to(self.device)
-        x, y = p["x"].to(self.device), p["y"].to(self.device)
-        opt = make_optimizer(model.parameters(), p["optimizer"])
-        loss_fn = _cross_entropy if p["loss"] == "cross_entropy" else _mse
+        """The optimiser runs here, on the gradients the model host returns, with a loss
+        computed here from labels the model host never sees; the model host only gets
+        the new parameter values."""
+        h = self.placed()
+        x, y = p["x"], p["y"]
+        params = [
+            (str(n), _tensor(t, "a parameter").clone())
+            for n, t in self.remote("params", h=h)["params"]
+        ]
+        opt = make_optimizer([t for _, t in params], p["optimizer"])
+        loss_fn = F.cross_entropy if p["loss"] == "cross_entropy" else F.mse_loss
         data["losses"] = []
-        with _no_grad():
-            data["before"] = fr.put(self.forward(model.eval(), x))
-        model.train()
+        data["before"] = fr.put(self.out(h, [x]))
+        self.remote("mode", h=h, train=True)
+        moved: list = []  # the parameters after the last step, sent with the next forward
         for step in range(p["steps"]):
             data["step"] = step
             opt.zero_grad()
-            loss = loss_fn(self.forward(model, x), y)
+            done = self.forward(h, [x], grad=True, params=moved)
+            out = _tensor(done["out"]).detach().requires_grad_(True)
+            loss = loss_fn(out, y)
+            if done["requires_grad"] is not True:
+                raise RuntimeError(
+                    "element 0 of tensors does not require grad and does not have a grad_fn"
+                )
             loss.backward()
+            back = self.remote("backward", h=h, g=out.grad)["params"]
+            if [str(n) for n, _ in back] != [n for n, _ in params]:
+                raise ChannelBroken("the gradients do not match the parameters")
+            for (_, t), (_, g) in zip(params, back, strict=True):
+                t.grad = (
+                    None if g is None else _tensor(g, "a gradient").reshape(t.shape).to(t.dtype)
+                )
             opt.step()
+            moved = [[n, t.detach()] for n, t in params]
             data["losses"].append(float(loss.detach()))
-        with _no_grad():
-            data["after"] = fr.put(self.forward(model.eval(), x))
+        self.remote("mode", h=h, train=False)
+        buffers = self.remote("buffers", h=h)["buffers"]
+        data["after"] = fr.put(self._after(x, moved, buffers))
+
+    def _after(self, x: torch.Tensor, params: list, buffers: dict) -> Any:
+        """The trained model's output, from a second model host that was forked before
+        the request was read and never saw a gradient: what the first one learned from
+        the output gradients (which reveal the labels) reaches this one only through
+        the parameter and buffer values."""
+        fresh, req = self.fresh, self.req
+        fresh("load", source=req["source"], class_name=req["class_name"], entry=self.entry,
+              init=req.get("init", {}), forbidden=[])  # fmt: skip
+        h = fresh("build", seed=req["seed"])["h"]
+        state = [[str(k), _tensor(v, "a buffer")] for k, v in buffers.items()]
+        fresh.many(
+            [
+                ("load_buffers", {"h": h, "buffers": state}),
+                ("to", {"h": h, "device": str(self.device)}),
+                ("mode", {"h": h, "train": False}),
+            ]
+        )
+        done = fresh("forward", h=h, xs=[x], bools=self.bools, params=params)
+        return done["out"]
 
 
-class _CallSpy(TorchFunctionMode):
-    """Notes calls of the forbidden functions, by identity."""
-
-    def __init__(self, targets: dict) -> None:
-        super().__init__()
-        self.targets, self.found = targets, set[str]()
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if id(func) in self.targets:
-            self.found.add(self.targets[id(func)])
-        return func(*args, **(kwargs or {}))
-
-
-class _DeviceSpy(TorchFunctionMode):
-    """Notes calls that mix meta tensors with real non-scalar ones, or move a meta
-    tensor to another device: both mean a device was hard-coded in forward."""
-
-    MOVES = frozenset({"cpu", "cuda", "to", "numpy"})
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.violations: list = []
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        flat = [*args, *kwargs.values()]
-        flat += [t for a in flat if isinstance(a, (list, tuple)) for t in a]
-        tensors = [a for a in flat if isinstance(a, _Tensor)]
-        meta = any(t.device.type == "meta" for t in tensors)
-        real = [t for t in tensors if t.device.type != "meta" and t.dim() > 0]
-        name = getattr(func, "__name__", str(func))
-        if meta and real and len(self.violations) < 5:
-            self._note(name, f"a {real[0].device.type} tensor of shape {list(real[0].shape)}")
-        try:
-            return func(*args, **kwargs)
-        except Exception:
-            if meta and name in self.MOVES and len(self.violations) < 5:
-                self._note(name, "a tensor moved off the model's device")
-            raise
-
-    def _note(self, name: str, what: str) -> None:
-        stack = _frames(traceback.extract_stack())
-        self.violations.append({"call": name, "what": what, "frames": stack[-3:]})
-
-
-# --- the loop -----------------------------------------------------------------------
-
-
-def same_device(a: torch.device, b: torch.device) -> bool:
-    """Whether `a` and `b` name the same place: "cuda" (no index) is whichever GPU is
-    current, so it matches "cuda:0" there, as `.to("cuda")` puts tensors on it."""
-    return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
+# --- the loop -----------------------------------------------------------------------------
 
 
 def warm_up() -> None:
@@ -659,12 +610,6 @@ def gpu_build() -> bool:
     )
 
 
-def _send(fd: int, frame: bytes) -> None:
-    view = memoryview(frame)
-    while view:
-        view = view[_write(fd, view) :]
-
-
 #: Set by the "none" sandbox for CPU runs: the address space this process may add to
 #: what it maps once torch is imported (a GPU build of torch maps gigabytes it never
 #: touches, so the limit cannot be set before the import).
@@ -682,53 +627,104 @@ def _limit_address_space() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def _prctl(option: int, value: int) -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0)
+
+
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE = 1, 4
+
+
+def start_host() -> tuple[socket.socket, int]:
+    """Fork the model host now, while this process holds nothing secret. This process
+    becomes non-dumpable first: a process of the same user then cannot read its memory
+    or open its descriptors through /proc (and seccomp denies ptrace anyway)."""
+    _prctl(PR_SET_DUMPABLE, 0)
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        theirs.close()
+        return mine, pid
+    code = 70
+    try:
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        fd = theirs.detach()
+        mine.close()
+        os.dup2(fd, 3)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)  # the judge's request is still unread on fd 0
+        os.dup2(2, 1)  # fd 1 is the reply channel: prints go to the output instead
+        os.closerange(4, max(os.sysconf("SC_OPEN_MAX"), 1024))
+        code = modelhost.serve_host(3)
+    finally:
+        os._exit(code)
+
+
 def serve(in_fd: int, out_fd: int) -> int:
     """Read one request from `in_fd`, run its checks, write frames to `out_fd`.
     Returns an exit code. Call it in a fresh process that exits afterwards."""
     _limit_address_space()
+    sock, pid = start_host()
+    fresh_sock, fresh_pid = start_host()  # for the learning check's trained model
     reply = os.dup(out_fd)  # private and non-inheritable; fd 1 becomes output
     sys.stdout.flush()
     os.dup2(2, 1)
-    request = read_request(in_fd)
+    request = wire.read_frame(in_fd, MAX_REQUEST)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     torch.set_num_threads(int(request.get("threads", 1)))
+    remote, fresh = Remote(sock, pid), Remote(fresh_sock, fresh_pid)
+    try:
+        return _run(request, remote, fresh, reply)
+    except HostGone as exc:
+        exc.remote.mirror_death()
+    return 3
+
+
+def _run(request: dict, remote: Remote, fresh: Remote, reply: int) -> int:
     if request.get("device") == "cuda":  # full float32 precision: the judge compares at 1e-4
-        torch.backends.cuda.matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
+        remote("precision", allow_tf32=False)
     nonce, seq = request["nonce"], 0
+    capture = int(request.get("capture_chars", 500))
 
     def send(kind: str, header: dict, tensors: list) -> None:
         nonlocal seq
-        _send(reply, encode({"nonce": nonce, "seq": seq, "kind": kind, **header}, tensors))
+        wire.send(reply, encode({"nonce": nonce, "seq": seq, "kind": kind, **header}, tensors))
         seq += 1
 
-    hello = {"python": sys.version.split()[0], "torch": torch.__version__}
-    send("hello", hello, [])
-    torch.nn.modules.module.register_module_forward_pre_hook(_pre_hook)
-    torch.nn.modules.module.register_module_forward_hook(_post_hook)
-    job = Job(request)
-    keep = sys.stdout, sys.stderr
+    send("hello", {"python": sys.version.split()[0], "torch": torch.__version__}, [])
+    job = Job(request, remote, fresh)
     for check in request["checks"]:
-        frames, capture = _Frames(), _Capture(int(request.get("capture_chars", 500)))
+        frames = _Frames()
         header: dict = {"name": check["name"], "data": {}}
         started = time.perf_counter()
-        sys.stdout = sys.stderr = capture
         try:
             getattr(job, "check_" + check["name"])(check, frames, header["data"])
-        except BaseException as exc:
+        except HostGone:
+            raise
+        except ChannelBroken as exc:
+            header["broken"] = str(exc)
+            job.loaded = False  # the channel is out of step: end the run here
+        except HostError as exc:
+            header["error"] = _plain(exc.info)
+        except Exception as exc:  # a malformed answer the check could not use
             header["error"] = error_info(exc)
-        finally:
-            sys.stdout, sys.stderr = keep
         header["elapsed_s"] = time.perf_counter() - started
-        header["output"] = capture.text()
+        header["output"] = remote.take_output(capture)
         try:
             send("check", header, frames.tensors)
         except Exception as exc:
             send("check", {"name": check["name"], "data": {}, "error": error_info(exc)}, [])
-        if job.cls is None:  # nothing to check without the class
+        if not job.loaded:  # nothing to check without the class
             break
     send("end", {}, [])
+    for host in (remote, fresh):
+        host.sock.close()
+        with contextlib.suppress(OSError):
+            os.kill(host.pid, signal.SIGKILL)
+            os.waitpid(host.pid, 0)
     return 0
 
 

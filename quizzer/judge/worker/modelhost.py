@@ -1,0 +1,519 @@
+"""The model host: the one process that runs submitted code. It holds no secret.
+
+Standalone (stdlib + torch). The harness (`harness.py`) forks it before the harness
+reads the judge's request, so this process never held the nonce, the reply channel,
+the probes, the labels or the check code's state. `serve_host(fd)` answers the
+harness's narrow requests on one socket, one frame each way (`wire.py`):
+
+    load, build, to, mode, params, set_params, state, load_state, buffers, forward,
+    backward, forbidden, meta, train_step
+
+Each request names an operation and plain arguments: never which check it serves. What
+the submission prints during a request is returned with the answer (capped); an
+exception becomes a plain description of it (`error_info`). Nothing answered here is
+trusted: the harness computes every fact from the values it gets back.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import linecache
+import sys
+import traceback
+import types
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+
+try:
+    from . import wire
+except ImportError:  # loaded by path inside the sandbox, beside its siblings
+    import importlib.util
+    import os as _os
+
+    _spec = importlib.util.spec_from_file_location(
+        "quizzer_worker_wire", _os.path.join(_os.path.dirname(__file__), "wire.py")
+    )
+    wire = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
+    sys.modules["quizzer_worker_wire"] = wire
+    _spec.loader.exec_module(wire)  # type: ignore[union-attr]
+
+SUB = "submission.py"
+#: What one request from the harness may hold (its inputs and states are small).
+MAX_REQUEST = 256 << 20
+#: The models one run keeps built at once (a check builds a few; older ones go).
+MAX_MODELS = 8
+
+_Module, _Tensor, _no_grad = torch.nn.Module, torch.Tensor, torch.no_grad
+_Function, _grad = torch.autograd.Function, torch.autograd.grad
+_OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
+_LAYERS = {
+    "linear": torch.nn.Linear,
+    "batchnorm1d": torch.nn.BatchNorm1d,
+    "relu": torch.nn.ReLU,
+    "tanh": torch.nn.Tanh,
+}
+_LOSSES = {"cross_entropy": torch.nn.CrossEntropyLoss, "mse": torch.nn.MSELoss}
+
+
+def build_layers(layers: list) -> torch.nn.Sequential:
+    """The train_step check's model, e.g. [["linear", 8, 16], ["tanh"]]; the judge
+    builds the same one to know what a correct step does."""
+    return torch.nn.Sequential(*[_LAYERS[str(x[0])](*[int(n) for n in x[1:]]) for x in layers])
+
+
+def make_optimizer(params, spec: dict):
+    kwargs = {"lr": spec["lr"]}
+    if spec["name"] == "sgd":
+        kwargs["momentum"] = spec["momentum"]
+    return _OPTIMIZERS[spec["name"]](params, **kwargs)
+
+
+def same_device(a: torch.device, b: torch.device) -> bool:
+    """Whether `a` and `b` name the same place: "cuda" (no index) is whichever GPU is
+    current, so it matches "cuda:0" there, as `.to("cuda")` puts tensors on it."""
+    return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
+
+
+# --- what the submission did --------------------------------------------------------
+
+_STACK: list = []  # (module, input shapes) of the forward calls now running
+_NAMES: dict[int, str] = {}
+_SEEN: set = set()  # types of the modules called, for the forbidden_api check
+
+
+def _pre_hook(module, args):
+    _SEEN.add(type(module))
+    shapes = [list(a.shape) for a in args if isinstance(a, _Tensor)]
+    _STACK.append((module, shapes))
+
+
+def _post_hook(module, args, output):
+    if _STACK:
+        _STACK.pop()
+
+
+def _name_modules(root, prefix: str = "") -> None:
+    for name, m in root.named_modules():
+        _NAMES[id(m)] = ".".join(p for p in (prefix, name) if p) or type(root).__name__
+
+
+def _cap(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n] + f" ... ({len(text) - n} more characters)"
+
+
+def _frames(tb_frames) -> list:
+    return [[f.lineno, f.name, (f.line or "").strip()] for f in tb_frames if f.filename == SUB]
+
+
+def error_info(exc: BaseException) -> dict:
+    try:
+        message = str(exc)
+    except BaseException:
+        message = "<the exception's message could not be read>"
+    info: dict = {
+        "type": type(exc).__name__,
+        "message": _cap(message, 2000),
+        "frames": _frames(traceback.extract_tb(exc.__traceback__))[-8:],
+    }
+    if isinstance(exc, SyntaxError) and exc.filename == SUB:
+        info.update(lineno=exc.lineno, offset=exc.offset, text=(exc.text or "").rstrip("\n"))
+        info["message"] = _cap(str(exc.msg), 300)
+    if isinstance(exc, SystemExit):
+        info["message"] = f"the submission called sys.exit({exc.code!r})"[:300]
+    if _STACK:
+        m, shapes = _STACK[-1]
+        info["module"] = {
+            "name": _NAMES.get(id(m), type(m).__name__),
+            "type": type(m).__name__,
+            "repr": _cap(f"{type(m).__name__}({m.extra_repr()})", 200),
+            "input_shapes": shapes[:4],
+            "in_features": getattr(m, "in_features", None),
+            "in_channels": getattr(m, "in_channels", None),
+        }
+    return info
+
+
+class _Capture(io.TextIOBase):
+    """What the submission prints during one request, head kept, the rest counted."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.size = limit, 0
+        self.parts: list[str] = []
+
+    def write(self, s) -> int:
+        s = str(s)
+        if self.size < self.limit:
+            self.parts.append(s[: self.limit - self.size])
+        self.size += len(s)
+        return len(s)
+
+    def text(self) -> str:
+        head = "".join(self.parts)
+        return head + (
+            f" ... ({self.size - len(head)} more characters)" if self.size > len(head) else ""
+        )
+
+
+class _Frames:
+    """Collects the tensors of one answer while it is turned into JSON."""
+
+    def __init__(self) -> None:
+        self.tensors: list = []
+
+    def put(self, value):
+        """A plain tensor by reference, or a description of what was there instead."""
+        if type(value) is not _Tensor:
+            kind = type(value)
+            sub = isinstance(value, _Tensor)
+            return {"$type": f"{kind.__module__}.{kind.__qualname__}", "subclass": sub}
+        if str(value.dtype).removeprefix("torch.") not in wire.DTYPES:
+            return {"$type": f"torch.Tensor of dtype {value.dtype}", "subclass": False}
+        self.tensors.append(value.detach())
+        return {"$t": len(self.tensors) - 1}
+
+
+class _Call(torch.nn.Module):
+    """A function entry seen as a module, so that every request can call it alike."""
+
+    def __init__(self, fn) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *args):
+        return self.fn(*args)
+
+
+def _torch_name(name: str):
+    """The torch object a dotted name such as torch.nn.Linear names, or None."""
+    parts = name.split(".")
+    obj = torch if parts[0] == "torch" else None
+    for part in parts[1:]:
+        obj = getattr(obj, part, None)
+    return obj
+
+
+class _CallSpy(TorchFunctionMode):
+    """Notes calls of the forbidden functions, by identity."""
+
+    def __init__(self, targets: dict) -> None:
+        super().__init__()
+        self.targets, self.found = targets, set[str]()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if id(func) in self.targets:
+            self.found.add(self.targets[id(func)])
+        return func(*args, **(kwargs or {}))
+
+
+class _DeviceSpy(TorchFunctionMode):
+    """Notes calls that mix meta tensors with real non-scalar ones, or move a meta
+    tensor to another device: both mean a device was hard-coded in forward."""
+
+    MOVES = frozenset({"cpu", "cuda", "to", "numpy"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.violations: list = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        flat = [*args, *kwargs.values()]
+        flat += [t for a in flat if isinstance(a, (list, tuple)) for t in a]
+        tensors = [a for a in flat if isinstance(a, _Tensor)]
+        meta = any(t.device.type == "meta" for t in tensors)
+        real = [t for t in tensors if t.device.type != "meta" and t.dim() > 0]
+        name = getattr(func, "__name__", str(func))
+        if meta and real and len(self.violations) < 5:
+            self._note(name, f"a {real[0].device.type} tensor of shape {list(real[0].shape)}")
+        try:
+            return func(*args, **kwargs)
+        except Exception:
+            if meta and name in self.MOVES and len(self.violations) < 5:
+                self._note(name, "a tensor moved off the model's device")
+            raise
+
+    def _note(self, name: str, what: str) -> None:
+        stack = _frames(traceback.extract_stack())
+        self.violations.append({"call": name, "what": what, "frames": stack[-3:]})
+
+
+class Host:
+    """The submission's namespace, the models built from it, and the operations."""
+
+    def __init__(self) -> None:
+        self.obj: Any = None
+        self.entry = "module"
+        self.init: dict = {}
+        self.forbidden: dict = {}
+        self.models: dict[int, Any] = {}
+        self.where: dict[int, torch.device] = {}
+        self.graph: tuple | None = None  # (handle, output, leaves) of the last grad forward
+        self.next = 0
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _new(self, seed: int):
+        torch.manual_seed(seed)
+        if self.entry == "module":
+            model = self.obj(**self.init)
+        else:
+            model = _Call(self.obj.apply if self.entry == "autograd_function" else self.obj)
+        _NAMES.clear()
+        if isinstance(model, _Module):
+            _name_modules(model)
+        return model
+
+    def _model(self, a: dict):
+        return self.models[int(a["h"])]
+
+    def _inputs(self, a: dict, device: torch.device) -> list:
+        bools = set(a.get("bools", []))
+        grad = set(a.get("grad_inputs", []))
+        out = []
+        for i, t in enumerate(a["xs"]):
+            t = t.bool() if i in bools else t
+            t = t.to(device)
+            if i in grad:
+                t = t.detach().requires_grad_(True)
+            out.append(t)
+        return out
+
+    def _call(self, model, args: list, device: torch.device):
+        _STACK.clear()
+        out = model(*args)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return out
+
+    # -- operations --------------------------------------------------------------------
+
+    def op_load(self, a: dict, fr: _Frames) -> dict:
+        # resolved before the submission runs, so that patching torch cannot hide them
+        found_names = {n: _torch_name(n) for n in a.get("forbidden", [])}
+        self.forbidden = {n: o for n, o in found_names.items() if o is not None}
+        self.entry, self.init = a.get("entry", "module"), dict(a.get("init", {}))
+        source = a["source"]
+        linecache.cache[SUB] = (len(source), None, source.splitlines(True), SUB)
+        code = compile(source, SUB, "exec", dont_inherit=True)
+        mod = types.ModuleType("submission")
+        mod.__file__ = SUB
+        sys.modules["submission"] = mod
+        try:
+            exec(code, mod.__dict__)
+        finally:
+            for var, value in list(vars(mod).items()):
+                if isinstance(value, _Module) and not isinstance(value, type):
+                    _name_modules(value, var)
+        found = vars(mod)
+        classes = [k for k, v in found.items() if isinstance(v, type)]
+        modules = [k for k in classes if issubclass(found[k], _Module)]
+        functions = [k for k, v in found.items() if isinstance(v, types.FunctionType)]
+        data: dict = {"classes": classes[:50], "module_classes": modules[:50]}
+        data["functions"] = functions[:50]
+        obj: Any = found.get(a["class_name"])
+        data["found"] = obj is not None
+        data["is_class"] = isinstance(obj, type)
+        data["is_module"] = isinstance(obj, type) and issubclass(obj, _Module)
+        data["is_function"] = callable(obj) and not isinstance(obj, type)
+        data["is_autograd_function"] = isinstance(obj, type) and issubclass(obj, _Function)
+        if data["is_" + self.entry]:
+            self.obj = obj
+            if self.entry == "function":
+                try:
+                    params = inspect.signature(obj).parameters.values()
+                    data["signature"] = [
+                        [q.name, q.kind.name, q.default is not q.empty] for q in params
+                    ][:50]
+                except (TypeError, ValueError):
+                    data["signature"] = None
+        return data
+
+    def op_build(self, a: dict, fr: _Frames) -> dict:
+        model = self._new(int(a["seed"]))
+        h, self.next = self.next, self.next + 1
+        self.models[h], self.where[h] = model, torch.device("cpu")
+        for old in sorted(self.models)[:-MAX_MODELS]:
+            del self.models[old], self.where[old]
+        named = list(model.named_parameters())
+        return {
+            "h": h,
+            "built_type": type(model).__qualname__,
+            "params": [[n, list(t.shape), bool(t.requires_grad), str(t.dtype)] for n, t in named][
+                :500
+            ],
+            "layers": sorted({type(m).__name__ for m in model.modules()})[:100],
+        }
+
+    def op_to(self, a: dict, fr: _Frames) -> dict:
+        model, device = self._model(a), torch.device(a["device"])
+        dtype = getattr(torch, a["dtype"]) if a.get("dtype") else None
+        model = model.to(device) if dtype is None else model.to(device, dtype)
+        self.models[int(a["h"])], self.where[int(a["h"])] = model, device
+        named = [*model.named_parameters(), *model.named_buffers()]
+        return {"stray": [n for n, t in named if not same_device(t.device, device)][:20]}
+
+    def op_mode(self, a: dict, fr: _Frames) -> dict:
+        model, train = self._model(a), bool(a["train"])
+        model.train(train)
+        wrong = [_NAMES.get(id(m), "?") for m in model.modules() if m.training != train]
+        return {"wrong": wrong[:20]}
+
+    def op_params(self, a: dict, fr: _Frames) -> dict:
+        named = [(n, t) for n, t in self._model(a).named_parameters() if t.requires_grad]
+        return {"params": [[n, fr.put(t.detach())] for n, t in named]}
+
+    def op_set_params(self, a: dict, fr: _Frames) -> dict:
+        named = dict(self._model(a).named_parameters())
+        with _no_grad():
+            for name, value in a["params"]:
+                named[name].copy_(value)
+        return {}
+
+    def op_state(self, a: dict, fr: _Frames) -> dict:
+        state = self._model(a).state_dict()
+        return {
+            "keys": [[k, list(v.shape)] for k, v in state.items()][:200],
+            "state": {k: fr.put(v) for k, v in state.items()},
+        }
+
+    def op_load_state(self, a: dict, fr: _Frames) -> dict:
+        self._model(a).load_state_dict(a["state"])
+        return {}
+
+    def op_load_buffers(self, a: dict, fr: _Frames) -> dict:
+        named = dict(self._model(a).named_buffers())
+        with _no_grad():
+            for name, value in a["buffers"]:
+                named[name].copy_(value)
+        return {}
+
+    def op_buffers(self, a: dict, fr: _Frames) -> dict:
+        return {"buffers": {k: fr.put(v) for k, v in self._model(a).named_buffers()}}
+
+    def op_forward(self, a: dict, fr: _Frames) -> dict:
+        h = int(a["h"])
+        model, device = self.models[h], self.where[h]
+        if a.get("params"):  # new parameter values first (a training step, a probe point)
+            self.op_set_params(a, fr)
+        xs = self._inputs(a, device)
+        self.graph = None
+        if a.get("grad"):
+            out = self._call(model, xs, device)
+            leaves = [xs[i] for i in a.get("grad_inputs", [])]
+            leaves += [t for _, t in model.named_parameters() if t.requires_grad]
+            self.graph = (h, out, leaves, len(a.get("grad_inputs", [])))
+        else:
+            with _no_grad():
+                out = self._call(model, xs, device)
+        tensor = type(out) is _Tensor
+        done = {"out": fr.put(out), "device": str(out.device) if tensor else None}
+        done["requires_grad"] = bool(out.requires_grad) if tensor else False
+        if a.get("return_inputs"):
+            done["inputs"] = [fr.put(x.detach()) for x in xs]
+        return done
+
+    def op_backward(self, a: dict, fr: _Frames) -> dict:
+        if self.graph is None or self.graph[0] != int(a["h"]):
+            raise RuntimeError("backward without a forward that kept its graph")
+        h, out, leaves, n_inputs = self.graph
+        self.graph = None
+        grads = _grad(out, leaves, a["g"].to(out.device), allow_unused=True)
+        names = [n for n, t in self.models[h].named_parameters() if t.requires_grad]
+        put = [None if g is None else fr.put(g) for g in grads]
+        return {
+            "inputs": put[:n_inputs],
+            "params": [list(p) for p in zip(names, put[n_inputs:], strict=True)],
+        }
+
+    def op_forbidden(self, a: dict, fr: _Frames) -> dict:
+        """Forbidden classes among the modules built or called, forbidden functions
+        among the calls torch sees: what the syntax tree cannot show."""
+        model, device = self._model(a), self.where[int(a["h"])]
+        classes = [(n, o) for n, o in self.forbidden.items() if isinstance(o, type)]
+        _SEEN.clear()
+        spy = _CallSpy({id(o): n for n, o in self.forbidden.items()})
+        data: dict = {}
+        try:
+            with spy, _no_grad():
+                self._call(model, self._inputs(a, device), device)
+        except BaseException as exc:
+            data["error"] = error_info(exc)
+        found = set()
+        for kind in {type(m) for m in model.modules()} | _SEEN:
+            found |= {n for n, o in classes if issubclass(kind, o)}
+        data["found"] = sorted(found | spy.found)[:20]
+        return data
+
+    def op_meta(self, a: dict, fr: _Frames) -> dict:
+        """Forward on the meta device: tensors that follow the input stay on meta,
+        while a hard-coded device shows up as a mix of meta and real tensors."""
+        model = self._new(int(a["seed"])).to("meta").eval()
+        spy = _DeviceSpy()
+        result: dict = {"violations": spy.violations}
+        try:
+            with spy, _no_grad():
+                out = self._call(model, self._inputs(a, torch.device("meta")), torch.device("meta"))
+            result["out_device"] = str(getattr(out, "device", None))
+        except BaseException as exc:
+            result["error"] = error_info(exc)
+        return result
+
+    def op_precision(self, a: dict, fr: _Frames) -> dict:
+        torch.backends.cuda.matmul.allow_tf32 = bool(a["allow_tf32"])
+        torch.backends.cudnn.allow_tf32 = bool(a["allow_tf32"])
+        return {}
+
+    def op_train_step(self, a: dict, fr: _Frames) -> dict:
+        """The submission's own training step, called on the judge's model: the facts
+        are the states after each call, which the harness compares with its replay."""
+        device = torch.device(a["device"])
+        model = build_layers(a["layers"]).to(device)
+        model.load_state_dict(a["state"])
+        model.eval()  # the step must switch the model to training mode itself
+        opt = make_optimizer(model.parameters(), a["optimizer"])
+        for t, g in zip(model.parameters(), a["stale"], strict=True):
+            t.grad = g.to(device).clone()  # a correct step discards these
+        loss_fn = _LOSSES[a["loss"]]()
+        steps: list = []
+        for x, y in zip(a["xs"], a["ys"], strict=True):
+            got = self.obj(model, opt, loss_fn, x.to(device), y.to(device), a["max_norm"])
+            steps.append(
+                {
+                    "returned": got if type(got) is float else fr.put(got),
+                    "state": {k: fr.put(v.detach().clone()) for k, v in model.state_dict().items()},
+                }
+            )
+        return {"steps": steps}
+
+
+def serve_host(fd: int, capture_chars: int = 500) -> int:
+    """Answer the harness's requests on `fd` until it closes it. Returns an exit code."""
+    torch.nn.modules.module.register_module_forward_pre_hook(_pre_hook)
+    torch.nn.modules.module.register_module_forward_hook(_post_hook)
+    host, keep = Host(), (sys.stdout, sys.stderr)
+    while True:
+        try:
+            request = wire.read_frame(fd, MAX_REQUEST)
+        except EOFError:
+            return 0
+        fr, capture = _Frames(), _Capture(capture_chars)
+        op = request.get("op", "")
+        sys.stdout = sys.stderr = capture
+        try:
+            answer = {"ok": True, **getattr(host, "op_" + op)(request, fr)}
+        except BaseException as exc:
+            fr, answer = _Frames(), {"ok": False, "error": error_info(exc)}
+        finally:
+            sys.stdout, sys.stderr = keep
+        answer["output"] = capture.text()
+        try:
+            frame = wire.encode(answer, fr.tensors)
+        except BaseException as exc:
+            frame = wire.encode({"ok": False, "error": error_info(exc), "output": ""}, [])
+        wire.send(fd, frame)
+
+
+__all__ = ["build_layers", "error_info", "make_optimizer", "same_device", "serve_host"]
