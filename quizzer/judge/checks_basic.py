@@ -122,7 +122,7 @@ def _signature(ctx: Context, data: dict[str, Any]) -> Verdict:
 
 
 def shapes(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Verdict:
-    sizes = list(ctx.task.spec.batch_sizes)
+    sizes = list(ctx.probes.batch_sizes or ctx.task.spec.batch_sizes)
     evals = get(data, "eval", dict)
     if error is not None:
         done = [b for b in sizes if str(b) in evals]

@@ -7,7 +7,9 @@ The trusted side keeps its own copy of every probe to check the replies against.
 
 from __future__ import annotations
 
+import random
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +54,9 @@ class Probes:
     #: The dropout check's batch and the gradient it sends back through the output.
     dropout_x: torch.Tensor | None = None
     dropout_g: torch.Tensor | None = None
+    #: The shapes check's batch sizes: the spec's, and one more drawn from the seed, so
+    #: that a model cannot be right only at the sizes the task file names.
+    batch_sizes: tuple[int, ...] = ()
 
     def inputs(self, batch: int | None = None) -> list[torch.Tensor]:
         return [t if batch is None else t[:batch] for t in (self.x, *self.extra)]
@@ -121,8 +126,28 @@ def make_probes(spec: JudgeSpec, seed: int) -> Probes:
         drop_g = randn(*drop_x.shape)
     nonce = secrets.token_hex(16)
     return Probes(
-        seed, nonce, x, x_grad, u, dir_seed, learn_x, learn_y, extra, extra_grad, drop_x, drop_g
+        seed,
+        nonce,
+        x,
+        x_grad,
+        u,
+        dir_seed,
+        learn_x,
+        learn_y,
+        extra,
+        extra_grad,
+        drop_x,
+        drop_g,
+        run_batch_sizes(spec.batch_sizes, seed),
     )
+
+
+def run_batch_sizes(sizes: Sequence[int], seed: int) -> tuple[int, ...]:
+    """The spec's batch sizes plus one drawn from the seed between 2 and the largest
+    (a separate generator, so the other probes stay what the seed always gave)."""
+    left = [b for b in range(2, max(sizes)) if b not in sizes]
+    drawn = [random.Random(seed).choice(left)] if left else []
+    return tuple(sorted({*sizes, *drawn}))
 
 
 def _learning_batch(
@@ -178,7 +203,7 @@ def build_request(
     params: dict[str, dict[str, Any]] = {
         "load": {},
         "forbidden_api": {"xs": _wire(probes.inputs(DEVICE_BATCH))},
-        "shapes": {"xs": _wire(probes.inputs()), "batch_sizes": list(spec.batch_sizes)},
+        "shapes": {"xs": _wire(probes.inputs()), "batch_sizes": list(probes.batch_sizes)},
         "device": {"xs": _wire(probes.inputs(DEVICE_BATCH))},
         "gradients": {
             "xs": _wire([probes.x_grad, *probes.extra_grad]),

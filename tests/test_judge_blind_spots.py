@@ -1,0 +1,37 @@
+"""Blind spots of fixed probes: a model can be right only where the task file says the
+judge will look. The judge draws what it can from the run's seed."""
+
+from __future__ import annotations
+
+from quizzer.judge.probes import run_batch_sizes
+from tests.judge_support import judge_source
+
+SIZE_SPOTTER = """
+import torch, torch.nn as nn
+class SimpleNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 5)
+        self.fc2 = nn.Linear(5, 3)
+    def forward(self, x):
+        out = self.fc2(torch.relu(self.fc1(x)))
+        return out if x.shape[0] in (1, 7, 16) else out[:, :2]
+"""
+
+
+def test_the_batch_sizes_are_the_specs_and_one_drawn_from_the_seed():
+    drawn = {s: run_batch_sizes((1, 7, 16), s) for s in range(40)}
+    for sizes in drawn.values():
+        assert {1, 7, 16} < set(sizes) and len(sizes) == 4 and sizes == tuple(sorted(sizes))
+        assert all(1 <= b <= 16 for b in sizes)
+    assert run_batch_sizes((1, 7, 16), 3) == drawn[3]
+    assert len({sizes for sizes in drawn.values()}) > 5
+    assert run_batch_sizes((1, 2), 0) == (1, 2)  # nothing left to draw
+
+
+def test_a_model_right_only_at_the_task_files_batch_sizes_fails_shapes():
+    for seed in (1, 2, 3):
+        result = judge_source(SIZE_SPOTTER, seed=seed)
+        shapes = next(c for c in result.checks if c.name == "shapes")
+        assert shapes.status.value == "fail", shapes.message
+        assert "batch size" in shapes.message
