@@ -22,11 +22,36 @@ def task(task_id: str, **limits: float) -> Coding:
     return coding
 
 
-def judge_source(source: str, task_id: str = "simple-nn", seed: int = 7, **limits: float):
-    from quizzer.judge.runner import Options, judge_bytes, open_sandbox
+_WARM: list = []
 
+
+def warm_sandbox():
+    """One warm process sandbox per test process (a fresh interpreter per judgement,
+    as the "none" sandbox starts, costs seconds each); "none" where this machine cannot
+    run the process sandbox. `test_judge_sandbox_none.py` covers "none" itself."""
+    if not _WARM:
+        import atexit
+
+        from quizzer.errors import SandboxError
+        from quizzer.judge.runner import open_sandbox
+
+        try:
+            box = open_sandbox("process", allow_weak=True)
+        except SandboxError:
+            box = open_sandbox("none")
+        atexit.register(box.close)
+        _WARM.append(box)
+    return _WARM[0]
+
+
+def judge_source(
+    source: str, task_id: str = "simple-nn", seed: int = 7, sandbox=None, **limits: float
+):
+    from quizzer.judge.runner import Options, judge_bytes
+
+    box = sandbox or warm_sandbox()
     return judge_bytes(
-        source.encode(), task(task_id, **limits), open_sandbox(), Options(device="cpu", seed=seed)
+        source.encode(), task(task_id, **limits), box, Options(device="cpu", seed=seed)
     )
 
 

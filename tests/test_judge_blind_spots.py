@@ -35,3 +35,36 @@ def test_a_model_right_only_at_the_task_files_batch_sizes_fails_shapes():
         shapes = next(c for c in result.checks if c.name == "shapes")
         assert shapes.status.value == "fail", shapes.message
         assert "batch size" in shapes.message
+
+
+DETACHED_BATCH_NORM = """
+import torch, torch.nn as nn
+class SimpleNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 5)
+        self.gamma = nn.Parameter(torch.ones(5))
+        self.beta = nn.Parameter(torch.zeros(5))
+        self.register_buffer("mean", torch.zeros(5))
+        self.register_buffer("var", torch.ones(5))
+        self.fc2 = nn.Linear(5, 3)
+    def forward(self, x):
+        h = self.fc1(x)
+        if self.training:
+            # the bug: batch statistics treated as constants in backward
+            mean, var = h.mean(0).detach(), h.var(0, unbiased=False).detach()
+            with torch.no_grad():
+                self.mean.lerp_(mean, 0.1)
+                self.var.lerp_(var, 0.1)
+        else:
+            mean, var = self.mean, self.var
+        h = (h - mean) / torch.sqrt(var + 1e-5) * self.gamma + self.beta
+        return self.fc2(torch.relu(h))
+"""
+
+
+def test_a_backward_wrong_only_in_training_mode_fails_the_gradient_check():
+    result = judge_source(DETACHED_BATCH_NORM, seed=5)
+    grads = next(c for c in result.checks if c.name == "gradients")
+    assert grads.status.value == "fail", grads.message
+    assert "in train mode autograd disagrees with finite differences" in grads.message

@@ -58,7 +58,7 @@ def test_json_validates_against_the_schema_and_exit_1_when_not_passed(run_cli, t
     failure = root.find(".//testcase[@name='shapes']/failure")
     assert failure is not None and "expected (1, 3)" in failure.get("message", "")
     text = md.read_text()
-    assert "1/2 passed" in text and "| shapes | ❌ fail |" in text
+    assert "1/2 passed" in text and "| `shapes` | ❌ fail |" in text
 
 
 @pytest.mark.slow

@@ -30,40 +30,31 @@ def submission(case: Path) -> Path:
     return REPO / named if named else case / "submission.py"
 
 
-@pytest.fixture(scope="module")
-def verdicts() -> dict[str, dict]:
-    """One `quizzer judge` call per task over all its cases, keyed by case name."""
-    by_task: dict[str, list[Path]] = {}
-    for case in CASES:
-        by_task.setdefault(expected(case)["task"], []).append(case)
-    found: dict[str, dict] = {}
-    for task, cases in by_task.items():
-        files = [str(submission(c)) for c in cases]
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "quizzer",
-                "judge",
-                *files,
-                "--task",
-                task,
-                "--seed",
-                SEED,
-                "--json",
-            ],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            timeout=900,
-        )
-        docs = json.loads(done.stdout)
-        docs = docs if isinstance(docs, list) else [docs]
-        any_failed = any(d["status"] != "pass" for d in docs)
-        assert done.returncode == (1 if any_failed else 0), done.stderr
-        for case, doc in zip(cases, docs, strict=True):
-            found[case.name] = doc
-    return found
+_JUDGED: dict[str, dict[str, dict]] = {}
+
+
+def judged(task: str) -> dict[str, dict]:
+    """One `quizzer judge` call over all of `task`'s cases, keyed by case name; made
+    once per test process (the cases of one task share an xdist group, so one worker
+    judges each task)."""
+    if task in _JUDGED:
+        return _JUDGED[task]
+    cases = [c for c in CASES if expected(c)["task"] == task]
+    files = [str(submission(c)) for c in cases]
+    command = [sys.executable, "-m", "quizzer", "judge", *files, "--task", task]
+    done = subprocess.run(
+        [*command, "--seed", SEED, "--json"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=900,
+    )
+    docs = json.loads(done.stdout)
+    docs = docs if isinstance(docs, list) else [docs]
+    any_failed = any(d["status"] != "pass" for d in docs)
+    assert done.returncode == (1 if any_failed else 0), done.stderr
+    _JUDGED[task] = {case.name: doc for case, doc in zip(cases, docs, strict=True)}
+    return _JUDGED[task]
 
 
 def test_there_are_enough_cases_for_both_tasks():
@@ -104,10 +95,17 @@ def test_every_task_with_bank_file_cases_covers_its_reference_and_variants():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_golden_case(case: Path, verdicts: dict[str, dict]):
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, marks=pytest.mark.xdist_group(f"golden-{expected(c)['task']}"))
+        for c in CASES
+    ],
+    ids=[c.name for c in CASES],
+)
+def test_golden_case(case: Path):
     want = expected(case)
-    doc = verdicts[case.name]
+    doc = judged(want["task"])[case.name]
     got_checks = {c["name"]: c["status"] for c in doc["checks"]}
     assert got_checks == want["checks"], json.dumps(doc["checks"], indent=2)
     assert doc["status"] == want["status"], doc["message"]

@@ -20,7 +20,7 @@ raise RuntimeError("ENV=" + ",".join(sorted(os.environ)) + " CWD=" + os.getcwd()
 
 def test_the_worker_sees_a_fresh_environment(monkeypatch):
     monkeypatch.setenv("QUIZZER_TEST_CI_TOKEN", "hunter2")
-    result = judge_source(REPORT)
+    result = judge_source(REPORT, sandbox=NoSandbox())
     load = result.checks[0]
     assert load.status is Status.FAIL
     assert "ENV=" in load.message
@@ -29,7 +29,7 @@ def test_the_worker_sees_a_fresh_environment(monkeypatch):
 
 
 def test_the_scratch_folder_is_removed():
-    result = judge_source(REPORT)
+    result = judge_source(REPORT, sandbox=NoSandbox())
     cwd = result.checks[0].message.split("CWD=")[1].split()[0]
     assert "quizzer-judge-" in cwd
     assert not os.path.exists(cwd)
@@ -43,7 +43,9 @@ def test_clean_env_hides_gpus_for_cpu_runs():
 @pytest.mark.slow
 def test_a_sleeping_submission_hits_the_wall_limit_and_is_killed():
     started = time.monotonic()
-    result = judge_source("import time, os\nopen('pid', 'w')\ntime.sleep(60)\n", wall_s=4)
+    result = judge_source(
+        "import time, os\nopen('pid', 'w')\ntime.sleep(60)\n", sandbox=NoSandbox(), wall_s=4
+    )
     assert time.monotonic() - started < 15
     assert result.status is Status.ERROR
     assert result.sandbox.limit_hit == "wall"
@@ -52,14 +54,14 @@ def test_a_sleeping_submission_hits_the_wall_limit_and_is_killed():
 
 def test_an_output_flood_hits_the_output_limit():
     flood = "import os\nfor _ in range(1000):\n    os.write(2, b'x' * 65536)\n"
-    result = judge_source(flood)
+    result = judge_source(flood, sandbox=NoSandbox())
     assert result.status is not Status.PASS
     assert result.sandbox.limit_hit == "output"
 
 
 def test_a_memory_bomb_does_not_pass():
     bomb = "import torch\nx = torch.empty(64 * 2**30, dtype=torch.uint8)\nx.fill_(1)\n"
-    result = judge_source(bomb, memory_mb=512)
+    result = judge_source(bomb, sandbox=NoSandbox(), memory_mb=512)
     assert result.status is not Status.PASS
     assert (
         "memory" in result.checks[0].message.lower() or "alloc" in result.checks[0].message.lower()
@@ -68,14 +70,14 @@ def test_a_memory_bomb_does_not_pass():
 
 def test_a_python_memory_bomb_is_explained_as_the_memory_limit():
     bomb = "blocks = []\nfor _ in range(64):\n    blocks.append(b'x' * (64 << 20))\n"
-    result = judge_source(bomb, memory_mb=256)
+    result = judge_source(bomb, sandbox=NoSandbox(), memory_mb=256)
     load = result.checks[0]
     assert load.status is Status.FAIL and "MemoryError" in load.message
     assert "memory limit" in load.message and "limits.memory_mb" in load.message
 
 
 def test_protections_are_reported():
-    result = judge_source(REPORT)
+    result = judge_source(REPORT, sandbox=NoSandbox())
     assert result.sandbox.name == "none"
     assert "fresh environment" in result.sandbox.protections
     assert NoSandbox().protections() == tuple(result.sandbox.protections)

@@ -1,7 +1,7 @@
 """Verdict of the gradients check: autograd must agree with finite differences.
 
-Called by `quizzer.judge.verdicts`. The worker ran, in eval mode (so dropout and batch
-statistics do not add noise) and in float64, a forward on the judge's batch `x`, took
+Called by `quizzer.judge.verdicts`. The worker ran, in eval mode and in float64 (float32
+for models that only work in it), a forward on the judge's batch `x`, took
 autograd's gradient of the scalar s = sum(u * f(x)) for the judge's random `u`, and
 evaluated s at x +- eps*v and theta +- eps*v for random directions v drawn from the
 judge's seed. Here the judge regenerates the same directions, computes autograd's
@@ -9,7 +9,9 @@ directional derivatives from the gradients it received, and compares them with t
 central differences. Where the one-sided differences (s(+eps) - s)/eps and
 (s - s(-eps))/eps disagree, a kink (ReLU, max-pool) lies within the step and the
 direction proves nothing, so it is left out; any other disagreement fails, which
-catches a backward that is off by a constant factor.
+catches a backward that is off by a constant factor. The worker then did the same in
+training mode, every forward starting from one random seed so that dropout keeps its
+mask: a backward that is wrong only there (batch statistics detached) fails too.
 """
 
 from __future__ import annotations
@@ -63,15 +65,37 @@ def gradients(
             "every parameter of this task must be trainable",
             frozen=frozen[:10],
         )
+    message, metrics = _one_mode(ctx, data, error, "eval")
+    if "train" not in data and "train_error" not in data:
+        raise Malformed("no training-mode run")
+    train = data.get("train")
+    train_error = data.get("train_error")
+    if not (isinstance(train, dict) or train is None) or not (
+        train_error is None or isinstance(train_error, dict)
+    ):
+        raise Malformed("the training-mode run")
+    _one_mode(ctx, train or {}, train_error, "train")
+    return message.replace(" (", " in eval and training mode (", 1), metrics
+
+
+def _one_mode(
+    ctx: Context, data: dict[str, Any], error: dict[str, Any] | None, mode: str
+) -> tuple[str, dict[str, Metric]]:
+    spec = ctx.task.spec.gradients
     if error is not None:
-        raise CheckFailed(explain.exception(error, "forward and backward in eval mode (float64)"))
-    out = output(data.get("out"), expected_output(ctx, GRAD_BATCH), "output")
+        raise CheckFailed(explain.exception(error, f"forward and backward in {mode} mode"))
+    out = output(data.get("out"), expected_output(ctx, GRAD_BATCH), f"output ({mode} mode)")
     again = output(data.get("again"), tuple(out.shape), "repeated output")
     if not close(again, out, rtol=1e-7, atol=1e-9):
+        why = (
+            "the model is random in eval mode (is dropout applied regardless of self.training?)"
+            if mode == "eval"
+            else "with the same random seed the model still differs: it draws randomness "
+            "outside torch's generator (Python's random, NumPy, the clock?)"
+        )
         raise CheckFailed(
-            "two eval-mode forward passes on the same batch differ by up to "
-            f"{max_diff(again, out):.3g}, so gradients cannot be checked: the model is "
-            "random in eval mode (is dropout applied regardless of self.training?)"
+            f"two {mode}-mode forward passes on the same batch differ by up to "
+            f"{max_diff(again, out):.3g}, so gradients cannot be checked: {why}"
         )
     groups = []
     for item in get(data, "groups", list):
@@ -105,7 +129,7 @@ def gradients(
             "turned off by the task)",
             {"groups": len(groups)},
         )
-    return _finite_differences(ctx, data, groups, grads, out, len(inputs))
+    return _finite_differences(ctx, data, groups, grads, out, len(inputs), mode)
 
 
 def what(name: str) -> str:
@@ -161,6 +185,7 @@ def _finite_differences(
     grads: list[torch.Tensor | None],
     out: torch.Tensor,
     inputs: int,
+    mode: str,
 ) -> tuple[str, dict[str, Metric]]:
     spec = ctx.task.spec.gradients
     low = out.dtype != torch.float64
@@ -206,7 +231,8 @@ def _finite_differences(
             if abs(fd - ad) > tol(fd, ad):
                 ratio = ad / fd if fd else float("inf")
                 raise CheckFailed(
-                    f"autograd disagrees with finite differences for {what(name)}: along a random "
+                    f"in {mode} mode autograd disagrees with finite differences for "
+                    f"{what(name)}: along a random "
                     f"direction autograd gives {ad:.6g} but finite differences give {fd:.6g} "
                     f"(ratio {ratio:.4g}); is a custom backward wrong, or is part of the graph cut "
                     "(.detach() or .data on a value used later)?",

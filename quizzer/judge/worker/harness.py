@@ -262,6 +262,20 @@ class _Frames:
 # --- the checks' sandboxed halves -------------------------------------------------------
 
 
+def _put_run(run: dict, fr: _Frames) -> dict:
+    """A gradient run's facts with its tensors put in the frame."""
+    data = {}
+    for key, value in run.items():
+        if key in ("out", "again"):
+            value = None if value is None else fr.put(value)
+        elif key == "input_grads":
+            value = [None if g is None else fr.put(g) for g in value]
+        elif key == "grads":
+            value = [[n, None if g is None else fr.put(g)] for n, g in value]
+        data[key] = value
+    return data
+
+
 class Job:
     """One request: the checks to run, each driving the model host through `remote`."""
 
@@ -363,32 +377,35 @@ class Job:
         built = self.remote("build", seed=self.req["seed"])
         h, params = built["h"], built["params"]
         data["frozen"] = _plain([q[0] for q in params if isinstance(q, list) and q[2] is False])
+        dtype = torch.float64
         try:
             self.remote("to", h=h, device=str(self.device), dtype="float64")
-            run = self._grad_run(h, p, torch.float64)
+            run = self._grad_run(h, p, dtype)
         except HostError as exc:  # models that only work in float32
             data["float64_error"] = exc.info
-            h = self.build()
+            dtype, h = torch.float32, self.build()
             self.remote("to", h=h, device=str(self.device))
-            run = self._grad_run(h, p, torch.float32)
-        for key, value in run.items():
-            if key in ("out", "again"):
-                value = None if value is None else fr.put(value)
-            elif key == "input_grads":
-                value = [None if g is None else fr.put(g) for g in value]
-            elif key == "grads":
-                value = [[n, None if g is None else fr.put(g)] for n, g in value]
-            data[key] = value
+            run = self._grad_run(h, p, dtype)
+        data.update(_put_run(run, fr))
+        # Again in training mode, every forward with the same random seed, so that
+        # dropout draws the same mask at every point: a backward that is wrong only in
+        # training mode (batch statistics detached, say) shows here.
+        try:
+            h = self.build()
+            self.remote("to", h=h, device=str(self.device), dtype=str(dtype).removeprefix("torch."))
+            data["train"] = _put_run(self._grad_run(h, p, dtype, seed=p["dir_seed"]), fr)
+        except HostError as exc:
+            data["train_error"] = exc.info
 
-    def _grad_run(self, h: int, p: dict, dtype) -> dict:
+    def _grad_run(self, h: int, p: dict, dtype, seed: int | None = None) -> dict:
         """Autograd's gradient of s = sum(u * f(x)) from the model host, and central
         differences of s computed here from outputs the model host returned at points
-        chosen here."""
-        self.remote("mode", h=h, train=False)
+        chosen here. With `seed`, in training mode, and every forward starts from it."""
+        self.remote("mode", h=h, train=seed is not None)
         xs = self.args(p["xs"], dtype=dtype)
         idx = [i for i in range(len(xs)) if i not in self.bools]
         inputs = [(p["names"][i], xs[i]) for i in idx]
-        done = self.forward(h, xs, grad=True, grad_inputs=idx)
+        done = self.forward(h, xs, grad=True, grad_inputs=idx, seed=seed)
         out = done["out"]
         if type(out) is not _Tensor:
             return {"out": out, "grads": [], "input_grads": []}
@@ -408,7 +425,7 @@ class Job:
         eps = p["eps32"] if low else p["eps"]
         gen = torch.Generator().manual_seed(p["dir_seed"])
         probe, calls, restore = None, [], None
-        again = self.out(h, xs)
+        again = self.forward(h, xs, seed=seed)["out"]
         for k, (name, leaf) in enumerate(groups):
             base = leaf.detach().clone()
             for _ in range(p["directions"]):
@@ -417,7 +434,7 @@ class Job:
                 v = v.to(leaf.dtype)
                 for sign in (1.0, -1.0):
                     moved = base + sign * eps * v
-                    args: dict = {"h": h, "xs": xs, "bools": self.bools, "params": []}
+                    args: dict = {"h": h, "xs": xs, "bools": self.bools, "params": [], "seed": seed}
                     if k < len(inputs):
                         args["xs"] = list(xs)
                         args["xs"][idx[k]] = moved

@@ -398,6 +398,8 @@ class Host:
         model, device = self.models[h], self.where[h]
         if a.get("params"):  # new parameter values first (a training step, a probe point)
             self.op_set_params(a, fr)
+        if a.get("seed") is not None:  # the same dropout mask at every probe point
+            torch.manual_seed(int(a["seed"]))
         xs = self._inputs(a, device)
         self.graph = None
         if a.get("grad"):
