@@ -3,8 +3,12 @@ judge will look. The judge draws what it can from the run's seed."""
 
 from __future__ import annotations
 
+import pytest
+
 from quizzer.judge.probes import run_batch_sizes
 from tests.judge_support import judge_source
+
+pytestmark = pytest.mark.slow  # each judges several files
 
 SIZE_SPOTTER = """
 import torch, torch.nn as nn

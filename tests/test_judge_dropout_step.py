@@ -16,6 +16,8 @@ from quizzer.judge.facts import CheckFailed, Context
 from quizzer.judge.probes import make_probes
 from tests.judge_support import task
 
+pytestmark = pytest.mark.slow  # judges every classic mistake
+
 P = 0.3
 
 

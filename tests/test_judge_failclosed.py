@@ -16,6 +16,8 @@ from quizzer.judge.wire import decode_frames
 from quizzer.judge.worker import harness as worker
 from tests.judge_support import GOOD_NN, task
 
+pytestmark = pytest.mark.slow  # replays a real judged reply many ways
+
 
 class Recorder:
     """A sandbox that runs the real one once and remembers the request and outcome."""

@@ -137,6 +137,7 @@ def worst_header(
 @pytest.mark.parametrize(
     "unit", [b"{}", b"[[]]", b"[" * 40 + b"]" * 40, b'{"":' * 40 + b"{}" + b"}" * 40]
 )
+@pytest.mark.slow
 def test_the_worst_header_stays_within_the_documented_bound(ctx, unit):
     frame = worst_header(ctx.probes.nonce, unit)
     assert len(frame) - PREFIX.size <= wire.MAX_HEADER
@@ -147,6 +148,7 @@ def test_the_worst_header_stays_within_the_documented_bound(ctx, unit):
     assert time.perf_counter() - started < 10.0
 
 
+@pytest.mark.slow
 def test_the_headers_of_one_reply_share_one_budget(ctx):
     nonce = ctx.probes.nonce
     hello = worst_header(nonce, b"[]")
@@ -158,6 +160,7 @@ def test_the_headers_of_one_reply_share_one_budget(ctx):
     assert peak <= wire.EXPANSION * wire.MAX_HEADERS
 
 
+@pytest.mark.slow
 def test_a_worst_reply_within_the_caps_stays_within_the_decoders_bound(ctx):
     """Headers at their caps, the worst JSON, and a blob that fills the reply to its
     cap and is built into a tensor: the whole verdict stays under DECODER_BOUND."""

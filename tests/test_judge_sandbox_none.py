@@ -12,6 +12,8 @@ from quizzer.judge.result import Status
 from quizzer.judge.sandbox.none import NoSandbox, clean_env
 from tests.judge_support import judge_source
 
+pytestmark = pytest.mark.slow  # a fresh interpreter and torch import per judgement
+
 REPORT = """
 import os, sys
 raise RuntimeError("ENV=" + ",".join(sorted(os.environ)) + " CWD=" + os.getcwd())

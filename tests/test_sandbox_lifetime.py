@@ -29,6 +29,8 @@ from quizzer.judge.sandbox.bwrap import bwrap_argv
 from quizzer.judge.sandbox.view import python_view
 from tests.sandbox_support import STUB_WORKER, docker_or_skip
 
+pytestmark = pytest.mark.slow  # kills judges and waits for their runs to end
+
 REPO = Path(__file__).resolve().parents[1]
 BACKENDS = ["process", pytest.param("docker", marks=pytest.mark.docker)]
 

@@ -42,6 +42,7 @@ def headless(*keys: str):
     return launch
 
 
+@pytest.mark.slow
 def test_the_exam_asks_the_paper_and_writes_answers_yaml(loaded, tmp_path):
     paper = build_paper(loaded, "alice")
     apps = []
@@ -62,6 +63,7 @@ def test_the_exam_asks_the_paper_and_writes_answers_yaml(loaded, tmp_path):
     assert all(answers.responses[label] is None for label in paper.labels()[1:])
 
 
+@pytest.mark.slow
 def test_an_unfinished_exam_leaves_answers_yaml_alone(loaded, tmp_path):
     folder = tmp_path / "paper"
 
