@@ -41,12 +41,9 @@ def test_the_bundled_tasks_verify_cleanly():
     assert len([line for line in seen if line.startswith("judging ")]) == judged
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("seed", [77])
-def test_verify_holds_for_other_seeds_too(seed):
-    """The fixed seed is for reproducibility; the verdicts must not depend on it."""
-    bank = load_bank([TASKS], include_bundled=False)
-    assert verify_tasks(bank, seed=seed) == []
+# That the verdicts hold for other seeds too: the golden cases judge every task's
+# reference and known-bad files through the command line at another seed
+# (tests/test_judge_golden.py), with the same first failing check.
 
 
 def _task_copy(tmp_path: Path, edit) -> Path:
