@@ -29,16 +29,8 @@ from torch.overrides import TorchFunctionMode
 
 try:
     from . import wire
-except ImportError:  # loaded by path inside the sandbox, beside its siblings
-    import importlib.util
-    import os as _os
-
-    _spec = importlib.util.spec_from_file_location(
-        "quizzer_worker_wire", _os.path.join(_os.path.dirname(__file__), "wire.py")
-    )
-    wire = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
-    sys.modules["quizzer_worker_wire"] = wire
-    _spec.loader.exec_module(wire)  # type: ignore[union-attr]
+except ImportError:  # loaded by path inside the sandbox: harness.py loads the siblings first
+    wire = sys.modules["quizzer_worker_wire"]
 
 SUB = "submission.py"
 #: What one request from the harness may hold (its inputs and states are small).
