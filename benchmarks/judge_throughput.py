@@ -1,6 +1,6 @@
 """Judge throughput: the same submissions judged three ways in one run.
 
-1. baseline: a fresh `python worker.py` per submission (the `none` sandbox, which starts
+1. baseline: a fresh `python worker/harness.py` per submission (the `none` sandbox, which starts
    an interpreter and imports torch every time);
 2. process: the warm process sandbox (bubblewrap + cgroups, children forked from a
    parent that has torch imported);

@@ -1,9 +1,9 @@
 """The contract between the judge and its sandboxes.
 
 The judge builds a request (the submission's source, the task spec, the probe inputs
-it chose) as bytes and hands it to a `Sandbox`. The sandbox runs the standalone worker
-script (`quizzer/judge/worker.py`, stdlib + torch only) in an isolated process, feeds it
-the request on stdin, and collects the bytes the worker wrote to its reply channel.
+it chose) as bytes and hands it to a `Sandbox`. The sandbox runs the standalone
+worker (`quizzer/judge/worker/harness.py`, stdlib + torch only) in an isolated place,
+feeds it the request on stdin, and collects the bytes it wrote to its reply channel.
 Nothing in a `RunOutcome` is trusted: the judge decodes and checks it, and a missing or
 garbled reply is never a pass.
 """
