@@ -72,3 +72,48 @@ def test_a_backward_wrong_only_in_training_mode_fails_the_gradient_check():
     grads = next(c for c in result.checks if c.name == "gradients")
     assert grads.status.value == "fail", grads.message
     assert "in train mode autograd disagrees with finite differences" in grads.message
+
+
+HIDDEN_LINEAR = """
+import importlib
+import torch
+import torch.nn as nn
+class Linear(nn.Module):
+    def __init__(self, in_features, out_features):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_features, in_features) * 0.1)
+        self.bias = nn.Parameter(torch.zeros(out_features))
+    def forward(self, x):
+        fn = getattr(importlib.import_module("torch.nn.functional"), "lin" + "ear")
+        with {dodge}:
+            return fn(x, self.weight, self.bias)
+"""
+
+
+@pytest.mark.parametrize(
+    "dodge",
+    [
+        "torch._C.DisableTorchFunction()",
+        "getattr(torch._C, 'DisableTorchFunctionSubclass')()",
+    ],
+)
+def test_turning_off_the_run_time_probe_fails_forbidden_api_from_the_source(dodge):
+    result = judge_source(HIDDEN_LINEAR.replace("{dodge}", dodge), "linear-from-scratch")
+    check = next(c for c in result.checks if c.name == "forbidden_api")
+    assert check.status.value == "fail", check.message
+    assert "turns off or inspects the judge's run-time API probe" in check.message
+
+
+def test_probe_dodges_follow_aliases_and_strings():
+    from quizzer.judge.static import probe_dodges
+
+    source = (
+        "from torch._C import DisableTorchFunction as quiet\n"
+        "import torch.overrides as o\n"
+        "stack = o._get_current_function_mode_stack\n"
+        "name = 'torch_function_stack'\n"
+        "x = 1\n"
+    )
+    found = probe_dodges(source)
+    assert [line for _, line in found] == [1, 3, 4]
+    assert probe_dodges("import torch\nx = torch.ones(3)\n") == []

@@ -38,7 +38,7 @@ from quizzer.judge.result import (
     overall,
 )
 from quizzer.judge.sandbox.base import RunOutcome, RunRequest, Sandbox
-from quizzer.judge.static import SourceRejected, decode_source, forbidden_uses
+from quizzer.judge.static import SourceRejected, decode_source, forbidden_uses, probe_dodges
 from quizzer.judge.verdicts import judge_outcome
 
 OnCheck = Callable[[CheckResult], None]
@@ -193,6 +193,7 @@ def _trusted_checks(task: Coding, source: str) -> dict[str, CheckResult]:
     forbidden = task.spec.forbidden_apis
     try:
         hits = forbidden_uses(source, forbidden)
+        dodges = probe_dodges(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         result = CheckResult(
             name="forbidden_api", status=Status.SKIPPED, message="not run: the file does not parse"
@@ -205,6 +206,18 @@ def _trusted_checks(task: Coding, source: str) -> dict[str, CheckResult]:
             status=Status.FAIL,
             message=f"uses APIs this task forbids: {shown}",
             metrics={"forbidden": [name for name, _ in hits[:10]]},
+        )
+        return {"forbidden_api": result}
+    if dodges:
+        shown = ", ".join(f"{name} (line {line})" for name, line in dodges[:5])
+        result = CheckResult(
+            name="forbidden_api",
+            status=Status.FAIL,
+            message=(
+                f"turns off or inspects the judge's run-time API probe: {shown}; a task "
+                "that forbids APIs does not allow that"
+            ),
+            metrics={"forbidden": [name for name, _ in dodges[:5]]},
         )
         return {"forbidden_api": result}
     return {}
