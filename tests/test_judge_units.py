@@ -319,4 +319,4 @@ def test_the_address_space_limit_is_counted_from_what_torch_has_mapped():
 )
 def test_a_model_moved_with_to_cuda_is_on_the_requested_device(a, b, same):
     """`.to("cuda")` puts parameters on cuda:0, which is where "cuda" asked for."""
-    assert worker.same_device(torch.device(a), torch.device(b)) is same
+    assert worker.modelhost.same_device(torch.device(a), torch.device(b)) is same

@@ -12,7 +12,7 @@ outside the submission's sandbox:
   cached per task, reference text, seed and device, so `bank verify` runs each
   reference once.
 
-States are randomised by `worker.perturb_state`, one rule for both, so that a
+States are randomised by `worker.checks.perturb_state`, one rule for both, so that a
 submission that ignores a parameter (LayerNorm's weight, say) cannot match by luck.
 """
 
@@ -35,7 +35,7 @@ from quizzer.judge.probes import Probes, build_request, make_input
 from quizzer.judge.sandbox.base import RunRequest, Sandbox
 from quizzer.judge.tensors import unpack
 from quizzer.judge.wire import WireError
-from quizzer.judge.worker.harness import perturb_state
+from quizzer.judge.worker.checks import perturb_state
 
 #: Plans kept; `bank verify` needs one per task (its seed is fixed).
 CACHE_SIZE = 64

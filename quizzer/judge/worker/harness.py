@@ -62,9 +62,7 @@ except ImportError:  # loaded by path inside the sandbox, beside its siblings
     remote = _sibling("remote")
     checks = _sibling("checks")
 
-build_layers, make_optimizer = modelhost.build_layers, modelhost.make_optimizer
-same_device, error_info = modelhost.same_device, modelhost.error_info
-perturb_state, perturb_tensors = checks.perturb_state, checks.perturb_tensors
+error_info = modelhost.error_info
 Job, Remote, _Frames, _plain = checks.Job, remote.Remote, remote._Frames, remote._plain
 ChannelBroken, HostError, HostGone = remote.ChannelBroken, remote.HostError, remote.HostGone
 encode = wire.encode
