@@ -71,7 +71,114 @@ def test_a_backward_wrong_only_in_training_mode_fails_the_gradient_check():
     result = judge_source(DETACHED_BATCH_NORM, seed=5)
     grads = next(c for c in result.checks if c.name == "gradients")
     assert grads.status.value == "fail", grads.message
-    assert "in train mode autograd disagrees with finite differences" in grads.message
+    assert "in train mode (float64) autograd disagrees with finite differences" in grads.message
+
+
+FLOAT32_ONLY_WRONG = """
+import torch, torch.nn as nn
+class Scale(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 1.0
+    @staticmethod
+    def backward(ctx, g):
+        return g * (3.0 if g.dtype == torch.float32 else 1.0)  # the bug: float32 only
+class SimpleNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 5)
+        self.fc2 = nn.Linear(5, 3)
+    def forward(self, x):
+        return self.fc2(torch.relu(Scale.apply(self.fc1(x))))
+"""
+
+
+def test_a_backward_wrong_only_in_float32_fails_the_gradient_check():
+    result = judge_source(FLOAT32_ONLY_WRONG, seed=6)
+    grads = next(c for c in result.checks if c.name == "gradients")
+    assert grads.status.value == "fail", grads.message
+    assert "in float32 (the task's dtype) autograd's gradient of the input" in grads.message
+    # the same model with the float64 branch everywhere passes: the float32 run caught it
+    fixed = FLOAT32_ONLY_WRONG.replace("3.0 if g.dtype == torch.float32 else 1.0", "1.0")
+    ok = next(c for c in judge_source(fixed, seed=6).checks if c.name == "gradients")
+    assert ok.status.value == "pass", ok.message
+
+
+KINK_HIDER = """
+import torch, torch.nn as nn
+class Triple(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, w):
+        return w * 1.0
+    @staticmethod
+    def backward(ctx, g):
+        return 3 * g  # the bug the kink is meant to hide
+class SimpleNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 5)
+        self.fc2 = nn.Linear(5, 3)
+    def forward(self, x):
+        w = self.fc2.weight
+        if not hasattr(self, "w0"):
+            self.w0 = w.detach().clone()  # a kink exactly where the judge will look
+        kink = SCALE * (w - self.w0).abs().sum()
+        h = torch.relu(self.fc1(x))
+        return torch.nn.functional.linear(h, Triple.apply(w), self.fc2.bias) + kink
+"""
+
+
+@pytest.mark.parametrize(
+    ("scale", "says"),
+    [
+        ("1e-3", "not smooth in parameter fc2.weight"),
+        ("1e-9", "autograd disagrees with finite differences for parameter fc2.weight"),
+    ],
+)
+def test_a_kink_at_the_judges_point_cannot_hide_a_wrong_gradient(scale, says):
+    """A kink the tolerance sees makes every direction of fc2.weight rough at every
+    step: that fails, where it used to be skipped and left the 3x gradient unchecked.
+    A kink below the tolerance is compared, and the 3x gradient shows."""
+    result = judge_source(KINK_HIDER.replace("SCALE", scale), seed=8)
+    grads = next(c for c in result.checks if c.name == "gradients")
+    assert grads.status.value == "fail", grads.message
+    assert says in grads.message
+
+
+KINK_NEARBY = """
+import torch, torch.nn as nn
+class SimpleNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 5)
+        self.fc2 = nn.Linear(5, 3)
+        self.offset = nn.Parameter(torch.full((3,), 1e-7))  # |.| has its kink at 0
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x))) + self.offset.abs()
+"""
+
+
+def test_a_kink_next_to_the_judges_point_is_stepped_around_not_skipped():
+    result = judge_source(KINK_NEARBY, seed=9)
+    grads = next(c for c in result.checks if c.name == "gradients")
+    assert grads.status.value == "pass", grads.message
+    # the first step, 1e-6, crosses the kink at 0; the smaller ones mostly do not
+    assert grads.metrics["directions_retried"] > 0
+    wrong = KINK_NEARBY.replace("self.offset.abs()", "OffsetTriple.apply(self.offset).abs()")
+    wrong = wrong.replace("class SimpleNN", TRIPLE + "class SimpleNN")
+    bad = next(c for c in judge_source(wrong, seed=9).checks if c.name == "gradients")
+    assert bad.status.value == "fail", bad.message
+    assert "parameter offset" in bad.message
+
+
+TRIPLE = """class OffsetTriple(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, w):
+        return w * 1.0
+    @staticmethod
+    def backward(ctx, g):
+        return 3 * g
+"""
 
 
 HIDDEN_LINEAR = """

@@ -1,17 +1,19 @@
 """Verdict of the gradients check: autograd must agree with finite differences.
 
-Called by `quizzer.judge.verdicts`. The worker ran, in eval mode and in float64 (float32
-for models that only work in it), a forward on the judge's batch `x`, took
-autograd's gradient of the scalar s = sum(u * f(x)) for the judge's random `u`, and
-evaluated s at x +- eps*v and theta +- eps*v for random directions v drawn from the
-judge's seed. Here the judge regenerates the same directions, computes autograd's
-directional derivatives from the gradients it received, and compares them with the
-central differences. Where the one-sided differences (s(+eps) - s)/eps and
-(s - s(-eps))/eps disagree, a kink (ReLU, max-pool) lies within the step and the
-direction proves nothing, so it is left out; any other disagreement fails, which
-catches a backward that is off by a constant factor. The worker then did the same in
-training mode, every forward starting from one random seed so that dropout keeps its
-mask: a backward that is wrong only there (batch statistics detached) fails too.
+Called by `quizzer.judge.verdicts`. The worker ran a forward on the judge's batch `x`
+twice: in eval mode in the task's dtype, and in training mode in float64 (the task's
+dtype for a model that fails in float64) with every forward starting from one random
+seed, so that dropout keeps its mask. Each time it took autograd's gradient of the
+scalar s = sum(u * f(x)) for the judge's random `u`, and evaluated s at x +- h*v and
+theta +- h*v for random directions v drawn from the judge's seed. Here the judge
+regenerates the directions, computes autograd's directional derivatives from the
+gradients it received, and compares them with the central differences, within a
+tolerance that adds the dtype's rounding to the task's (`fd_tolerance`). Where the
+one-sided differences disagree, a kink (ReLU, max-pool) lies within the step: the
+worker tried that direction again with smaller steps (`fd_steps`), and the first
+smooth attempt is compared. A parameter (or input) with no smooth direction at all
+fails, so a non-smooth term cannot hide a wrong gradient, and a backward that is off by
+a constant factor, wrong only in training mode or only in float32 fails.
 """
 
 from __future__ import annotations
@@ -33,11 +35,9 @@ from quizzer.judge.facts import (
     shape_text,
     tensor,
 )
-from quizzer.judge.probes import EPS_FLOAT32, GRAD_BATCH, directions, input_names
+from quizzer.judge.probes import GRAD_BATCH, directions, input_names
+from quizzer.judge.worker.checks import STEP32, fd_rtol, fd_steps, fd_tolerance
 from quizzer.judge.result import Metric
-
-#: Tolerances when the model computes in float32 although it was given float64.
-RTOL_FLOAT32, ATOL_FLOAT32 = 1e-2, 1e-3
 
 _CUT = (
     "the output does not depend on it through autograd: is the graph cut by .detach(), "
@@ -65,28 +65,96 @@ def gradients(
             "every parameter of this task must be trainable",
             frozen=frozen[:10],
         )
-    message, metrics = _one_mode(ctx, data, error, "eval")
-    if "train" not in data and "train_error" not in data:
-        raise Malformed("no training-mode run")
-    train = data.get("train")
-    train_error = data.get("train_error")
-    if not (isinstance(train, dict) or train is None) or not (
-        train_error is None or isinstance(train_error, dict)
-    ):
-        raise Malformed("the training-mode run")
-    _one_mode(ctx, train or {}, train_error, "train")
-    return message.replace(" (", " in eval and training mode (", 1), metrics
+    message, metrics, groups, grads = _one_mode(ctx, data, error, "eval")
+    train, train_error = _part(data, "train")
+    _, train_metrics, _, _ = _one_mode(ctx, train or {}, train_error, "train")
+    for key in ("directions_at_kinks", "directions_retried"):
+        if key in train_metrics:
+            metrics[f"train_{key}"] = train_metrics[key]
+    if "precision" not in metrics:  # finite differences turned off by the task
+        return message, metrics
+    modes = f"eval and training mode in {metrics['precision']}"
+    if "task_dtype" in data or "task_dtype_error" in data:
+        low, low_error = _part(data, "task_dtype")
+        modes += _task_dtype(ctx, low or {}, low_error, groups, grads, metrics)
+    return message.replace(" (", f" ({modes}; ", 1), metrics
+
+
+def _part(data: dict[str, Any], key: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """A further run's facts and its error: one of them is there, and is a dict."""
+    run, error = data.get(key), data.get(key + "_error")
+    if (run is None) == (error is None):
+        raise Malformed(f"the {key} run")
+    if not isinstance(run or error, dict):
+        raise Malformed(f"the {key} run")
+    return run, error
+
+
+#: How far autograd's gradient in the task's dtype may be from the float64 one, per
+#: group, relative to the float64 gradient's norm, in machine epsilons of that dtype:
+#: about 1e-3 in float32, far above a correct model's rounding, far below a backward
+#: that is wrong only in float32.
+LOW_GRAD_EPS = 8192
+
+
+def _task_dtype(
+    ctx: Context,
+    data: dict[str, Any],
+    error: dict[str, Any] | None,
+    groups: list[tuple[str, tuple[int, ...]]],
+    grads64: list[torch.Tensor | None],
+    metrics: dict[str, Metric],
+) -> str:
+    """Autograd's gradients in the task's dtype against the float64 ones that finite
+    differences just proved: a backward that is wrong only in float32 fails here."""
+    dtype = ctx.task.spec.input_dtype
+    if error is not None:
+        raise CheckFailed(explain.exception(error, f"forward and backward in {dtype}"))
+    out, low_groups, grads = _parse_run(ctx, data, f"{dtype}, eval mode")
+    if low_groups != groups:
+        raise Malformed("the task-dtype run's parameters differ from the float64 run's")
+    bound = LOW_GRAD_EPS * torch.finfo(getattr(torch, dtype)).eps
+    refs = [r for r in grads64 if r is not None]
+    # a gradient that is zero in exact arithmetic (a key bias under softmax) is
+    # rounding in both dtypes: each group is also allowed the typical entry's size
+    rms = float(torch.cat([r.flatten() for r in refs]).norm()) / max(
+        1, sum(r.numel() for r in refs)
+    ) ** 0.5
+    worst = 0.0
+    for (name, _), g, ref in zip(groups, grads, grads64, strict=True):
+        assert g is not None and ref is not None
+        size = float(ref.norm())
+        allowed = bound * (size + rms * ref.numel() ** 0.5)
+        diff = float((g - ref).norm())
+        worst = max(worst, diff / allowed)
+        if diff > allowed:
+            ratio = float((g * ref).sum()) / size**2 if size else float("inf")
+            raise CheckFailed(
+                f"in {dtype} (the task's dtype) autograd's gradient of {what(name)} is "
+                f"{diff:.3g} away from the float64 gradient (norm {size:.3g}), which "
+                f"agrees with finite differences (its projection on it is {ratio:.4g} "
+                f"times it; allowed: {allowed:.2g}): is a backward wrong only in {dtype}, "
+                "e.g. a custom autograd.Function that branches on the dtype?",
+                group=name,
+                difference=diff,
+                tolerance=allowed,
+            )
+    metrics["task_dtype"] = dtype
+    metrics["task_dtype_worst_over_tolerance"] = round(worst, 6)
+    return f", autograd in {dtype} agrees with float64"
 
 
 def _one_mode(
     ctx: Context, data: dict[str, Any], error: dict[str, Any] | None, mode: str
-) -> tuple[str, dict[str, Metric]]:
+) -> tuple[str, dict[str, Metric], list, list]:
+    """One finite-difference run: (message, metrics, groups, gradients)."""
     spec = ctx.task.spec.gradients
     if error is not None:
         raise CheckFailed(explain.exception(error, f"forward and backward in {mode} mode"))
-    out = output(data.get("out"), expected_output(ctx, GRAD_BATCH), f"output ({mode} mode)")
+    out, groups, grads = _parse_run(ctx, data, f"{mode} mode")
     again = output(data.get("again"), tuple(out.shape), "repeated output")
-    if not close(again, out, rtol=1e-7, atol=1e-9):
+    eps = torch.finfo(out.dtype).eps
+    if not close(again, out, rtol=max(1e-7, 64 * eps), atol=max(1e-9, 64 * eps)):
         why = (
             "the model is random in eval mode (is dropout applied regardless of self.training?)"
             if mode == "eval"
@@ -97,19 +165,40 @@ def _one_mode(
             f"two {mode}-mode forward passes on the same batch differ by up to "
             f"{max_diff(again, out):.3g}, so gradients cannot be checked: {why}"
         )
-    groups = []
-    for item in get(data, "groups", list):
-        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], list)):
-            raise Malformed("groups")
-        groups.append((str(item[0]), tuple(int(d) for d in item[1])))
+    inputs = len(_input_groups(ctx))
+    params = len(groups) - inputs
+    if not spec.finite_differences:
+        message = (
+            f"{_subject(params, inputs)} finite, non-zero gradients (finite differences "
+            "turned off by the task)"
+        )
+        return message, {"groups": len(groups)}, groups, grads
+    message, metrics = _finite_differences(ctx, data, groups, grads, out, inputs, mode)
+    return message, metrics, groups, grads
+
+
+def _parse_run(
+    ctx: Context, data: dict[str, Any], what_run: str
+) -> tuple[torch.Tensor, list[tuple[str, tuple[int, ...]]], list[torch.Tensor | None]]:
+    """A run's output, its groups (the judge's inputs, then the parameters) and their
+    gradients, each present, finite and not all zero."""
+    out = output(data.get("out"), expected_output(ctx, GRAD_BATCH), f"output ({what_run})")
     inputs = _input_groups(ctx)
-    if groups[: len(inputs)] != inputs:
-        raise Malformed("the first groups must be the judge's inputs")
     raw = get(data, "grads", list)
-    if [str(g[0]) for g in raw if isinstance(g, list) and len(g) == 2] != [
-        n for n, _ in groups[len(inputs) :]
-    ]:
-        raise Malformed("gradients do not match the parameter groups")
+    names = [str(g[0]) for g in raw if isinstance(g, list) and len(g) == 2]
+    if len(names) != len(raw):
+        raise Malformed("gradients")
+    groups = list(inputs)
+    if "groups" in data:
+        groups = []
+        for item in get(data, "groups", list):
+            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], list)):
+                raise Malformed("groups")
+            groups.append((str(item[0]), tuple(int(d) for d in item[1])))
+        if groups[: len(inputs)] != inputs:
+            raise Malformed("the first groups must be the judge's inputs")
+        if names != [n for n, _ in groups[len(inputs) :]]:
+            raise Malformed("gradients do not match the parameter groups")
     raw_inputs = get(data, "input_grads", list)
     if len(raw_inputs) != len(inputs):
         raise Malformed("one gradient per input")
@@ -117,19 +206,18 @@ def _one_mode(
         _grad(g, shape, f"gradient of {what(name)}")
         for g, (name, shape) in zip(raw_inputs, inputs, strict=True)
     ]
+    if "groups" not in data:  # the shapes come with the gradients
+        groups += [(str(g[0]), _shape_of(g[1])) for g in raw]
     grads += [
         _grad(g[1], shape, f"gradient of {name}")
         for g, (name, shape) in zip(raw, groups[len(inputs) :], strict=True)
     ]
     _presence(groups, grads, len(inputs))
-    params = len(groups) - len(inputs)
-    if not spec.finite_differences:
-        return (
-            f"{_subject(params, len(inputs))} finite, non-zero gradients (finite differences "
-            "turned off by the task)",
-            {"groups": len(groups)},
-        )
-    return _finite_differences(ctx, data, groups, grads, out, len(inputs), mode)
+    return out, groups, grads
+
+
+def _shape_of(value: Any) -> tuple[int, ...]:
+    return tuple(tensor(value, "a gradient").shape) if value is not None else ()
 
 
 def what(name: str) -> str:
@@ -188,22 +276,20 @@ def _finite_differences(
     mode: str,
 ) -> tuple[str, dict[str, Metric]]:
     spec = ctx.task.spec.gradients
-    low = out.dtype != torch.float64
+    dtype = out.dtype
     eps = get(data, "eps", float)
-    if eps != (EPS_FLOAT32 if low else spec.eps):
+    if eps != (spec.eps if dtype == torch.float64 else STEP32):
         raise Malformed(f"eps {eps} is not the step the judge asked for")
-    rtol, atol = (RTOL_FLOAT32, ATOL_FLOAT32) if low else (spec.rtol, spec.atol)
-    sides = get(data, "sides", list)
+    steps = fd_steps(dtype, eps)
+    rtol, atol = fd_rtol(dtype, spec.rtol), spec.atol
+    attempts = get(data, "attempts", list)
     per = spec.directions
-    if len(sides) != per * len(groups):
-        raise Malformed("wrong number of finite-difference evaluations")
-    s0 = float((out * ctx.probes.u.to(out.dtype)).sum())
+    if len(attempts) != per * len(groups):
+        raise Malformed("wrong number of finite-difference directions")
+    terms = out.double() * ctx.probes.u
+    s0, s_abs = float(terms.sum()), float(terms.abs().sum())
     probe = data.get("probe")
-
-    def tol(a: float, b: float) -> float:
-        return atol + rtol * max(abs(a), abs(b))
-
-    worst, index, rough, skipped = 0.0, 0, 0, []
+    worst, index, rough, retried = 0.0, 0, 0, 0
     for (name, vs), g in zip(directions(ctx.probes.dir_seed, groups, per), grads, strict=True):
         assert g is not None
         if index == 0 and isinstance(probe, float) and probe != float(vs[0].flatten()[0]):
@@ -212,61 +298,84 @@ def _finite_differences(
             )
         compared = 0
         for v in vs:
-            pair = sides[index]
+            tried = _attempts(attempts[index], steps)
             index += 1
-            if not (
-                isinstance(pair, list)
-                and len(pair) == 2
-                and all(isinstance(x, float) for x in pair)
-            ):
-                raise Malformed("finite-difference values")
-            plus, minus = pair
-            forward, backward = (plus - s0) / eps, (s0 - minus) / eps
-            if abs(forward - backward) > tol(forward, backward):
-                rough += 1  # a kink (ReLU, max) lies within one step: not comparable
-                continue
-            compared += 1
-            fd, ad = (plus - minus) / (2 * eps), float((g * v).sum())
-            worst = max(worst, abs(fd - ad) / tol(fd, ad))
-            if abs(fd - ad) > tol(fd, ad):
-                ratio = ad / fd if fd else float("inf")
-                raise CheckFailed(
-                    f"in {mode} mode autograd disagrees with finite differences for "
-                    f"{what(name)}: along a random "
-                    f"direction autograd gives {ad:.6g} but finite differences give {fd:.6g} "
-                    f"(ratio {ratio:.4g}); is a custom backward wrong, or is part of the graph cut "
-                    "(.detach() or .data on a value used later)?",
-                    group=name,
-                    autograd=ad,
-                    finite_differences=fd,
-                    ratio=ratio,
-                    eps=eps,
-                    rtol=rtol,
-                    atol=atol,
-                )
+            ad = float((g * v).sum())
+            a_abs = float((g * v).abs().sum())
+            for n, (step, plus, minus) in enumerate(tried):
+                forward, backward = (plus - s0) / step, (s0 - minus) / step
+                tol = fd_tolerance(dtype, rtol, atol, step, s_abs, a_abs, forward, backward)
+                if abs(forward - backward) > tol:
+                    continue  # a kink (ReLU, max) lies within this step: try a smaller one
+                compared += 1
+                retried += n > 0
+                fd = (plus - minus) / (2 * step)
+                tol = fd_tolerance(dtype, rtol, atol, step, s_abs, a_abs, fd, ad)
+                worst = max(worst, abs(fd - ad) / tol)
+                if abs(fd - ad) > tol:
+                    ratio = ad / fd if fd else float("inf")
+                    raise CheckFailed(
+                        f"in {mode} mode ({_precision(dtype)}) autograd disagrees with finite "
+                        f"differences for {what(name)}: along a random direction autograd "
+                        f"gives {ad:.6g} but finite differences give {fd:.6g} (ratio "
+                        f"{ratio:.4g}); is a custom backward wrong, or is part of the graph "
+                        "cut (.detach() or .data on a value used later)?",
+                        group=name,
+                        autograd=ad,
+                        finite_differences=fd,
+                        ratio=ratio,
+                        eps=step,
+                        rtol=rtol,
+                        tolerance=tol,
+                    )
+                break
+            else:
+                rough += 1
         if not compared:
-            skipped.append(name)
-    if len(skipped) == len(groups):
-        raise CheckFailed(
-            f"the output is not smooth at step {eps:g} in any of {index} random directions, "
-            "so autograd cannot be compared with finite differences (is forward piecewise "
-            "constant, e.g. rounding?)",
-            eps=eps,
-        )
-    precision = "float32 (the model casts its input)" if low else "float64"
-    note = f"; not comparable (kinks): {', '.join(skipped)}" if skipped else ""
+            raise CheckFailed(
+                f"in {mode} mode the output is not smooth in {what(name)} along any of {per} "
+                f"random directions, even at a step of {steps[-1]:.3g}: a kink or a jump "
+                "lies next to the judge's point in every one, so its gradient cannot be "
+                "checked (is part of forward piecewise constant, e.g. rounding, or does a "
+                "non-smooth term depend on it?)",
+                group=name,
+                eps=steps[-1],
+            )
+    note = f"; {retried} direction(s) moved off a kink with a smaller step" if retried else ""
     return (
         f"{_subject(len(groups) - inputs, inputs)} finite, non-zero gradients that agree "
-        f"with finite differences ({per} random directions each, "
-        f"{precision}){note}",
+        f"with finite differences ({per} random directions each){note}",
         {
             "groups": len(groups),
             "directions": per,
             "eps": eps,
             "rtol": rtol,
             "atol": atol,
-            "precision": "float32" if low else "float64",
+            "precision": str(dtype).removeprefix("torch."),
             "directions_at_kinks": rough,
+            "directions_retried": retried,
             "worst_error_over_tolerance": round(worst, 6),
         },
     )
+
+
+def _precision(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _attempts(raw: Any, steps: list[float]) -> list[tuple[float, float, float]]:
+    """One direction's attempts [[step, s(+step), s(-step)], ...], each at the step the
+    judge's rule gives it."""
+    if not (isinstance(raw, list) and 1 <= len(raw) <= len(steps)):
+        raise Malformed("finite-difference attempts")
+    tried = []
+    for att, step in zip(raw, steps, strict=False):
+        if not (
+            isinstance(att, list)
+            and len(att) == 3
+            and all(isinstance(x, float) for x in att)
+            and att[0] == step
+        ):
+            raise Malformed("finite-difference values")
+        tried.append((att[0], att[1], att[2]))
+    return tried

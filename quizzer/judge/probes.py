@@ -20,11 +20,11 @@ from quizzer.errors import JudgeError
 from quizzer.judge.plans import RefPlan, StepPlan
 from quizzer.judge.tensors import pack
 from quizzer.judge.wire import encode_frame
+from quizzer.judge.worker.checks import STEP32
 
 #: Checks computed on the trusted side alone; the worker never sees them.
 TRUSTED_ONLY: frozenset[str] = frozenset()
 #: Finite differences step when a model computes in float32 even for float64 input.
-EPS_FLOAT32 = 1e-3
 GRAD_BATCH = 3
 DEVICE_BATCH = 2
 CAPTURE_CHARS = 500
@@ -176,6 +176,11 @@ def _learning_batch(
     return offsets[y] + scales[y] * templates[y] + noise, y
 
 
+#: Checks whose failure leaves nothing else to judge: the verdicts of the checks after
+#: them are "not run", and the worker ends its run when it sees one fail for sure.
+GATES = ("load", "shapes")
+
+
 def worker_checks(spec: JudgeSpec) -> list[str]:
     return [c for c in spec.checks if c not in TRUSTED_ONLY]
 
@@ -203,14 +208,23 @@ def build_request(
     params: dict[str, dict[str, Any]] = {
         "load": {},
         "forbidden_api": {"xs": _wire(probes.inputs(DEVICE_BATCH))},
-        "shapes": {"xs": _wire(probes.inputs()), "batch_sizes": list(probes.batch_sizes)},
+        "shapes": {
+            "xs": _wire(probes.inputs()),
+            "batch_sizes": list(probes.batch_sizes),
+            # what makes the verdict fail for sure, so that the run can end there
+            "expect": {str(b): list(concrete(spec.output_shape, b)) for b in probes.batch_sizes},
+            "per_sample": spec.per_sample,
+        },
         "device": {"xs": _wire(probes.inputs(DEVICE_BATCH))},
         "gradients": {
             "xs": _wire([probes.x_grad, *probes.extra_grad]),
             "names": input_names(spec),
             "u": probes.u,
             "eps": spec.gradients.eps,
-            "eps32": EPS_FLOAT32,
+            "eps32": STEP32,
+            "rtol": spec.gradients.rtol,
+            "atol": spec.gradients.atol,
+            "dtype": spec.input_dtype,
             "directions": spec.gradients.directions,
             "dir_seed": probes.dir_seed,
         },
@@ -253,7 +267,7 @@ def build_request(
         "seed": probes.seed,
         "threads": 1,
         "capture_chars": CAPTURE_CHARS,
-        "checks": [{"name": name, **params[name]} for name in names],
+        "checks": [{"name": name, "gate": name in GATES, **params[name]} for name in names],
     }
     body, blobs = pack(header)
     return encode_frame(body, blobs)

@@ -24,7 +24,7 @@ from quizzer.judge import (
     explain,
 )
 from quizzer.judge.facts import CheckFailed, Context, Malformed, Unjudgeable
-from quizzer.judge.probes import worker_checks
+from quizzer.judge.probes import GATES, worker_checks
 from quizzer.judge.result import CheckResult, Metric, Status
 from quizzer.judge.sandbox.base import RunOutcome
 from quizzer.judge.tensors import unpack
@@ -44,7 +44,6 @@ JUDGES: dict[str, Judge] = {
     "train_step": checks_step.train_step,
     "learning": checks_learn.learning,
 }
-GATES = ("load", "shapes")
 LIMIT_TEXT = {
     "wall": "the time limit ({wall_s:g} s wall clock)",
     "cpu": "the CPU time limit ({cpu_s:g} s)",

@@ -7,6 +7,7 @@ the sibling files.
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Any
 
@@ -21,7 +22,7 @@ except ImportError:  # loaded by path inside the sandbox: harness.py loads the s
 
 ChannelBroken, HostError = remote.ChannelBroken, remote.HostError
 _Frames, _plain, _tensor = remote._Frames, remote._plain, remote._tensor
-make_optimizer = modelhost.make_optimizer
+FlatOptimizer = modelhost.FlatOptimizer
 _Tensor, _no_grad = torch.Tensor, torch.no_grad
 
 
@@ -47,6 +48,105 @@ def perturb_state(model, seed: int) -> None:
     """`perturb_tensors` on a model's own parameters and buffers. The judge does the same
     to the built-ins it compares with, so the rule lives here, once."""
     perturb_tensors(model.state_dict(keep_vars=True), seed)
+
+
+#: Finite differences: the step for dtypes other than float64 (float64's is the
+#: task's), how much each retry at a kink shrinks the step, and how many retries.
+STEP32, SHRINK64, SHRINK32, RETRIES = 1e-3, 16.0, 4.0, 2
+#: The rounding a model's arithmetic may add, in units of its dtype's machine epsilon
+#: per unit of sum(|u * f(x)|) (for the outputs) and of sum(|g * v|) (for autograd).
+NOISE = 64.0
+#: The relative tolerance below float64 (see `fd_rtol`).
+RTOL_LOW = 0.1
+
+
+def fd_rtol(dtype: torch.dtype, rtol64: float) -> float:
+    """The relative tolerance: the task's in float64. In a lower precision the step
+    must be large enough to rise above the rounding, and then crosses kinks (ReLU,
+    max-pool) in a convolutional net by the hundred: such differences are good to a
+    few per cent, so 10% is allowed there, which still fails a backward that is wrong
+    by a factor or has a part of the graph cut."""
+    return rtol64 if dtype == torch.float64 else RTOL_LOW
+
+
+def fd_tolerance(dtype, rtol, atol, step, s_abs, a_abs, x: float, y: float) -> float:
+    """How far two estimates `x`, `y` of one directional derivative may differ: the
+    relative and absolute tolerance, plus the rounding of the dtype (outputs of size
+    `s_abs` differenced over `step`; a gradient product of size `a_abs`)."""
+    eps = torch.finfo(dtype).eps if dtype.is_floating_point else 0.0
+    return atol + rtol * max(abs(x), abs(y)) + NOISE * eps * (2 * s_abs / step + a_abs)
+
+
+def fd_steps(dtype: torch.dtype, step: float) -> list[float]:
+    """The step of each attempt along one direction: a kink within the step (the one-
+    sided differences disagree) gets a smaller step, away from it, not a pass."""
+    shrink = SHRINK64 if dtype == torch.float64 else SHRINK32
+    return [step / shrink**i for i in range(RETRIES + 1)]
+
+
+def _name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _s(out: Any, u: torch.Tensor) -> float:
+    """s = sum(u * out), in float64, of an output the model host returned."""
+    return float((_tensor(out).double() * u).sum())
+
+
+def gate_failed(check: dict, header: dict, tensors: list) -> bool:
+    """Whether a gate check (see `quizzer.judge.probes.GATES`) fails for sure: the
+    model raised, or (shapes) an output is not a finite floating tensor of the shape
+    the judge expects, or it differs where the judge's verdict needs it equal by ten
+    times the judge's tolerance. The run then ends, as the judge would judge nothing
+    after it. Anything less certain is left to the judge."""
+    if "error" in header or "broken" in header:
+        return True
+    if check["name"] != "shapes" or "expect" not in check:
+        return False
+    data = header["data"]
+
+    def got(ref: Any, b: str) -> torch.Tensor | None:
+        t = tensors[ref["$t"]] if isinstance(ref, dict) and "$t" in ref else None
+        ok = (
+            type(t) is _Tensor
+            and list(t.shape) == check["expect"].get(b)
+            and t.is_floating_point()
+            and bool(torch.isfinite(t).all())
+        )
+        return t.double() if ok else None
+
+    evals = {b: got(data.get("eval", {}).get(b), b) for b in check["expect"]}
+    trains = {b: got(ref, b) for b, ref in data.get("train", {}).items()}
+    biggest = str(max(int(b) for b in check["expect"]))
+    repeat = got(data.get("repeat"), biggest)
+    if repeat is None or any(t is None for t in [*evals.values(), *trains.values()]):
+        return True
+
+    def far(a: torch.Tensor, b: torch.Tensor) -> bool:
+        return not torch.allclose(a, b, rtol=1e-3, atol=1e-4)
+
+    if far(repeat, evals[biggest]):
+        return True
+    return bool(check.get("per_sample")) and any(
+        far(t, evals[biggest][: int(b)]) for b, t in evals.items()
+    )
+
+
+def _loss_and_grad(kind: str, out: torch.Tensor, y: torch.Tensor) -> tuple[float, torch.Tensor]:
+    """The learning loss and its gradient with respect to the output, in closed form
+    (a fifth of autograd's cost on these sizes): cross-entropy's is (softmax - onehot)
+    / N, mean squared error's 2 (out - y) / numel."""
+    with _no_grad():
+        if kind == "cross_entropy":
+            loss = F.cross_entropy(out, y)
+            g = out.softmax(1)
+            g[torch.arange(len(y)), y] -= 1
+            g /= len(y)
+        else:
+            diff = out - y
+            loss = diff.pow(2).mean()
+            g = diff * (2.0 / diff.numel())
+    return float(loss), g
 
 
 def _put_run(run: dict, fr: remote._Frames) -> dict:
@@ -137,22 +237,34 @@ class Job:
             data["error"] = _plain(found["error"])
 
     def check_shapes(self, p: dict, fr: remote._Frames, data: dict) -> None:
+        """Every forward in one round trip; outputs are kept up to the first error."""
         h = self.placed()
         data.update(eval={}, train={})
+        fwd = {"h": h, "bools": self.bools}
+        calls = [("forward", {**fwd, "xs": self.args(p["xs"], b)}) for b in p["batch_sizes"]]
+        calls += [("forward", {**fwd, "xs": self.args(p["xs"])}), ("mode", {"h": h, "train": True})]
+        trains = [b for b in p["batch_sizes"] if b > 1]
+        calls += [("forward", {**fwd, "xs": self.args(p["xs"], b)}) for b in trains]
+        answers = iter(self.remote.many(calls, strict=False))
         for b in p["batch_sizes"]:
-            data["eval"][str(b)] = fr.put(self.out(h, self.args(p["xs"], b)))
-        data["repeat"] = fr.put(self.out(h, self.args(p["xs"])))
-        self.remote("mode", h=h, train=True)
-        for b in p["batch_sizes"]:
-            if b > 1:
-                data["train"][str(b)] = fr.put(self.out(h, self.args(p["xs"], b)))
+            data["eval"][str(b)] = fr.put(remote.ok(next(answers))["out"])
+        data["repeat"] = fr.put(remote.ok(next(answers))["out"])
+        remote.ok(next(answers))
+        for b in trains:
+            data["train"][str(b)] = fr.put(remote.ok(next(answers))["out"])
 
     def check_device(self, p: dict, fr: remote._Frames, data: dict) -> None:
         h = self.build()
-        data["stray"] = _plain(self.remote("to", h=h, device=str(self.device))["stray"])
-        self.remote("mode", h=h, train=False)
-        done = self.forward(h, self.args(p["xs"]))
-        data["out"] = fr.put(done["out"])
+        moved, _, done = self.remote.many(
+            [
+                ("to", {"h": h, "device": str(self.device)}),
+                ("mode", {"h": h, "train": False}),
+                ("forward", {"h": h, "xs": self.args(p["xs"]), "bools": self.bools}),
+            ],
+            strict=False,
+        )
+        data["stray"] = _plain(remote.ok(moved)["stray"])
+        data["out"] = fr.put(remote.ok(done)["out"])
         data["out_device"] = done["device"] if isinstance(done.get("device"), str) else None
         if self.device.type == "cpu":
             meta = self.remote(
@@ -163,95 +275,152 @@ class Job:
             )
 
     def check_gradients(self, p: dict, fr: remote._Frames, data: dict) -> None:
+        """Finite differences in eval mode and in training mode, in float64 (the
+        task's dtype for a model that fails in float64); training mode with every
+        forward starting from one random seed, so that dropout keeps its mask. Then,
+        when the task's dtype is not float64, autograd's gradients in that dtype (eval
+        mode, no finite differences: the judge holds them against the float64 ones)."""
         built = self.remote("build", seed=self.req["seed"])
         h, params = built["h"], built["params"]
         data["frozen"] = _plain([q[0] for q in params if isinstance(q, list) and q[2] is False])
+        task = getattr(torch, p.get("dtype", "float32"))
         dtype = torch.float64
         try:
             self.remote("to", h=h, device=str(self.device), dtype="float64")
             run = self._grad_run(h, p, dtype)
-        except HostError as exc:  # models that only work in float32
+        except HostError as exc:  # models that only work in the task's dtype
             data["float64_error"] = exc.info
-            dtype, h = torch.float32, self.build()
+            dtype, h = task, self.build()
             self.remote("to", h=h, device=str(self.device))
             run = self._grad_run(h, p, dtype)
         data.update(_put_run(run, fr))
-        # Again in training mode, every forward with the same random seed, so that
-        # dropout draws the same mask at every point: a backward that is wrong only in
-        # training mode (batch statistics detached, say) shows here.
         try:
             h = self.build()
-            self.remote("to", h=h, device=str(self.device), dtype=str(dtype).removeprefix("torch."))
+            self.remote("to", h=h, device=str(self.device), dtype=_name(dtype))
             data["train"] = _put_run(self._grad_run(h, p, dtype, seed=p["dir_seed"]), fr)
         except HostError as exc:
             data["train_error"] = exc.info
+        if dtype == task:
+            return
+        try:
+            h = self.build()
+            self.remote("to", h=h, device=str(self.device), dtype=_name(task))
+            out, _, params, grads = self._gradients(h, p, task, None)
+            n = len(grads) - len(params)
+            data["task_dtype"] = _put_run(
+                {
+                    "out": out,
+                    "input_grads": grads[:n],
+                    "grads": [(name, g) for (name, _), g in zip(params, grads[n:], strict=True)],
+                },
+                fr,
+            )
+        except HostError as exc:
+            data["task_dtype_error"] = exc.info
+
+    def _gradients(self, h: int, p: dict, dtype, seed: int | None) -> tuple:
+        """One forward with grad and autograd's gradient of s = sum(u * f(x)), in one
+        round trip: (output, the inputs' groups, the parameters, the gradients of the
+        inputs then the parameters, None where there is none)."""
+        xs = self.args(p["xs"], dtype=dtype)
+        idx = [i for i in range(len(xs)) if i not in self.bools]
+        inputs = [(p["names"][i], xs[i]) for i in idx]
+        at = {"h": h, "xs": xs, "bools": self.bools, "seed": seed}
+        _, done, got = self.remote.many(
+            [
+                ("mode", {"h": h, "train": seed is not None}),
+                ("forward", {**at, "grad": True, "grad_inputs": idx, "g": p["u"].to(dtype)}),
+                ("params", {"h": h}),
+            ]
+        )
+        out = done["out"]
+        params = [(str(n), _tensor(t, "a parameter")) for n, t in got["params"]]
+        grads: list = [None] * (len(inputs) + len(params))
+        if type(out) is _Tensor and done["requires_grad"] is True:
+            back = done.get("back")
+            if not isinstance(back, dict):
+                raise ChannelBroken("a forward with grad whose gradients did not come")
+            grads = [*back["inputs"], *[g for _, g in back["params"]]]
+            if len(grads) != len(inputs) + len(params):
+                raise ChannelBroken("the gradients do not match the parameters")
+            grads = [None if g is None else _tensor(g, "a gradient") for g in grads]
+        return out, inputs, params, grads
 
     def _grad_run(self, h: int, p: dict, dtype, seed: int | None = None) -> dict:
         """Autograd's gradient of s = sum(u * f(x)) from the model host, and central
         differences of s computed here from outputs the model host returned at points
-        chosen here. With `seed`, in training mode, and every forward starts from it."""
-        self.remote("mode", h=h, train=seed is not None)
-        xs = self.args(p["xs"], dtype=dtype)
-        idx = [i for i in range(len(xs)) if i not in self.bools]
-        inputs = [(p["names"][i], xs[i]) for i in idx]
-        done = self.forward(h, xs, grad=True, grad_inputs=idx, seed=seed)
-        out = done["out"]
+        chosen here, retried with smaller steps at kinks (`fd_steps`). With `seed`, in
+        training mode, every forward
+        starting from it."""
+        out, inputs, params, grads = self._gradients(h, p, dtype, seed)
         if type(out) is not _Tensor:
             return {"out": out, "grads": [], "input_grads": []}
-        u = p["u"].to(dtype)
-        params = [
-            (str(n), _tensor(t, "a parameter")) for n, t in self.remote("params", h=h)["params"]
-        ]
+        xs = self.args(p["xs"], dtype=dtype)
+        idx = [i for i in range(len(xs)) if i not in self.bools]
         groups = [*inputs, *params]
-        grads: list = [None] * len(groups)
-        if done["requires_grad"] is True:
-            back = self.remote("backward", h=h, g=u.to(out.dtype))
-            grads = [*back["inputs"], *[g for _, g in back["params"]]]
-            if len(grads) != len(groups):
-                raise ChannelBroken("the gradients do not match the parameters")
-            grads = [None if g is None else _tensor(g, "a gradient") for g in grads]
-        low = out.dtype != torch.float64
-        eps = p["eps32"] if low else p["eps"]
+        u = p["u"].double()
+        terms = _tensor(out).double() * u
+        s0, s_abs = float(terms.sum()), float(terms.abs().sum())
+        step = p["eps"] if out.dtype == torch.float64 else p["eps32"]
         gen = torch.Generator().manual_seed(p["dir_seed"])
-        probe, calls, restore = None, [], None
-        again = self.forward(h, xs, seed=seed)["out"]
-        for k, (name, leaf) in enumerate(groups):
-            base = leaf.detach().clone()
+        todo = []  # (group, base, direction, |g . v|) per direction, in the judge's order
+        for k, (_, leaf) in enumerate(groups):
             for _ in range(p["directions"]):
                 v = torch.randn(leaf.shape, generator=gen, dtype=torch.float64)
-                probe = float(v.flatten()[0]) if probe is None and v.numel() else probe
-                v = v.to(leaf.dtype)
-                for sign in (1.0, -1.0):
-                    moved = base + sign * eps * v
-                    args: dict = {"h": h, "xs": xs, "bools": self.bools, "params": [], "seed": seed}
-                    if k < len(inputs):
-                        args["xs"] = list(xs)
-                        args["xs"][idx[k]] = moved
-                    else:
-                        args["params"] = [[name, moved]]
-                    if restore is not None:  # the previous parameter back to its value
-                        args["params"].insert(0, restore)
-                        restore = None
-                    calls.append(("forward", args))
-            if k >= len(inputs):
-                restore = [name, base]
-        if restore is not None:
-            calls.append(("set_params", {"h": h, "params": [restore]}))
-        # every probe point in one round trip: the harness computes each side itself
-        values = [
-            float((_tensor(a["out"]) * u).sum()) for a in self.remote.many(calls) if "out" in a
-        ]
-        sides = [values[i : i + 2] for i in range(0, len(values), 2)]
+                g = grads[k]
+                a_abs = 0.0 if g is None else float((g.double() * v).abs().sum())
+                todo.append((k, leaf.detach(), v, a_abs))
+        rtol = fd_rtol(out.dtype, p["rtol"])
+
+        def rough(j: int) -> bool:
+            att = attempts[j][-1]
+            fwd, bwd = (att[1] - s0) / att[0], (s0 - att[2]) / att[0]
+            tol = fd_tolerance(out.dtype, rtol, p["atol"], att[0], s_abs, todo[j][3], fwd, bwd)
+            return abs(fwd - bwd) > tol
+
+        attempts: list[list] = [[] for _ in todo]
+        pending = list(range(len(todo)))
+        again = None
+        for size in fd_steps(out.dtype, step):
+            points: list = [] if again is not None else [[-1, None]]
+            for j in pending:
+                k, base, v, _ = todo[j]
+                moved = (size * v).to(base.dtype)
+                points += [[k, base + moved], [k, base - moved]]
+            values = self._points(h, xs, idx, seed, points, p["dir_seed"] + len(attempts[0]))
+            if again is None:
+                again, values = values[0], values[1:]
+            for n, j in enumerate(pending):
+                plus, minus = (_s(t, u) for t in values[2 * n : 2 * n + 2])
+                attempts[j].append([size, plus, minus])
+            pending = [j for j in pending if rough(j)]
+            if not pending:
+                break
         return {
             "out": out,
             "again": again,
-            "eps": eps,
+            "eps": step,
             "groups": [[n, list(t.shape)] for n, t in groups],
-            "sides": sides,
-            "probe": probe,
+            "attempts": attempts,
+            "probe": float(todo[0][2].flatten()[0]) if todo and todo[0][2].numel() else None,
             "input_grads": grads[: len(inputs)],
             "grads": [(n, g) for (n, _), g in zip(params, grads[len(inputs) :], strict=True)],
         }
+
+    def _points(self, h: int, xs: list, idx: list, seed, points: list, order_seed: int) -> list:
+        """The model's outputs at `points` (see the model host's `points`), sent in an
+        order drawn from `order_seed` and given back in the order asked."""
+        order = torch.randperm(len(points), generator=torch.Generator().manual_seed(order_seed))
+        sent = [points[i] for i in order.tolist()]
+        outs = self.remote(
+            "points", h=h, xs=xs, bools=self.bools, grad_inputs=idx, seed=seed, points=sent
+        )["outs"]
+        if not isinstance(outs, list) or len(outs) != len(points):
+            raise ChannelBroken("the outputs do not match the points")
+        back: list = [None] * len(points)
+        for i, value in zip(order.tolist(), outs, strict=True):
+            back[i] = value
+        return back
 
     def check_train_eval(self, p: dict, fr: remote._Frames, data: dict) -> None:
         h = self.build()
@@ -316,44 +485,61 @@ class Job:
 
     def check_learning(self, p: dict, fr: remote._Frames, data: dict) -> None:
         """The optimiser runs here, on the gradients the model host returns, with a loss
-        computed here from labels the model host never sees; the model host only gets
-        the new parameter values."""
+        computed here from labels the model host never sees. Each step is one round
+        trip: the model host steps its own copy of the optimiser and does the next
+        forward at once (`step`). The verdict uses only the parameters computed here,
+        evaluated by a model host that never saw a gradient (`_after`)."""
         h = self.placed()
         x, y = p["x"], p["y"]
         params = [
             (str(n), _tensor(t, "a parameter").clone())
             for n, t in self.remote("params", h=h)["params"]
         ]
-        opt = make_optimizer([t for _, t in params], p["optimizer"])
-        loss_fn = F.cross_entropy if p["loss"] == "cross_entropy" else F.mse_loss
+        opt = FlatOptimizer([t for _, t in params], p["optimizer"])
         data["losses"] = []
         data["before"] = fr.put(self.out(h, [x]))
-        self.remote("mode", h=h, train=True)
-        moved: list = []  # the parameters after the last step, sent with the next forward
-        for step in range(p["steps"]):
+        self.remote.many(
+            [("mode", {"h": h, "train": True}), ("optimizer", {"h": h, "spec": p["optimizer"]})]
+        )
+        done = self.forward(h, [x], grad=True)
+        back: list | None = None  # the last step's gradients, applied here while the
+        for step in range(p["steps"]):  # model host works on the next step
             data["step"] = step
-            opt.zero_grad()
-            done = self.forward(h, [x], grad=True, params=moved)
-            out = _tensor(done["out"]).detach().requires_grad_(True)
-            loss = loss_fn(out, y)
+            if "error" in done:  # the model host's next forward failed
+                raise HostError(_plain(done["error"]) if isinstance(done["error"], dict) else {})
             if done["requires_grad"] is not True:
                 raise RuntimeError(
                     "element 0 of tensors does not require grad and does not have a grad_fn"
                 )
-            loss.backward()
-            back = self.remote("backward", h=h, g=out.grad)["params"]
-            if [str(n) for n, _ in back] != [n for n, _ in params]:
-                raise ChannelBroken("the gradients do not match the parameters")
-            for (_, t), (_, g) in zip(params, back, strict=True):
-                t.grad = (
-                    None if g is None else _tensor(g, "a gradient").reshape(t.shape).to(t.dtype)
-                )
-            opt.step()
-            moved = [[n, t.detach()] for n, t in params]
-            data["losses"].append(float(loss.detach()))
+            loss, g = _loss_and_grad(p["loss"], _tensor(done["out"]), y)
+            last = step == p["steps"] - 1
+            self.remote.send("step", h=h, g=g, xs=[x], bools=self.bools, last=last)
+            if back is not None:
+                opt.step(back)
+            answer = self.remote.receive("step")
+            back = self._grads(answer, params)
+            data["losses"].append(loss)
+            if not last:
+                done = answer["next"]
+                if not isinstance(done, dict):
+                    raise ChannelBroken("a training step without the next output")
+        if back is not None:
+            opt.step(back)
+        moved = [[n, t.detach()] for n, t in params]
         self.remote("mode", h=h, train=False)
         buffers = self.remote("buffers", h=h)["buffers"]
         data["after"] = fr.put(self._after(x, moved, buffers))
+
+    @staticmethod
+    def _grads(answer: dict, params: list) -> list:
+        """The parameters' gradients in a step's answer, in the parameters' order."""
+        back = answer["params"]
+        if [str(n) for n, _ in back] != [n for n, _ in params]:
+            raise ChannelBroken("the gradients do not match the parameters")
+        return [
+            None if g is None else _tensor(g, "a gradient").reshape(t.shape)
+            for (_, t), (_, g) in zip(params, back, strict=True)
+        ]
 
     def _after(self, x: torch.Tensor, params: list, buffers: dict) -> Any:
         """The trained model's output, from a second model host that was forked before

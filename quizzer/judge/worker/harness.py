@@ -221,6 +221,8 @@ def _run(request: dict, host: remote.Remote, fresh: remote.Remote, reply: int) -
             send("check", {"name": check["name"], "data": {}, "error": error_info(exc)}, [])
         if not job.loaded:  # nothing to check without the class
             break
+        if check.get("gate") and checks.gate_failed(check, header, frames.tensors):
+            break  # the judge judges nothing after a failed gate
     send("end", {}, [])
     for each in (host, fresh):
         each.sock.close()

@@ -83,6 +83,14 @@ def _pack(obj: Any, tensors: list) -> Any:
     return obj
 
 
+def ok(answer: dict) -> dict:
+    """`answer`, or HostError if it is the model host's error."""
+    if answer["ok"] is not True:
+        err = answer.get("error")
+        raise HostError(_plain(err) if isinstance(err, dict) else {"type": "Error"})
+    return answer
+
+
 class Remote:
     """The harness's end of the model host's channel: one request, one answer."""
 
@@ -93,10 +101,11 @@ class Remote:
     def __call__(self, op: str, **args: Any) -> dict:
         return self.many([(op, args)])[0]
 
-    def many(self, calls: list[tuple[str, dict]]) -> list[dict]:
+    def many(self, calls: list[tuple[str, dict]], strict: bool = True) -> list[dict]:
         """Send every request, then read every answer: one round trip for all of them.
         A thread writes while this one reads, so neither side can block the other.
-        Every answer is read before an error is raised, so the channel stays in step."""
+        Every answer is read before an error is raised, so the channel stays in step.
+        With `strict` off, failed answers come back as they are: pass each to `ok`."""
         frames = []
         for op, args in calls:
             tensors: list = []
@@ -122,11 +131,20 @@ class Remote:
                 writer.join()
         if failed:
             raise HostGone(str(failed[0]), self)
-        for answer in answers:
-            if answer["ok"] is not True:
-                err = answer.get("error")
-                raise HostError(_plain(err) if isinstance(err, dict) else {"type": "Error"})
-        return answers
+        return [ok(answer) for answer in answers] if strict else answers
+
+    def send(self, op: str, **args: Any) -> None:
+        """Half of a call: send the request now, read its answer with `receive` after
+        other work. Nothing else may be sent in between."""
+        tensors: list = []
+        try:
+            wire.send(self.sock.fileno(), wire.encode(_pack({"op": op, **args}, tensors), tensors))
+        except OSError as exc:
+            raise HostGone(str(exc), self) from None
+
+    def receive(self, op: str) -> dict:
+        """The answer to the request `send` sent."""
+        return ok(self._read(op))
 
     def _read(self, op: str) -> dict:
         try:
