@@ -173,22 +173,20 @@ class Job:
         self.bools = sorted(int(i) for i in request.get("bool_args", []))
         self.loaded = False
 
-    def build(self) -> int:
-        """A fresh instance with the judge's seed: every check starts from the same model."""
-        h = self.remote("build", seed=self.req["seed"])["h"]
+    def build(self, place: dict | None = None) -> int:
+        """A fresh instance with the judge's seed: every check starts from the same
+        model. `place` ({"device", "dtype", "train"}) moves it and sets its mode in the
+        same request."""
+        args: dict = {"seed": self.req["seed"]}
+        if place is not None:
+            args["place"] = {"device": str(self.device), "dtype": None, "train": False, **place}
+        h = self.remote("build", **args)["h"]
         if type(h) is not int:
             raise ChannelBroken("a model handle that is not an int")
         return h
 
     def placed(self, dtype: str | None = None, train: bool = False) -> int:
-        h = self.build()
-        self.remote.many(
-            [
-                ("to", {"h": h, "device": str(self.device), "dtype": dtype}),
-                ("mode", {"h": h, "train": train}),
-            ]
-        )
-        return h
+        return self.build({"dtype": dtype, "train": train})
 
     def args(self, xs: list, b=None, dtype=None) -> list:
         """The inputs, cut to `b` rows, floats in `dtype` (masks stay uint8: the model
@@ -290,21 +288,18 @@ class Job:
             run = self._grad_run(h, p, dtype)
         except HostError as exc:  # models that only work in the task's dtype
             data["float64_error"] = exc.info
-            dtype, h = task, self.build()
-            self.remote("to", h=h, device=str(self.device))
+            dtype, h = task, self.placed()
             run = self._grad_run(h, p, dtype)
         data.update(_put_run(run, fr))
         try:
-            h = self.build()
-            self.remote("to", h=h, device=str(self.device), dtype=_name(dtype))
+            h = self.placed(_name(dtype), train=True)
             data["train"] = _put_run(self._grad_run(h, p, dtype, seed=p["dir_seed"]), fr)
         except HostError as exc:
             data["train_error"] = exc.info
         if dtype == task:
             return
         try:
-            h = self.build()
-            self.remote("to", h=h, device=str(self.device), dtype=_name(task))
+            h = self.placed(_name(task))
             out, _, params, grads = self._gradients(h, p, task, None)
             n = len(grads) - len(params)
             data["task_dtype"] = _put_run(
@@ -424,8 +419,10 @@ class Job:
 
     def check_train_eval(self, p: dict, fr: remote._Frames, data: dict) -> None:
         h = self.build()
-        data["not_eval"] = _plain(self.remote("mode", h=h, train=False)["wrong"])
-        data["not_train"] = _plain(self.remote("mode", h=h, train=True)["wrong"])
+        evals, trains = self.remote.many(
+            [("mode", {"h": h, "train": False}), ("mode", {"h": h, "train": True})]
+        )
+        data["not_eval"], data["not_train"] = _plain(evals["wrong"]), _plain(trains["wrong"])
 
     def check_reference(self, p: dict, fr: remote._Frames, data: dict) -> None:
         """Per trial: the state_dict keys, then the output of each run (mode, dtype)
@@ -446,14 +443,19 @@ class Job:
                     rec["state"] = {k: fr.put(v) for k, v in state.items()}
             for run in p["runs"]:
                 h = self.build()
-                if module:
-                    self.remote("load_state", h=h, state=state)
-                self.remote("to", h=h, device=str(self.device), dtype=run["dtype"])
-                self.remote("mode", h=h, train=run["mode"] == "train")
                 xs = self.args(trial["xs"], dtype=getattr(torch, run["dtype"]))
-                done = {"out": fr.put(self.out(h, xs))}
+                calls = [("load_state", {"h": h, "state": state})] if module else []
+                calls += [
+                    ("to", {"h": h, "device": str(self.device), "dtype": run["dtype"]}),
+                    ("mode", {"h": h, "train": run["mode"] == "train"}),
+                    ("forward", {"h": h, "xs": xs, "bools": self.bools}),
+                ]
                 if p["buffers"] and module:
-                    buffers = self.remote("buffers", h=h)["buffers"]
+                    calls.append(("buffers", {"h": h}))
+                answers = self.remote.many(calls)[1 if module else 0 :]
+                done = {"out": fr.put(answers[2]["out"])}
+                if p["buffers"] and module:
+                    buffers = answers[3]["buffers"]
                     done["buffers"] = {str(k): fr.put(v) for k, v in buffers.items()}
                 rec["runs"].append(done)
 

@@ -382,7 +382,7 @@ class Host:
         for old in sorted(self.models)[:-MAX_MODELS]:
             del self.models[old], self.where[old]
         named = list(model.named_parameters())
-        return {
+        done = {
             "h": h,
             "built_type": type(model).__qualname__,
             "params": [[n, list(t.shape), bool(t.requires_grad), str(t.dtype)] for n, t in named][
@@ -390,6 +390,11 @@ class Host:
             ],
             "layers": sorted({type(m).__name__ for m in model.modules()})[:100],
         }
+        place = a.get("place")  # `to` and `mode` at once, sparing two round trips
+        if place:
+            done.update(self.op_to({**place, "h": h}, fr))
+            done.update(self.op_mode({**place, "h": h}, fr))
+        return done
 
     def op_to(self, a: dict, fr: _Frames) -> dict:
         model, device = self._model(a), torch.device(a["device"])
