@@ -33,6 +33,7 @@ CheckName = Literal[
     "load",
     "forbidden_api",
     "shapes",
+    "promises",
     "device",
     "gradients",
     "train_eval",
@@ -323,6 +324,14 @@ class JudgeSpec(Strict):
     batch_sizes: tuple[Annotated[int, Field(ge=1, le=1024)], ...] = (1, 7, 16)
     #: Each sample's eval-mode output must not depend on the rest of its batch.
     per_sample: bool = True
+    #: Whether a module entry must have trainable parameters (false for a module that
+    #: has none by design, such as dropout): weights kept as buffers or plain tensors
+    #: are never trained, so such a model fails `load`.
+    parameters: bool = True
+    #: What the statement promises beyond shapes, checked by the `promises` check:
+    #: `nonlinear` (the model is not an affine map of its input) and `logits` (raw
+    #: logits: not probabilities, not all non-negative).
+    promises: tuple[Literal["nonlinear", "logits"], ...] = ()
     checks: tuple[CheckName, ...] = ("load", "shapes", "device", "gradients", "learning")
     gradients: GradientSpec = GradientSpec()
     learning: LearningSpec = LearningSpec()
@@ -348,6 +357,10 @@ class JudgeSpec(Strict):
                 raise ValueError(f"{name} must start with the batch dimension 'B'")
         if "load" not in self.checks:
             raise ValueError("checks must include 'load'")
+        if bool(self.promises) != ("promises" in self.checks):
+            raise ValueError("list the 'promises' check in checks exactly when promises are set")
+        if self.promises and (self.entry != "module" or self.extra_inputs):
+            raise ValueError("promises are for module entries with one input")
         return self
 
 

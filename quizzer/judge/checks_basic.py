@@ -22,6 +22,7 @@ from quizzer.judge.facts import (
     output,
 )
 from quizzer.judge.result import Metric
+from quizzer.judge.probes import input_names
 
 Verdict = tuple[str, dict[str, Metric]]
 
@@ -74,6 +75,18 @@ def load(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Ve
         raise Malformed(f"parameter list: {exc}") from None
     layers = [str(x) for x in get(data, "layers", list)][:30]
     ctx.earlier["layers"] = layers
+    trainable = [p for p in params if isinstance(p, list) and len(p) > 2 and p[2] is True]
+    if entry == "module" and spec.parameters and not trainable:
+        raise CheckFailed(
+            f"{name}({_init_text(ctx)}) has no trainable parameters"
+            + (f" (only frozen ones: {', '.join(str(p[0]) for p in params[:5])})" if params else "")
+            + ": an optimiser would never change it. Weights must be nn.Parameter "
+            "attributes (self.weight = nn.Parameter(torch.randn(...))) or live in "
+            "registered layers; register_buffer and plain tensor attributes are not "
+            "trained, and layers kept in a plain Python list are not registered (use "
+            "nn.ModuleList)",
+            parameters=0,
+        )
     if entry == "autograd_function":
         return f"{name} is a torch.autograd.Function", {}
     return (
@@ -132,6 +145,20 @@ def shapes(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> 
         raise CheckFailed(
             explain.exception(error, f"forward on a batch of shape {shape} ({mode} mode)"),
             batch_size=failing,
+        )
+    changed = [int(i) for i in data.get("inputs_changed") or [] if isinstance(i, int)]
+    if changed:
+        names = input_names(ctx.task.spec)
+        which = ", ".join(
+            ("the input" if names[i] == "input" else names[i]) if 0 <= i < len(names) else f"input {i}"
+            for i in changed
+        )
+        raise CheckFailed(
+            f"forward changed {which} in place: the caller's tensor is not "
+            "the caller's any more. In-place operations on the input (x.relu_(), x += ..., "
+            "x[...] = ..., x.mul_()) must work on a copy or a new tensor instead: "
+            "y = torch.relu(x), y = x + ...",
+            inputs_changed=changed,
         )
     outs = {}
     for b in sizes:
@@ -201,10 +228,22 @@ def _meta_verdict(meta: dict[str, Any]) -> Verdict:
     if violations:
         v = violations[0]
         lines = explain.traceback_lines(v)
+        if v.get("parameter") is True:
+            why = (
+                "it is an nn.Parameter the model does not own, so .to() did not move it: "
+                "a layer kept in a plain Python list or dict (use nn.ModuleList or "
+                "nn.ModuleDict, which also lets the optimiser see its weights)"
+            )
+        else:
+            why = (
+                "a device is hard-coded, so this breaks on a GPU. Create new tensors with "
+                "device=x.device; a constant tensor kept on the model belongs in "
+                "register_buffer, which .to() moves"
+            )
+        mode = " in training mode" if v.get("mode") == "train" else ""
         raise CheckFailed(
-            f"forward uses {explain._s(v.get('what'), 80)} next to the model's tensors "
-            f"(in {explain._s(v.get('call'), 40)}): a device is hard-coded, so this breaks "
-            "on a GPU. Create tensors with device=x.device, or register them as buffers."
+            f"forward{mode} uses {explain._s(v.get('what'), 80)} next to the model's tensors "
+            f"(in {explain._s(v.get('call'), 40)}): {why}."
             + ("\n" + "\n".join(lines) if lines else ""),
             probe="meta",
         )

@@ -83,6 +83,8 @@ def reference(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) 
             raise Malformed("trial record")
         if module and trial.state is not None:
             _keys(rec.get("keys"), trial.state, index)
+            if plan.params is not None:
+                _trainable(rec.get("params"), plan.params)
     if error is not None:
         doing = _doing(ctx, plan, raw)
         raise CheckFailed(explain.exception(error, doing))
@@ -134,6 +136,26 @@ def _doing(ctx: Context, plan: RefPlan, raw: list[Any]) -> str:
 def _where(plan: RefPlan, index: int, run: Run, trial: Trial) -> str:
     scale = f", inputs scaled by {trial.scale:g}" if trial.scale != 1.0 else ""
     return f"trial {index + 1} ({run.describe()}{scale})"
+
+
+def _trainable(raw: Any, want: tuple[str, ...]) -> None:
+    """What is a trainable nn.Parameter in the task's solution must be one here too:
+    the same state_dict key held as a buffer loads and computes alike, but is never
+    trained."""
+    if not isinstance(raw, list):
+        raise Malformed("parameter names")
+    got = {str(n) for n in raw}
+    missing = [k for k in want if k not in got]
+    if missing:
+        raise CheckFailed(
+            f"{', '.join(missing[:10])} {'is' if len(missing) == 1 else 'are'} not a "
+            "trainable nn.Parameter in this model (a buffer, a plain tensor attribute, or "
+            "requires_grad=False?), but the task's solution trains "
+            f"{'it' if len(missing) == 1 else 'them'}: an optimiser would never change "
+            f"{'it' if len(missing) == 1 else 'them'}. Use self.name = "
+            "nn.Parameter(tensor) instead of register_buffer or a plain attribute",
+            not_trainable=missing[:10],
+        )
 
 
 def _keys(raw: Any, state: dict[str, torch.Tensor], index: int) -> None:

@@ -126,7 +126,12 @@ def builtin_plan(task: Coding, seed: int) -> RefPlan:
                 buffers = {back.get(k, k): v.clone() for k, v in m.named_buffers()}
             expected.append(Expected(out.detach().clone(), buffers))
         trials.append(Trial(xs, scale, state, tuple(expected)))
-    return RefPlan(f"torch built-in {ref.builtin}", runs, tuple(trials))
+    params = None
+    if is_module:
+        with torch.random.fork_rng(devices=[]):
+            trained = [n for n, t in fn(**init).named_parameters() if t.requires_grad]
+        params = tuple(back.get(n, n) for n in trained)
+    return RefPlan(f"torch built-in {ref.builtin}", runs, tuple(trials), params=params)
 
 
 def _module_state(task: Coding, fn: Any, init: dict[str, Any], pseed: int) -> dict:
@@ -219,7 +224,10 @@ def _run_solution(
         trials = _solution_trials(data, inputs, len(runs), spec.reference.buffers)
     except (Malformed, WireError, KeyError, TypeError, ValueError) as exc:
         return RefPlan(name, problem=f"its report is malformed ({exc})")
-    return RefPlan(name, runs, trials)
+    first = data["trials"][0] if data.get("trials") else {}
+    params = first.get("params") if isinstance(first, dict) else None
+    names = tuple(str(n) for n in params) if isinstance(params, list) else None
+    return RefPlan(name, runs, trials, params=names)
 
 
 def _tensor(value: Any, what: str) -> torch.Tensor:

@@ -53,6 +53,8 @@ class RefPlan:
     runs: tuple[Run, ...] = ()
     trials: tuple[Trial, ...] = ()
     problem: str | None = None
+    #: The state_dict keys that are trainable parameters in the task's solution.
+    params: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -229,6 +229,7 @@ def build_request(
             "dir_seed": probes.dir_seed,
         },
         "train_eval": {},
+        "promises": {"xs": _wire(probes.inputs())},
         "learning": {
             "x": probes.learn_x,
             "y": probes.learn_y,

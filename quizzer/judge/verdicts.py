@@ -19,6 +19,7 @@ from quizzer.judge import (
     checks_basic,
     checks_grad,
     checks_learn,
+    checks_promises,
     checks_ref,
     checks_step,
     explain,
@@ -43,6 +44,7 @@ JUDGES: dict[str, Judge] = {
     "dropout": checks_ref.dropout,
     "train_step": checks_step.train_step,
     "learning": checks_learn.learning,
+    "promises": checks_promises.promises,
 }
 LIMIT_TEXT = {
     "wall": "the time limit ({wall_s:g} s wall clock)",

@@ -8,6 +8,7 @@ the sibling files.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from typing import Any
 
@@ -56,6 +57,9 @@ STEP32, SHRINK64, SHRINK32, RETRIES = 1e-3, 16.0, 4.0, 2
 #: The rounding a model's arithmetic may add, in units of its dtype's machine epsilon
 #: per unit of sum(|u * f(x)|) (for the outputs) and of sum(|g * v|) (for autograd).
 NOISE = 64.0
+#: The promises check's mixing weight: f(MIX x1 + (1 - MIX) x2) against the same mix of
+#: f(x1) and f(x2) tells an affine map.
+MIX = 0.3
 #: The relative tolerance below float64 (see `fd_rtol`).
 RTOL_LOW = 0.1
 
@@ -84,6 +88,20 @@ def fd_steps(dtype: torch.dtype, step: float) -> list[float]:
     return [step / shrink**i for i in range(RETRIES + 1)]
 
 
+_DTYPE_WORDS = re.compile(
+    r"dtype|scalar type|Double|Float|Half|float64|float32|should be the same|same type"
+)
+
+
+def dtype_error(info: dict) -> bool:
+    """Whether a model's error in float64 says a dtype did not match (a model that
+    builds float32 tensors itself), the only error that earns a rerun in its own dtype:
+    any other error is the model's and the verdict."""
+    return info.get("type") in ("RuntimeError", "TypeError") and bool(
+        _DTYPE_WORDS.search(str(info.get("message", "")))
+    )
+
+
 def _name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
 
@@ -104,6 +122,8 @@ def gate_failed(check: dict, header: dict, tensors: list) -> bool:
     if check["name"] != "shapes" or "expect" not in check:
         return False
     data = header["data"]
+    if data.get("inputs_changed"):
+        return True
 
     def got(ref: Any, b: str) -> torch.Tensor | None:
         t = tensors[ref["$t"]] if isinstance(ref, dict) and "$t" in ref else None
@@ -243,13 +263,17 @@ class Job:
         calls += [("forward", {**fwd, "xs": self.args(p["xs"])}), ("mode", {"h": h, "train": True})]
         trains = [b for b in p["batch_sizes"] if b > 1]
         calls += [("forward", {**fwd, "xs": self.args(p["xs"], b)}) for b in trains]
-        answers = iter(self.remote.many(calls, strict=False))
+        answers = self.remote.many(calls, strict=False)
+        data["inputs_changed"] = sorted(
+            {int(i) for a in answers for i in a.get("changed", []) if type(i) is int}
+        )[:10]
+        it = iter(answers)
         for b in p["batch_sizes"]:
-            data["eval"][str(b)] = fr.put(remote.ok(next(answers))["out"])
-        data["repeat"] = fr.put(remote.ok(next(answers))["out"])
-        remote.ok(next(answers))
+            data["eval"][str(b)] = fr.put(remote.ok(next(it))["out"])
+        data["repeat"] = fr.put(remote.ok(next(it))["out"])
+        remote.ok(next(it))
         for b in trains:
-            data["train"][str(b)] = fr.put(remote.ok(next(answers))["out"])
+            data["train"][str(b)] = fr.put(remote.ok(next(it))["out"])
 
     def check_device(self, p: dict, fr: remote._Frames, data: dict) -> None:
         h = self.build()
@@ -286,8 +310,10 @@ class Job:
         try:
             self.remote("to", h=h, device=str(self.device), dtype="float64")
             run = self._grad_run(h, p, dtype)
-        except HostError as exc:  # models that only work in the task's dtype
-            data["float64_error"] = exc.info
+        except HostError as exc:
+            if not dtype_error(exc.info):  # the model raised: that is the verdict
+                raise
+            data["float64_error"] = exc.info  # a model that only works in its own dtype
             dtype, h = task, self.placed()
             run = self._grad_run(h, p, dtype)
         data.update(_put_run(run, fr))
@@ -417,6 +443,20 @@ class Job:
             back[i] = value
         return back
 
+    def check_promises(self, p: dict, fr: remote._Frames, data: dict) -> None:
+        """Eval-mode outputs on two halves of a batch, on a mix of them (the judge's
+        `MIX` of the first half), and on the whole batch."""
+        x = p["xs"][0]
+        n = x.shape[0] // 2
+        x1, x2 = x[:n], x[n : 2 * n]
+        mix = MIX * x1 + (1 - MIX) * x2
+        h = self.placed()
+        outs = self.remote.many(
+            [("forward", {"h": h, "xs": [t], "bools": []}) for t in (x1, x2, mix, x)]
+        )
+        for key, done in zip(("x1", "x2", "mix", "out"), outs, strict=True):
+            data[key] = fr.put(done["out"])
+
     def check_train_eval(self, p: dict, fr: remote._Frames, data: dict) -> None:
         h = self.build()
         evals, trains = self.remote.many(
@@ -437,6 +477,7 @@ class Job:
             if module:
                 got = self.remote("state", h=self.build())
                 rec["keys"] = _plain(got["keys"])
+                rec["params"] = _plain(got.get("params"))
                 if trial.get("perturb") is not None:
                     own = {str(k): _tensor(v, "a state tensor") for k, v in got["state"].items()}
                     state = perturb_tensors(own, trial["perturb"])

@@ -114,6 +114,14 @@ class FlatOptimizer:
                 at += n
 
 
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Equal values (NaN equal to NaN), shape and dtype."""
+    return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a, b) or (
+        a.is_floating_point() and torch.equal(a.isnan(), b.isnan())
+        and torch.equal(a.nan_to_num(), b.nan_to_num())
+    ))
+
+
 def same_device(a: torch.device, b: torch.device) -> bool:
     """Whether `a` and `b` name the same place: "cuda" (no index) is whichever GPU is
     current, so it matches "cuda:0" there, as `.to("cuda")` puts tensors on it."""
@@ -260,6 +268,7 @@ class _DeviceSpy(TorchFunctionMode):
     def __init__(self) -> None:
         super().__init__()
         self.violations: list = []
+        self.mode = "eval"
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -270,7 +279,8 @@ class _DeviceSpy(TorchFunctionMode):
         real = [t for t in tensors if t.device.type != "meta" and t.dim() > 0]
         name = getattr(func, "__name__", str(func))
         if meta and real and len(self.violations) < 5:
-            self._note(name, f"a {real[0].device.type} tensor of shape {list(real[0].shape)}")
+            what = f"a {real[0].device.type} tensor of shape {list(real[0].shape)}"
+            self._note(name, what, parameter=isinstance(real[0], torch.nn.Parameter))
         try:
             return func(*args, **kwargs)
         except Exception:
@@ -278,9 +288,12 @@ class _DeviceSpy(TorchFunctionMode):
                 self._note(name, "a tensor moved off the model's device")
             raise
 
-    def _note(self, name: str, what: str) -> None:
+    def _note(self, name: str, what: str, parameter: bool = False) -> None:
         stack = _frames(traceback.extract_stack())
-        self.violations.append({"call": name, "what": what, "frames": stack[-3:]})
+        self.violations.append(
+            {"call": name, "what": what, "parameter": parameter, "mode": self.mode,
+             "frames": stack[-3:]}
+        )  # fmt: skip
 
 
 class Host:
@@ -422,9 +435,12 @@ class Host:
         return {}
 
     def op_state(self, a: dict, fr: _Frames) -> dict:
-        state = self._model(a).state_dict()
+        model = self._model(a)
+        state = model.state_dict()
+        trainable = [n for n, t in model.named_parameters() if t.requires_grad]
         return {
             "keys": [[k, list(v.shape)] for k, v in state.items()][:200],
+            "params": trainable[:200],
             "state": {k: fr.put(v) for k, v in state.items()},
         }
 
@@ -450,6 +466,7 @@ class Host:
         if a.get("seed") is not None:  # the same dropout mask at every probe point
             reseed(int(a["seed"]))
         xs = self._inputs(a, device)
+        saved = [x.detach().clone() for x in xs]
         self.graph = None
         if a.get("grad"):
             out = self._call(model, xs, device)
@@ -461,6 +478,9 @@ class Host:
                 out = self._call(model, xs, device)
         tensor = type(out) is _Tensor
         done = {"out": fr.put(out), "device": str(out.device) if tensor else None}
+        changed = [i for i, (x, s) in enumerate(zip(xs, saved)) if not _same(x.detach(), s)]
+        if changed:  # forward wrote into the caller's tensors
+            done["changed"] = changed
         done["requires_grad"] = bool(out.requires_grad) if tensor else False
         if a.get("return_inputs"):
             done["inputs"] = [fr.put(x.detach()) for x in xs]
@@ -564,17 +584,24 @@ class Host:
         return data
 
     def op_meta(self, a: dict, fr: _Frames) -> dict:
-        """Forward on the meta device: tensors that follow the input stay on meta,
-        while a hard-coded device shows up as a mix of meta and real tensors."""
-        model = self._new(int(a["seed"])).to("meta").eval()
+        """Forward on the meta device, in eval and then in training mode (a dropout mask
+        or noise made on the CPU shows only there): tensors that follow the input stay
+        on meta, while a hard-coded device shows up as a mix of meta and real tensors."""
+        model = self._new(int(a["seed"])).to("meta")
         spy = _DeviceSpy()
         result: dict = {"violations": spy.violations}
-        try:
-            with spy, _no_grad():
-                out = self._call(model, self._inputs(a, torch.device("meta")), torch.device("meta"))
-            result["out_device"] = str(getattr(out, "device", None))
-        except BaseException as exc:
-            result["error"] = error_info(exc)
+        for train in (False, True):
+            model.train(train)
+            spy.mode = "train" if train else "eval"
+            try:
+                with spy, _no_grad():
+                    meta = torch.device("meta")
+                    out = self._call(model, self._inputs(a, meta), meta)
+                result.setdefault("out_device", str(getattr(out, "device", None)))
+            except BaseException as exc:
+                result.setdefault("error", {**error_info(exc), "mode": spy.mode})
+            if spy.violations or "error" in result:
+                break
         return result
 
     def op_precision(self, a: dict, fr: _Frames) -> dict:
