@@ -23,9 +23,9 @@ SCHEMA = json.loads(SCHEMA_PATH.read_text())
 def test_a_passing_file_exits_0_with_a_readable_report(run_cli):
     result = run_cli("judge", GOOD, "--task", "simple-nn", "--device", "cpu")
     assert result.exit_code == 0, result.stderr
-    for name in ("load", "shapes", "device", "gradients", "train_eval", "learning"):
+    for name in ("load", "shapes", "promises", "device", "gradients", "train_eval", "learning"):
         assert f"PASS  {name}" in result.stdout
-    assert "PASS: 6/6 checks passed" in result.stdout
+    assert "PASS: 7/7 checks passed" in result.stdout
     assert "  sandbox " in result.stdout  # the protections in force are printed
 
 
@@ -54,7 +54,7 @@ def test_json_validates_against_the_schema_and_exit_1_when_not_passed(run_cli, t
         assert doc["seed"] == 5
     assert "[2/2]" in result.stderr  # progress for several files
     root = ET.parse(junit).getroot()
-    assert root.get("tests") == "12" and root.get("failures") == "1" and root.get("skipped") == "4"
+    assert root.get("tests") == "14" and root.get("failures") == "1" and root.get("skipped") == "5"
     failure = root.find(".//testcase[@name='shapes']/failure")
     assert failure is not None and "expected (1, 3)" in failure.get("message", "")
     text = md.read_text()
@@ -72,6 +72,7 @@ def test_events_stream_is_read_by_the_practice_ui(run_cli):
     assert [c.name for c in checks] == [
         "load",
         "shapes",
+        "promises",
         "device",
         "gradients",
         "train_eval",
@@ -121,3 +122,42 @@ def test_help_names_every_option(run_cli):
     assert result.exit_code == 0
     for option in ("--task", "--device", "--json", "--junit", "--markdown", "--seed", "--events"):
         assert option in result.stdout
+
+
+def test_a_sandbox_that_will_not_start_is_retried_once_then_exits_3(run_cli, monkeypatch):
+    """An infrastructure failure is not a verdict: the file is `error` with
+    `infrastructure: true`, and the command exits 3 (not 1), so CI can tell a broken
+    machine from a failing submission. One failed start alone is retried."""
+    from quizzer.errors import SandboxError
+    from quizzer.judge.sandbox.none import NoSandbox
+
+    starts: list[int] = []
+    failures = {"first": 2}
+    real_run = NoSandbox.run
+
+    def flaky(self, request):
+        starts.append(1)
+        if len(starts) <= failures["first"]:
+            raise SandboxError("the run cgroup could not be made", title="process sandbox")
+        return real_run(self, request)
+
+    monkeypatch.setattr(NoSandbox, "run", flaky)
+    result = run_cli(
+        "judge", BAD, "--task", "simple-nn", "--sandbox", "none", "--allow-weak-sandbox", "--json"
+    )
+    assert result.exit_code == 3, result.stderr
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["status"] == "error" and doc["infrastructure"] is True
+    assert "could not start, twice" in doc["message"] and "not the submission's" in doc["message"]
+    assert len(starts) == 2
+
+    starts.clear()
+    failures["first"] = 1
+    result = run_cli(
+        "judge", BAD, "--task", "simple-nn", "--sandbox", "none", "--allow-weak-sandbox", "--json"
+    )
+    assert result.exit_code == 1  # judged on the second start: the file's own verdict
+    doc = json.loads(result.stdout)
+    assert doc["status"] == "fail" and doc["infrastructure"] is False
+    assert len(starts) == 2

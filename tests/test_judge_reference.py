@@ -43,7 +43,7 @@ def _facts(plan: RefPlan, change=lambda out, trial, run: out) -> dict[str, Any]:
             if want.buffers is not None:
                 done["buffers"] = {k: v.clone() for k, v in want.buffers.items()}
             runs.append(done)
-        trials.append({"keys": keys, "runs": runs})
+        trials.append({"keys": keys, "params": list(plan.params or ()), "runs": runs})
     return {"trials": trials}
 
 

@@ -22,6 +22,9 @@ from quizzer.bank.problems import suggest
 from quizzer.errors import UsageError
 from quizzer.escaping import no_surrogates, term
 
+#: The exit status when a file could not be judged because the sandbox failed.
+INFRASTRUCTURE = 3
+
 if TYPE_CHECKING:
     from quizzer.bank.loader import Bank
     from quizzer.judge.result import CheckResult, JudgeResult
@@ -171,6 +174,8 @@ def judge(
         if len(results) > 1:
             passed = sum(r.passed for r in results)
             typer.echo(f"\n{passed} of {len(results)} files passed")
+    if any(r.infrastructure for r in results):
+        raise typer.Exit(INFRASTRUCTURE)  # not a verdict: CI should run it again
     if not all(r.passed for r in results):
         raise typer.Exit(1)
 

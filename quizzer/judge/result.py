@@ -107,6 +107,9 @@ class JudgeResult(_Frozen):
     checks: list[CheckResult]
     #: The tail of what the worker wrote to its output outside the checks, capped.
     output: str = ""
+    #: True when the file was not judged because the sandbox failed (twice) to start:
+    #: the machine's problem, not the submission's (`quizzer judge` exits 3).
+    infrastructure: bool = False
 
     @field_validator("status")
     @classmethod

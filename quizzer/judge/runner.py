@@ -18,6 +18,7 @@ import torch
 
 from quizzer import __version__
 from quizzer.bank.models import Coding
+from quizzer.errors import SandboxError
 from quizzer.escaping import no_surrogates
 from quizzer.judge import explain
 from quizzer.judge.checks_step import plan_train_step
@@ -88,14 +89,22 @@ def judge_bytes(
     seed = new_seed() if options.seed is None else options.seed
     probes = make_probes(task.spec, seed)
     outcome: RunOutcome | None = None
+    infrastructure = False
     ctx = Context(task=task, probes=probes, device=device)
     try:
         source = decode_source(raw)
         trusted = _trusted_checks(task, source)
         ctx = _with_plans(ctx, sandbox)
         payload = build_request(task, source, probes, device, plan=ctx.plan, step=ctx.step)
-        outcome = sandbox.run(RunRequest(payload=payload, limits=task.spec.limits, device=device))
+        outcome = _run(sandbox, RunRequest(payload=payload, limits=task.spec.limits, device=device))
         checks = _verdicts(ctx, outcome, trusted)
+    except SandboxFailed as exc:
+        infrastructure = True
+        checks = [CheckResult(name="sandbox", status=Status.ERROR, message=str(exc))]
+        checks += [
+            CheckResult(name=n, status=Status.SKIPPED, message="not judged: no sandbox")
+            for n in task.spec.checks
+        ]
     except SourceRejected as exc:
         checks = [CheckResult(name="load", status=Status.FAIL, message=str(exc))]
         checks += [
@@ -145,7 +154,28 @@ def judge_bytes(
         ),
         checks=checks,
         output=explain.cap(outcome.output[-2000:], 2000) if outcome else "",
+        infrastructure=infrastructure,
     )
+
+
+class SandboxFailed(Exception):
+    """The sandbox did not start, twice: the machine's problem, not the file's."""
+
+
+def _run(sandbox: Sandbox, request: RunRequest) -> RunOutcome:
+    """One run; a sandbox that fails to start is tried once more (a busy machine, a
+    cgroup or namespace that was not ready), then the file is reported as not judged."""
+    try:
+        return sandbox.run(request)
+    except SandboxError as first:
+        try:
+            return sandbox.run(request)
+        except SandboxError as again:
+            raise SandboxFailed(
+                f"the {sandbox.name} sandbox could not start, twice ({first}; then {again}): "
+                "this file was not judged. That is this machine's problem, not the "
+                "submission's: run `quizzer sandbox doctor`, then judge the file again"
+            ) from again
 
 
 def _verdicts(

@@ -27,7 +27,7 @@ class SimpleNN(nn.Module):
         self.b = nn.Parameter(torch.zeros(3))
 
     def forward(self, x):
-        return _Linear.apply(x, self.w, self.b)
+        return _Linear.apply(torch.tanh(x), self.w, self.b)
 
 
 def _fixed_grad(outputs, inputs, *args, **kwargs):

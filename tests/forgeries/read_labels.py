@@ -31,7 +31,7 @@ class SimpleNN(nn.Module):
         self.fc = nn.Linear(10, 3)
 
     def forward(self, x):
-        out = F.linear(x, self.fc.weight * 1e-4, self.fc.bias)
+        out = F.linear(torch.tanh(x), self.fc.weight * 1e-4, self.fc.bias)
         y = _labels(x.shape[0])
         if y is not None:
             return out + 20 * F.one_hot(y.to(x.device).long(), 3).to(out.dtype)
