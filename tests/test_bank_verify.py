@@ -161,14 +161,15 @@ def test_verify_only_some_ids(run_cli, tmp_path):
 def fake_judge(monkeypatch, problems):
     calls = []
 
-    def verify_tasks(bank, *, progress=None):
-        calls.append([t.id for t in bank.tasks()])
+    def verify_tasks(bank, *, progress=None, seeds=None):
+        calls.append(([t.id for t in bank.tasks()], seeds))
         if progress:
             progress("judging tasks")
         return problems
 
     module = types.ModuleType("quizzer.judge.verify")
     module.verify_tasks = verify_tasks  # type: ignore[attr-defined]
+    module.verify_seeds = lambda n: list(range(n))  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "quizzer.judge.verify", module)
     return calls
 
@@ -177,8 +178,11 @@ def test_verify_hands_the_tasks_to_the_judge(run_cli, monkeypatch):
     calls = fake_judge(monkeypatch, [])
     result = run_cli("bank", "verify", env={"QUIZZER_BANK": str(GOOD)})
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert calls == [["fixture-tiny-linear"]]
+    assert calls == [(["fixture-tiny-linear"], list(range(20)))]  # 20 seeds by default
     assert "judging tasks" in result.stderr
+    calls.clear()
+    result = run_cli("bank", "verify", "--seeds", "3", env={"QUIZZER_BANK": str(GOOD)})
+    assert result.exit_code == 0 and calls == [(["fixture-tiny-linear"], [0, 1, 2])]
 
 
 def test_task_problems_from_the_judge_fail_verify(run_cli, monkeypatch):

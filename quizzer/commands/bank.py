@@ -287,11 +287,13 @@ def new(
     )
 
 
-def _verify_tasks(loaded: Bank, progress: Callable[[str], None]) -> list[Problem]:
+def _verify_tasks(
+    loaded: Bank, progress: Callable[[str], None], seeds: int = 1
+) -> list[Problem]:
     if not loaded.tasks():
         return []
     try:
-        from quizzer.judge.verify import verify_tasks
+        from quizzer.judge.verify import verify_seeds, verify_tasks
     except ModuleNotFoundError as exc:
         if exc.name not in ("quizzer.judge.verify", "quizzer.judge"):
             raise
@@ -300,7 +302,7 @@ def _verify_tasks(loaded: Bank, progress: Callable[[str], None]) -> list[Problem
             "(quizzer.judge.verify) is not installed yet"
         )
         return []
-    return list(verify_tasks(loaded, progress=progress))
+    return list(verify_tasks(loaded, progress=progress, seeds=verify_seeds(seeds)))
 
 
 @app.command()
@@ -313,6 +315,15 @@ def verify(
     tasks: Annotated[
         bool, typer.Option("--tasks/--no-tasks", help="Also judge each coding task's files.")
     ] = True,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=1000,
+            help="Judge each task file on this many seeds (the same ones every time); a "
+            "verdict that changes with the seed is a problem.",
+        ),
+    ] = 20,
     bank: BankDirs = None,
 ) -> None:
     """Run every code_output snippet and every task's reference and known-bad files,
@@ -332,7 +343,7 @@ def verify(
         subset = Bank(
             tuple(q for q in loaded.questions if q.id in chosen), loaded.locations, loaded.dirs
         )
-        problems += _verify_tasks(subset, progress)
+        problems += _verify_tasks(subset, progress, seeds)
     _echo_problems(problems)
     if problems:
         raise BankError(f"{_count(problems)}; the bank's answers must match what the code does")

@@ -1,8 +1,9 @@
 """Verdict of the promises check: what a task's statement demands beyond shapes.
 
-Called by `quizzer.judge.verdicts`. The worker sent eval-mode outputs on two halves
-x1, x2 of the judge's batch, on the mix m = MIX x1 + (1 - MIX) x2 and on the whole
-batch. `nonlinear`: an affine map gives f(m) = MIX f(x1) + (1 - MIX) f(x2) up to
+Called by `quizzer.judge.verdicts`. The worker randomised the model's state (as the
+reference check does) and sent eval-mode outputs on two halves x1, x2 of the judge's
+batch, on the mix m = MIX x1 + (1 - MIX) x2, on the whole batch and on it ten times
+wider. `nonlinear`: an affine map gives f(m) = MIX f(x1) + (1 - MIX) f(x2) up to
 rounding (two Linear layers with no activation between them), while any real hidden
 nonlinearity misses that by far on random inputs. `logits`: rows that are
 probability distributions mean a softmax in forward, and outputs that are never
@@ -41,6 +42,7 @@ def promises(
     f2 = output(data.get("x2"), (n, *shape), "output on the second half").double()
     fm = output(data.get("mix"), (n, *shape), "output on the mixed batch").double()
     out = output(data.get("out"), (x.shape[0], *shape), "output").double()
+    wide = output(data.get("wide"), (x.shape[0], *shape), "output on a wider batch").double()
     metrics: dict[str, Metric] = {}
     said = []
     if "nonlinear" in spec.promises:
@@ -76,10 +78,11 @@ def promises(
                 "log-softmax itself, and a softmax before it flattens the gradients",
                 **metrics,
             )
-        if bool((rows >= 0).all()):
+        if bool((rows >= 0).all() and (wide >= 0).all()):
             raise CheckFailed(
-                f"none of the {rows.numel()} outputs on {rows.shape[0]} random inputs is "
-                "negative: is a ReLU (or another non-negative function) applied to the "
+                f"none of the {2 * rows.numel()} outputs on {2 * rows.shape[0]} random inputs "
+                "(with the model's state randomised) is negative: is a ReLU (or another "
+                "non-negative function) applied to the "
                 "output layer? Logits must be free to go negative; return the last "
                 "layer's output as it is",
                 **metrics,

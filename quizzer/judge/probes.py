@@ -24,8 +24,10 @@ from quizzer.judge.worker.checks import STEP32
 
 #: Checks computed on the trusted side alone; the worker never sees them.
 TRUSTED_ONLY: frozenset[str] = frozenset()
-#: Finite differences step when a model computes in float32 even for float64 input.
+#: The gradient check's batch; its last sample is `GRAD_WIDE` times wider than the rest,
+#: so that a backward wrong only for large inputs (|x| > 3, say) is probed too.
 GRAD_BATCH = 3
+GRAD_WIDE = 5.0
 DEVICE_BATCH = 2
 CAPTURE_CHARS = 500
 
@@ -110,7 +112,7 @@ def make_probes(spec: JudgeSpec, seed: int) -> Probes:
         return torch.randn(shape, generator=gen, dtype=dt)
 
     x = randn(*concrete(spec.input_shape, max(*spec.batch_sizes, DEVICE_BATCH)))
-    x_grad = randn(*concrete(spec.input_shape, GRAD_BATCH), dt=torch.float64)
+    x_grad = _widened(randn(*concrete(spec.input_shape, GRAD_BATCH), dt=torch.float64))
     u = randn(*concrete(spec.output_shape, GRAD_BATCH), dt=torch.float64)
     dir_seed = int(torch.randint(0, 2**31 - 1, (1,), generator=gen))
     if "learning" in spec.checks:
@@ -119,7 +121,9 @@ def make_probes(spec: JudgeSpec, seed: int) -> Probes:
         learn_x, learn_y = torch.empty(0), torch.empty(0)
     big = x.shape[0]
     extra = tuple(make_input(s, big, gen, dtype) for s in spec.extra_inputs)
-    extra_grad = tuple(make_input(s, GRAD_BATCH, gen, torch.float64) for s in spec.extra_inputs)
+    extra_grad = tuple(
+        _widened(make_input(s, GRAD_BATCH, gen, torch.float64)) for s in spec.extra_inputs
+    )
     drop_x = drop_g = None
     if spec.dropout is not None:
         drop_x = randn(*concrete(spec.input_shape, spec.dropout.batch_size))
@@ -140,6 +144,13 @@ def make_probes(spec: JudgeSpec, seed: int) -> Probes:
         drop_g,
         run_batch_sizes(spec.batch_sizes, seed),
     )
+
+
+def _widened(t: torch.Tensor) -> torch.Tensor:
+    """`t` with its last sample scaled by GRAD_WIDE (floating inputs only)."""
+    if t.is_floating_point() and t.shape[0] > 1:
+        t[-1] *= GRAD_WIDE
+    return t
 
 
 def run_batch_sizes(sizes: Sequence[int], seed: int) -> tuple[int, ...]:
@@ -206,7 +217,7 @@ def build_request(
     request for a task's own reference solution (see `quizzer.judge.equivalence`)."""
     spec = task.spec
     params: dict[str, dict[str, Any]] = {
-        "load": {},
+        "load": {"xs": _wire(probes.inputs(DEVICE_BATCH))},
         "forbidden_api": {"xs": _wire(probes.inputs(DEVICE_BATCH))},
         "shapes": {
             "xs": _wire(probes.inputs()),

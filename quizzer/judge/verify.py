@@ -111,16 +111,24 @@ def default_sandbox() -> Sandbox:
         return open_sandbox("none")
 
 
+def verify_seeds(count: int) -> list[int]:
+    """`count` seeds from VERIFY_SEED on: the same ones every time."""
+    return [VERIFY_SEED + i for i in range(count)]
+
+
 def verify_tasks(
     bank: Bank,
     *,
     progress: Callable[[str], None] | None = None,
     sandbox: Sandbox | None = None,
     seed: int = VERIFY_SEED,
+    seeds: list[int] | None = None,
     workers: int | None = None,
 ) -> list[Problem]:
-    """Every problem found by judging each task's reference and variants (on CPU),
-    `workers` files at a time (default: one per CPU, at most 4)."""
+    """Every problem found by judging each task's reference and variants (on CPU) on
+    each of `seeds` (default: `seed` alone), `workers` files at a time (default: one
+    per CPU, at most 4). A file that misses on several seeds is one problem that
+    names them: a verdict that changes with the seed is a bug of the task."""
     report = progress or (lambda _message: None)
     lock = threading.Lock()
 
@@ -128,20 +136,39 @@ def verify_tasks(
         with lock:
             report(message)
 
+    chosen = seeds or [seed]
     own = sandbox is None
     box = default_sandbox() if sandbox is None else sandbox
     threads = workers or max(1, min(4, os.cpu_count() or 1))
     try:
-        jobs = [(task, job) for task in bank.tasks() for job in _jobs(task)]
+        jobs = [(task, job, s) for s in chosen for task in bank.tasks() for job in _jobs(task)]
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="verify") as pool:
-            done = list(pool.map(lambda j: _judge(bank, j[0], j[1], box, seed, say), jobs))
-        problems: list[Problem] = []
+            done = list(pool.map(lambda j: _judge(bank, j[0], j[1], box, j[2], say), jobs))
+        found: dict[tuple, list[tuple[int, Problem]]] = {}
         start = 0
-        for task in bank.tasks():
-            count = len(_jobs(task))
-            problems += _problems(bank, task, seed, done[start : start + count])
-            start += count
-        return problems
+        for s in chosen:
+            for task in bank.tasks():
+                count = len(_jobs(task))
+                for problem in _problems(bank, task, s, done[start : start + count]):
+                    found.setdefault((task.id, problem.field), []).append((s, problem))
+                start += count
+        return [_merged(hits, len(chosen)) for hits in found.values()]
     finally:
         if own:
             box.close()
+
+
+def _merged(hits: list[tuple[int, Problem]], total: int) -> Problem:
+    """One problem for a file that missed on one or more seeds, naming them."""
+    first = hits[0][1]
+    if total == 1:
+        return first
+    seeds = ", ".join(str(s) for s, _ in hits[:8]) + (" ..." if len(hits) > 8 else "")
+    return Problem(
+        first.path,
+        first.line,
+        first.column,
+        first.question_id,
+        first.field,
+        f"on {len(hits)} of {total} seeds ({seeds}); the first: {first.message}",
+    )

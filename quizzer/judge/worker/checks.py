@@ -192,6 +192,7 @@ class Job:
         self.entry = request.get("entry", "module")
         self.bools = sorted(int(i) for i in request.get("bool_args", []))
         self.loaded = False
+        self.sample: list | None = None  # the load check's inputs, for lazy layers
 
     def build(self, place: dict | None = None) -> int:
         """A fresh instance with the judge's seed: every check starts from the same
@@ -225,6 +226,7 @@ class Job:
 
     def check_load(self, p: dict, fr: remote._Frames, data: dict) -> None:
         req = self.req
+        self.sample = p.get("xs")
         found = self.remote(
             "load",
             source=req["source"],
@@ -232,6 +234,8 @@ class Job:
             entry=self.entry,
             init=req.get("init", {}),
             forbidden=req.get("forbidden", []),
+            sample=self.sample,
+            bools=self.bools,
         )
         keys = (
             *("classes", "module_classes", "functions", "found", "is_class", "is_module"),
@@ -444,17 +448,25 @@ class Job:
         return back
 
     def check_promises(self, p: dict, fr: remote._Frames, data: dict) -> None:
-        """Eval-mode outputs on two halves of a batch, on a mix of them (the judge's
-        `MIX` of the first half), and on the whole batch."""
+        """Eval-mode outputs, with the model's state randomised (so that its own
+        initialisation cannot hide anything), on two halves of a batch, on a mix of
+        them (`MIX` of the first half), on the whole batch and on it ten times wider."""
         x = p["xs"][0]
         n = x.shape[0] // 2
         x1, x2 = x[:n], x[n : 2 * n]
         mix = MIX * x1 + (1 - MIX) * x2
-        h = self.placed()
-        outs = self.remote.many(
-            [("forward", {"h": h, "xs": [t], "bools": []}) for t in (x1, x2, mix, x)]
-        )
-        for key, done in zip(("x1", "x2", "mix", "out"), outs, strict=True):
+        h = self.build()
+        got = self.remote("state", h=h)
+        own = {str(k): _tensor(v, "a state tensor") for k, v in got["state"].items()}
+        state = perturb_tensors(own, self.req["seed"] + 1)
+        calls = [
+            ("load_state", {"h": h, "state": state}),
+            ("to", {"h": h, "device": str(self.device)}),
+            ("mode", {"h": h, "train": False}),
+        ]
+        calls += [("forward", {"h": h, "xs": [t], "bools": []}) for t in (x1, x2, mix, x, 10 * x)]
+        outs = self.remote.many(calls)[3:]
+        for key, done in zip(("x1", "x2", "mix", "out", "wide"), outs, strict=True):
             data[key] = fr.put(done["out"])
 
     def check_train_eval(self, p: dict, fr: remote._Frames, data: dict) -> None:
@@ -591,7 +603,8 @@ class Job:
         the parameter and buffer values."""
         fresh, req = self.fresh, self.req
         fresh("load", source=req["source"], class_name=req["class_name"], entry=self.entry,
-              init=req.get("init", {}), forbidden=[])  # fmt: skip
+              init=req.get("init", {}), forbidden=[], sample=self.sample,
+              bools=self.bools)  # fmt: skip
         h = fresh("build", seed=req["seed"])["h"]
         state = [[str(k), _tensor(v, "a buffer")] for k, v in buffers.items()]
         fresh.many(

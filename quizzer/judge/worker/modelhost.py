@@ -25,6 +25,7 @@ import types
 from typing import Any
 
 import torch
+from torch.nn.parameter import is_lazy
 from torch.overrides import TorchFunctionMode
 
 try:
@@ -308,6 +309,7 @@ class Host:
         self.where: dict[int, torch.device] = {}
         self.graph: tuple | None = None  # (handle, output, leaves) of the last grad forward
         self.opt: tuple | None = None  # (handle, FlatOptimizer) for op_step
+        self.sample: dict | None = None
         self.next = 0
 
     # -- helpers -----------------------------------------------------------------------
@@ -316,6 +318,13 @@ class Host:
         reseed(seed)
         if self.entry == "module":
             model = self.obj(**self.init)
+            if self.sample and any(is_lazy(t) for t in model.parameters()):
+                # lazy layers (LazyLinear) get their shapes from a first forward
+                was = model.training
+                model.eval()
+                with _no_grad():
+                    model(*self._inputs(self.sample, torch.device("cpu")))
+                model.train(was)
         else:
             model = _Call(self.obj.apply if self.entry == "autograd_function" else self.obj)
         _NAMES.clear()
@@ -352,6 +361,8 @@ class Host:
         found_names = {n: _torch_name(n) for n in a.get("forbidden", [])}
         self.forbidden = {n: o for n, o in found_names.items() if o is not None}
         self.entry, self.init = a.get("entry", "module"), dict(a.get("init", {}))
+        if a.get("sample") is not None:  # inputs that materialise lazy layers
+            self.sample = {"xs": a["sample"], "bools": a.get("bools", [])}
         source = a["source"]
         linecache.cache[SUB] = (len(source), None, source.splitlines(True), SUB)
         code = compile(source, SUB, "exec", dont_inherit=True)
