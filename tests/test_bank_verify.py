@@ -243,3 +243,17 @@ def test_torch_snippets_run_in_the_runner_not_in_this_process(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "False"
     assert "ok: 2 code_output answer(s)" in result.stdout
+
+
+def test_a_file_that_misses_on_several_seeds_is_one_problem_naming_them():
+    from quizzer.judge.verify import _merged, verify_seeds
+
+    where = GOOD / "tasks" / "tiny-linear" / "task.yaml"
+    hits = [
+        (s, Problem(where, 3, 5, "t", "reference", f"fails (seed {s})")) for s in (7, 9)
+    ]
+    merged = _merged(hits, 20)
+    assert merged.field == "reference" and merged.line == 3
+    assert merged.message.startswith("on 2 of 20 seeds (7, 9); the first: fails (seed 7)")
+    assert _merged(hits[:1], 1) is hits[0][1]  # one seed: the problem as it was
+    assert verify_seeds(3) == verify_seeds(3) and len(set(verify_seeds(20))) == 20

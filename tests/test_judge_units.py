@@ -52,6 +52,9 @@ def test_reports_are_projections_of_the_document(failing_result):
     for check in failing_result.checks:
         assert check.name in text and check.name in md and f'name="{check.name}"' in xml
     assert failing_result.status.value in md
+    # a failing report ends with the command that judges the file again, same seed
+    repro = f"--task simple-nn --seed {failing_result.seed} --device cpu"
+    assert f"  reproduce: quizzer judge submission.py {repro}" in text
 
 
 def test_syntax_error_message_has_line_and_caret():

@@ -173,8 +173,10 @@ def shapes(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> 
     if not close(again, outs[biggest]):
         raise CheckFailed(
             "two eval-mode forward passes on the same batch differ by up to "
-            f"{max_diff(again, outs[biggest]):.3g}: the model is random in eval mode "
-            "(is dropout applied regardless of self.training?)",
+            f"{max_diff(again, outs[biggest]):.3g}: forward depends on more than its "
+            "input. Either it keeps state between calls (a hidden state or a counter stored "
+            "on self and reused by the next call: start every forward from a fresh state) "
+            "or it is random in eval mode (dropout applied regardless of self.training?)",
             max_difference=max_diff(again, outs[biggest]),
         )
     if ctx.task.spec.per_sample:

@@ -156,7 +156,8 @@ def _one_mode(
     eps = torch.finfo(out.dtype).eps
     if not close(again, out, rtol=max(1e-7, 64 * eps), atol=max(1e-9, 64 * eps)):
         why = (
-            "the model is random in eval mode (is dropout applied regardless of self.training?)"
+            "forward keeps state between calls (a hidden state stored on self?) or is "
+            "random in eval mode (dropout applied regardless of self.training?)"
             if mode == "eval"
             else "with the same random seed the model still differs: it draws randomness "
             "outside torch's generator (Python's random, NumPy, the clock?)"

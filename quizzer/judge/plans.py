@@ -73,3 +73,6 @@ class StepPlan:
     xs: tuple[torch.Tensor, ...]
     ys: tuple[torch.Tensor, ...]
     expected: tuple[StepResult, ...] = field(default_factory=tuple)
+    #: The max_norm each call gets: the task's, and a huge one on every other call, so
+    #: that clipping cannot renormalise away a wrongly scaled gradient on all of them.
+    max_norms: tuple[float, ...] = ()

@@ -263,7 +263,7 @@ def build_request(
             "ys": list(step.ys),
             "optimizer": ts.optimizer.model_dump(),
             "loss": ts.loss,
-            "max_norm": ts.max_norm,
+            "max_norm": list(step.max_norms) or ts.max_norm,
         }
     names = worker_checks(spec) if checks is None else checks
     header = {

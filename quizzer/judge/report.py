@@ -8,6 +8,8 @@ Called by `quizzer judge` (text on stdout, `--markdown`, `--junit`). No torch.
 
 from __future__ import annotations
 
+import shlex
+
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
@@ -50,8 +52,19 @@ def text(result: JudgeResult) -> str:
             lines.append(pad + "printed: " + ("\n" + pad + "  ").join(printed))
     protections = ", ".join(map(term, result.sandbox.protections)) or "none"
     lines.append(f"  sandbox {term(result.sandbox.name)}: {protections}")
+    if not result.passed and not result.infrastructure:
+        lines.append(f"  reproduce: {reproduce(result)}")
     lines.append(summary_line(result))
     return "\n".join(lines)
+
+
+def reproduce(result: JudgeResult) -> str:
+    """The command that judges this file again with the same seed, so the same inputs,
+    states and directions."""
+    return (
+        f"quizzer judge {shlex.quote(term(result.submission))} --task "
+        f"{shlex.quote(result.task.id)} --seed {result.seed} --device {result.device.used}"
+    )
 
 
 def markdown(results: Sequence[JudgeResult]) -> str:

@@ -632,8 +632,9 @@ class Host:
             t.grad = g.to(device).clone()  # a correct step discards these
         loss_fn = _LOSSES[a["loss"]]()
         steps: list = []
-        for x, y in zip(a["xs"], a["ys"], strict=True):
-            got = self.obj(model, opt, loss_fn, x.to(device), y.to(device), a["max_norm"])
+        norms = a["max_norm"] if isinstance(a["max_norm"], list) else [a["max_norm"]] * len(a["xs"])
+        for x, y, norm in zip(a["xs"], a["ys"], norms, strict=True):
+            got = self.obj(model, opt, loss_fn, x.to(device), y.to(device), float(norm))
             steps.append(
                 {
                     "returned": got if type(got) is float else fr.put(got),
