@@ -225,10 +225,16 @@ def test_the_reference_solution_runs_in_its_own_worker_never_in_the_submissions(
     box = Recorder()
     result = judge_bytes(path.read_bytes(), coding, box, Options(device="cpu", seed=123))
     assert [c.status for c in result.checks if c.name == "reference"] == [Status.FAIL]
-    assert len(box.payloads) == 2
-    own, theirs = box.payloads
+    # the reference's own run, the submission's, then known-bad variants that fail at
+    # reference, in order, until one matches: the submission is one of them
+    own, theirs, *variants = box.payloads
+    assert 1 <= len(variants) <= sum(v.fails_at == "reference" for v in coding.variants)
+    check = next(c for c in result.checks if c.name == "reference")
+    assert "This matches a known mistake (bad/ignores_mask.py)" in check.message
+    assert check.metrics["known_mistake"] == "bad/ignores_mask.py"
     assert reference in own and reference not in theirs and _as_sent(path) in theirs
     assert b"reference.py" not in theirs
+    assert all(reference not in v and b"reference.py" not in v for v in variants)
 
 
 @pytest.mark.slow

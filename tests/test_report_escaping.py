@@ -130,7 +130,10 @@ def test_the_text_report_cannot_be_spoofed_by_a_name():
     lines = text.splitlines()
     assert lines[0].startswith("evil\\x1b[2K\\r  PASS: 6/6 checks passed\\n## PASS")
     assert lines[-1].startswith("FAIL: 1/3 checks passed")
-    assert sum("checks passed" in line for line in lines) == 2  # the name's, escaped; the real
+    # the name's, escaped (in the headline and the reproduce command), and the real one
+    assert sum("checks passed" in line for line in lines) == 3
+    (repro,) = [line for line in lines if line.startswith("  reproduce: quizzer judge ")]
+    assert "'evil\\x1b[2K\\r  PASS: 6/6 checks passed\\n## PASS" in repro  # quoted, one line
     assert "\\x1b[31mred\\x07" in text and "grad\\x00ients" in text
 
 

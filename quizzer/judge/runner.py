@@ -26,6 +26,7 @@ from quizzer.judge.device import resolve_device
 from quizzer.judge.equivalence import plan_reference
 from quizzer.judge.facts import Context
 from quizzer.judge.files import read_submission, shown
+from quizzer.judge.mistakes import name_known_mistake
 from quizzer.judge.probes import build_request, check_spec, make_probes, new_seed
 from quizzer.judge.result import (
     CheckResult,
@@ -97,7 +98,7 @@ def judge_bytes(
         ctx = _with_plans(ctx, sandbox)
         payload = build_request(task, source, probes, device, plan=ctx.plan, step=ctx.step)
         outcome = _run(sandbox, RunRequest(payload=payload, limits=task.spec.limits, device=device))
-        checks = _verdicts(ctx, outcome, trusted)
+        checks = name_known_mistake(ctx, sandbox, outcome, _verdicts(ctx, outcome, trusted))
     except SandboxFailed as exc:
         infrastructure = True
         checks = [CheckResult(name="sandbox", status=Status.ERROR, message=str(exc))]
