@@ -108,8 +108,10 @@ def main() -> None:
     print(f"false passes: {len(false_pass)} of {len(labelled_fail)} wrong files")
     print(f"false fails:  {len(false_fail)} of {len(labelled_pass)} correct files")
     for miss in misses:
-        print(f"  {miss['expected']} but {miss['got']}: {miss['file']} (task {miss['task']}, "
-              f"seed {miss['seed']}): {miss['why'][:160]}")
+        print(
+            f"  {miss['expected']} but {miss['got']}: {miss['file']} (task {miss['task']}, "
+            f"seed {miss['seed']}): {miss['why'][:160]}"
+        )
 
 
 if __name__ == "__main__":

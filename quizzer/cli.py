@@ -3,8 +3,9 @@ the only place that turns a `QuizzerError` into stderr text and an exit code.
 
 Exit codes: 0 ok / passed, 1 the graded thing did not pass, 2 bad usage or bad input,
 3 the judge could not judge (the sandbox failed to start, twice: the machine's
-problem, so CI should run it again), anything else an internal error. Command modules live in `quizzer.commands` and raise;
-they never call `sys.exit` themselves (except through `typer.Exit` with 0 or 1).
+problem, so CI should run it again), anything else an internal error. Command modules
+live in `quizzer.commands` and raise; they never call `sys.exit` themselves (except
+through `typer.Exit` with 0, 1 or 3).
 """
 
 from __future__ import annotations

@@ -249,9 +249,7 @@ def test_a_file_that_misses_on_several_seeds_is_one_problem_naming_them():
     from quizzer.judge.verify import _merged, verify_seeds
 
     where = GOOD / "tasks" / "tiny-linear" / "task.yaml"
-    hits = [
-        (s, Problem(where, 3, 5, "t", "reference", f"fails (seed {s})")) for s in (7, 9)
-    ]
+    hits = [(s, Problem(where, 3, 5, "t", "reference", f"fails (seed {s})")) for s in (7, 9)]
     merged = _merged(hits, 20)
     assert merged.field == "reference" and merged.line == 3
     assert merged.message.startswith("on 2 of 20 seeds (7, 9); the first: fails (seed 7)")

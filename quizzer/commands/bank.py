@@ -287,9 +287,7 @@ def new(
     )
 
 
-def _verify_tasks(
-    loaded: Bank, progress: Callable[[str], None], seeds: int = 1
-) -> list[Problem]:
+def _verify_tasks(loaded: Bank, progress: Callable[[str], None], seeds: int = 1) -> list[Problem]:
     if not loaded.tasks():
         return []
     try:

@@ -21,8 +21,8 @@ from quizzer.judge.facts import (
     max_diff,
     output,
 )
-from quizzer.judge.result import Metric
 from quizzer.judge.probes import input_names
+from quizzer.judge.result import Metric
 
 Verdict = tuple[str, dict[str, Metric]]
 
@@ -150,7 +150,9 @@ def shapes(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> 
     if changed:
         names = input_names(ctx.task.spec)
         which = ", ".join(
-            ("the input" if names[i] == "input" else names[i]) if 0 <= i < len(names) else f"input {i}"
+            ("the input" if names[i] == "input" else names[i])
+            if 0 <= i < len(names)
+            else f"input {i}"
             for i in changed
         )
         raise CheckFailed(

@@ -36,8 +36,8 @@ from quizzer.judge.facts import (
     tensor,
 )
 from quizzer.judge.probes import GRAD_BATCH, directions, input_names
-from quizzer.judge.worker.checks import STEP32, fd_rtol, fd_steps, fd_tolerance
 from quizzer.judge.result import Metric
+from quizzer.judge.worker.checks import STEP32, fd_rtol, fd_steps, fd_tolerance
 
 _CUT = (
     "the output does not depend on it through autograd: is the graph cut by .detach(), "
@@ -110,16 +110,17 @@ def _task_dtype(
     dtype = ctx.task.spec.input_dtype
     if error is not None:
         raise CheckFailed(explain.exception(error, f"forward and backward in {dtype}"))
-    out, low_groups, grads = _parse_run(ctx, data, f"{dtype}, eval mode")
+    _, low_groups, grads = _parse_run(ctx, data, f"{dtype}, eval mode")
     if low_groups != groups:
         raise Malformed("the task-dtype run's parameters differ from the float64 run's")
     bound = LOW_GRAD_EPS * torch.finfo(getattr(torch, dtype)).eps
     refs = [r for r in grads64 if r is not None]
     # a gradient that is zero in exact arithmetic (a key bias under softmax) is
     # rounding in both dtypes: each group is also allowed the typical entry's size
-    rms = float(torch.cat([r.flatten() for r in refs]).norm()) / max(
-        1, sum(r.numel() for r in refs)
-    ) ** 0.5
+    rms = (
+        float(torch.cat([r.flatten() for r in refs]).norm())
+        / max(1, sum(r.numel() for r in refs)) ** 0.5
+    )
     worst = 0.0
     for (name, _), g, ref in zip(groups, grads, grads64, strict=True):
         assert g is not None and ref is not None

@@ -63,7 +63,9 @@ def name_known_mistake(
     return checks
 
 
-def _outputs_of(ctx: Context, outcome: RunOutcome, expected: list[str] | None = None) -> list | None:
+def _outputs_of(
+    ctx: Context, outcome: RunOutcome, expected: list[str] | None = None
+) -> list | None:
     """The reference check's outputs in a run's reply: per trial, per run, a tensor
     (None where the run did not give a plain tensor)."""
     from quizzer.judge.verdicts import read_reply

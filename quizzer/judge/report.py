@@ -9,7 +9,6 @@ Called by `quizzer judge` (text on stdout, `--markdown`, `--junit`). No torch.
 from __future__ import annotations
 
 import shlex
-
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 

@@ -60,6 +60,9 @@ class Options:
     device: str = "auto"
     #: None: a fresh seed per submission, reported in the result.
     seed: int | None = None
+    #: Run the task's known-bad variants to name the mistake a failed reference
+    #: comparison matches (`quizzer.judge.mistakes`); `bank verify` needs only verdicts.
+    name_mistakes: bool = True
 
 
 def judge_file(
@@ -98,7 +101,9 @@ def judge_bytes(
         ctx = _with_plans(ctx, sandbox)
         payload = build_request(task, source, probes, device, plan=ctx.plan, step=ctx.step)
         outcome = _run(sandbox, RunRequest(payload=payload, limits=task.spec.limits, device=device))
-        checks = name_known_mistake(ctx, sandbox, outcome, _verdicts(ctx, outcome, trusted))
+        checks = _verdicts(ctx, outcome, trusted)
+        if options.name_mistakes:
+            checks = name_known_mistake(ctx, sandbox, outcome, checks)
     except SandboxFailed as exc:
         infrastructure = True
         checks = [CheckResult(name="sandbox", status=Status.ERROR, message=str(exc))]

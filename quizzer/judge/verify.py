@@ -54,7 +54,7 @@ def _judge(
     seed: int,
     progress: Callable[[str], None],
 ) -> JudgeResult:
-    options = Options(device="cpu", seed=seed)
+    options = Options(device="cpu", seed=seed, name_mistakes=False)
     if job is None:
         progress(f"judging {task.id}: reference {task.reference}")
         return judge_file(bank.resolve(task.id, task.reference), task, sandbox, options)

@@ -7,7 +7,6 @@ the sibling files.
 
 from __future__ import annotations
 
-import math
 import re
 import sys
 from typing import Any
@@ -127,29 +126,28 @@ def gate_failed(check: dict, header: dict, tensors: list) -> bool:
 
     def got(ref: Any, b: str) -> torch.Tensor | None:
         t = tensors[ref["$t"]] if isinstance(ref, dict) and "$t" in ref else None
-        ok = (
-            type(t) is _Tensor
+        if not (
+            isinstance(t, _Tensor)
             and list(t.shape) == check["expect"].get(b)
             and t.is_floating_point()
             and bool(torch.isfinite(t).all())
-        )
-        return t.double() if ok else None
+        ):
+            return None
+        return t.double()
 
     evals = {b: got(data.get("eval", {}).get(b), b) for b in check["expect"]}
-    trains = {b: got(ref, b) for b, ref in data.get("train", {}).items()}
+    trains = [got(ref, b) for b, ref in data.get("train", {}).items()]
     biggest = str(max(int(b) for b in check["expect"]))
-    repeat = got(data.get("repeat"), biggest)
-    if repeat is None or any(t is None for t in [*evals.values(), *trains.values()]):
+    repeat, whole = got(data.get("repeat"), biggest), evals[biggest]
+    if repeat is None or whole is None or any(t is None for t in [*evals.values(), *trains]):
         return True
 
-    def far(a: torch.Tensor, b: torch.Tensor) -> bool:
-        return not torch.allclose(a, b, rtol=1e-3, atol=1e-4)
+    def far(a: torch.Tensor | None, b: torch.Tensor) -> bool:
+        return a is None or not torch.allclose(a, b, rtol=1e-3, atol=1e-4)
 
-    if far(repeat, evals[biggest]):
+    if far(repeat, whole):
         return True
-    return bool(check.get("per_sample")) and any(
-        far(t, evals[biggest][: int(b)]) for b, t in evals.items()
-    )
+    return bool(check.get("per_sample")) and any(far(t, whole[: int(b)]) for b, t in evals.items())
 
 
 def _loss_and_grad(kind: str, out: torch.Tensor, y: torch.Tensor) -> tuple[float, torch.Tensor]:
@@ -459,7 +457,7 @@ class Job:
         got = self.remote("state", h=h)
         own = {str(k): _tensor(v, "a state tensor") for k, v in got["state"].items()}
         state = perturb_tensors(own, self.req["seed"] + 1)
-        calls = [
+        calls: list[tuple[str, dict]] = [
             ("load_state", {"h": h, "state": state}),
             ("to", {"h": h, "device": str(self.device)}),
             ("mode", {"h": h, "train": False}),

@@ -101,12 +101,16 @@ class FlatOptimizer:
 
     def step(self, grads: list) -> None:
         with _no_grad():
-            self.flat.grad = torch.cat(
-                [
-                    (torch.zeros_like(t) if g is None else g).reshape(-1).to(self.flat.dtype)
-                    for t, g in zip(self.params, grads, strict=True)
-                ]
-            ) if self.params else torch.zeros(0)
+            self.flat.grad = (
+                torch.cat(
+                    [
+                        (torch.zeros_like(t) if g is None else g).reshape(-1).to(self.flat.dtype)
+                        for t, g in zip(self.params, grads, strict=True)
+                    ]
+                )
+                if self.params
+                else torch.zeros(0)
+            )
             self.opt.step()
             at = 0
             for t in self.params:
@@ -117,10 +121,18 @@ class FlatOptimizer:
 
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     """Equal values (NaN equal to NaN), shape and dtype."""
-    return a.shape == b.shape and a.dtype == b.dtype and bool(torch.equal(a, b) or (
-        a.is_floating_point() and torch.equal(a.isnan(), b.isnan())
-        and torch.equal(a.nan_to_num(), b.nan_to_num())
-    ))
+    return (
+        a.shape == b.shape
+        and a.dtype == b.dtype
+        and bool(
+            torch.equal(a, b)
+            or (
+                a.is_floating_point()
+                and torch.equal(a.isnan(), b.isnan())
+                and torch.equal(a.nan_to_num(), b.nan_to_num())
+            )
+        )
+    )
 
 
 def same_device(a: torch.device, b: torch.device) -> bool:
@@ -489,7 +501,9 @@ class Host:
                 out = self._call(model, xs, device)
         tensor = type(out) is _Tensor
         done = {"out": fr.put(out), "device": str(out.device) if tensor else None}
-        changed = [i for i, (x, s) in enumerate(zip(xs, saved)) if not _same(x.detach(), s)]
+        changed = [
+            i for i, (x, s) in enumerate(zip(xs, saved, strict=True)) if not _same(x.detach(), s)
+        ]
         if changed:  # forward wrote into the caller's tensors
             done["changed"] = changed
         done["requires_grad"] = bool(out.requires_grad) if tensor else False
@@ -671,4 +685,11 @@ def serve_host(fd: int, capture_chars: int = 500) -> int:
         wire.send(fd, frame)
 
 
-__all__ = ["FlatOptimizer", "build_layers", "error_info", "make_optimizer", "same_device", "serve_host"]
+__all__ = [
+    "FlatOptimizer",
+    "build_layers",
+    "error_info",
+    "make_optimizer",
+    "same_device",
+    "serve_host",
+]
