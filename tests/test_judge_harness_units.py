@@ -16,7 +16,7 @@ from quizzer.judge.worker.checks import (
     fd_tolerance,
     gate_failed,
 )
-from quizzer.judge.worker.modelhost import FlatOptimizer, make_optimizer
+from quizzer.judge.worker.training import FlatOptimizer, make_optimizer
 
 
 @pytest.mark.parametrize("kind", ["cross_entropy", "mse"])

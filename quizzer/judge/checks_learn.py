@@ -20,6 +20,10 @@ from quizzer.judge import explain
 from quizzer.judge.facts import CheckFailed, Context, expected_output, get, output
 from quizzer.judge.result import Metric
 
+#: Below this share of the initial loss the model did learn, if not enough: the
+#: message then says "too slowly" instead of "does not learn".
+SLOW = 0.9
+
 
 def _loss(kind: str, out: torch.Tensor, y: torch.Tensor) -> float:
     if kind == "cross_entropy":
@@ -72,6 +76,13 @@ def learning(
     if not math.isfinite(end):
         raise CheckFailed(f"after {setup} the loss is {end}", **metrics)
     if end > spec.loss_ratio * start:
+        if end < SLOW * start:  # it moved, just not far enough
+            raise CheckFailed(
+                f"loss went from {start:.4g} to {end:.4g} (ratio {end / start:.3g}, needs "
+                f"<= {spec.loss_ratio:g}) after {setup}: the model learns, but too slowly "
+                "(heavy dropout, a bottleneck layer, or outputs squashed before the loss?)",
+                **metrics,
+            )
         raise CheckFailed(
             f"loss went from {start:.4g} to {end:.4g} (ratio {end / start:.3g}, needs "
             f"<= {spec.loss_ratio:g}) after {setup}: the model does not learn",

@@ -24,7 +24,7 @@ from quizzer.judge.facts import CheckFailed, Context, Malformed, get, tensor
 from quizzer.judge.plans import StepPlan, StepResult
 from quizzer.judge.probes import concrete
 from quizzer.judge.result import Metric
-from quizzer.judge.worker.modelhost import build_layers, make_optimizer
+from quizzer.judge.worker.training import build_layers, make_optimizer
 
 RTOL, ATOL = 1e-4, 1e-6
 

@@ -58,6 +58,8 @@ except ImportError:  # loaded by path inside the sandbox, beside its siblings
 
     # in dependency order: each file finds the ones before it in sys.modules
     wire = _sibling("wire")
+    _sibling("observe")
+    _sibling("training")
     modelhost = _sibling("modelhost")
     remote = _sibling("remote")
     checks = _sibling("checks")

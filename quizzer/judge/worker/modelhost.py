@@ -17,23 +17,29 @@ trusted: the harness computes every fact from the values it gets back.
 from __future__ import annotations
 
 import inspect
-import io
 import linecache
 import sys
-import traceback
 import types
 from typing import Any
 
 import torch
 from torch.nn.parameter import is_lazy
-from torch.overrides import TorchFunctionMode
 
 try:
-    from . import wire
+    from . import observe, training, wire
 except ImportError:  # loaded by path inside the sandbox: harness.py loads the siblings first
     wire = sys.modules["quizzer_worker_wire"]
+    observe = sys.modules["quizzer_worker_observe"]
+    training = sys.modules["quizzer_worker_training"]
 
-SUB = "submission.py"
+SUB = observe.SUB
+_STACK, _NAMES, _SEEN = observe._STACK, observe._NAMES, observe._SEEN
+_Capture, _CallSpy, _DeviceSpy = observe._Capture, observe._CallSpy, observe._DeviceSpy
+_name_modules, _pre_hook, _post_hook = observe._name_modules, observe._pre_hook, observe._post_hook
+error_info = observe.error_info
+build_layers, make_optimizer = training.build_layers, training.make_optimizer
+FlatOptimizer, _LOSSES = training.FlatOptimizer, training._LOSSES
+
 #: What one request from the harness may hold (its inputs and states are small).
 MAX_REQUEST = 256 << 20
 #: The models one run keeps built at once (a check builds a few; older ones go).
@@ -41,37 +47,6 @@ MAX_MODELS = 8
 
 _Module, _Tensor, _no_grad = torch.nn.Module, torch.Tensor, torch.no_grad
 _Function, _grad = torch.autograd.Function, torch.autograd.grad
-_OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}
-_LAYERS = {
-    "linear": torch.nn.Linear,
-    "batchnorm1d": torch.nn.BatchNorm1d,
-    "relu": torch.nn.ReLU,
-    "tanh": torch.nn.Tanh,
-}
-_LOSSES = {"cross_entropy": torch.nn.CrossEntropyLoss, "mse": torch.nn.MSELoss}
-
-
-def build_layers(layers: list) -> torch.nn.Sequential:
-    """The train_step check's model, e.g. [["linear", 8, 16], ["tanh"]]; the judge
-    builds the same one to know what a correct step does."""
-    return torch.nn.Sequential(*[_LAYERS[str(x[0])](*[int(n) for n in x[1:]]) for x in layers])
-
-
-def make_optimizer(params, spec: dict, fused: bool = False):
-    """The optimiser a spec names. `fused` (the learning check's two copies) takes
-    torch's fused kernels where the parameters allow them: 2.4x faster on the bank's
-    small models, and the same update up to rounding."""
-    params = list(params)
-    kwargs = {"lr": spec["lr"]}
-    if spec["name"] == "sgd":
-        kwargs["momentum"] = spec["momentum"]
-    kind = _OPTIMIZERS[spec["name"]]
-    if fused and params and all(t.is_floating_point() for t in params):
-        try:
-            return kind(params, fused=True, **kwargs)
-        except (RuntimeError, ValueError):  # a device or dtype the fused kernels lack
-            pass
-    return kind(params, **kwargs)
 
 
 def reseed(seed: int) -> None:
@@ -82,41 +57,6 @@ def reseed(seed: int) -> None:
     torch.default_generator.manual_seed(seed)
     if torch.cuda.is_initialized():
         torch.cuda.manual_seed_all(seed)
-
-
-class FlatOptimizer:
-    """The learning check's optimiser over one flat copy of some parameters. SGD, Adam
-    and AdamW work elementwise, so stepping one flat vector is the same update as
-    stepping each tensor, in one fused kernel call instead of a loop (2-4x faster on
-    the bank's small models). The harness and the model host step identical copies,
-    so an honest model's two trajectories agree bit for bit. A missing gradient counts
-    as zero."""
-
-    def __init__(self, params: list, spec: dict) -> None:
-        self.params = list(params)
-        with _no_grad():
-            flat = [t.detach().reshape(-1) for t in self.params]
-            self.flat = torch.cat(flat) if flat else torch.zeros(0)
-        self.opt = make_optimizer([self.flat], spec, fused=True)
-
-    def step(self, grads: list) -> None:
-        with _no_grad():
-            self.flat.grad = (
-                torch.cat(
-                    [
-                        (torch.zeros_like(t) if g is None else g).reshape(-1).to(self.flat.dtype)
-                        for t, g in zip(self.params, grads, strict=True)
-                    ]
-                )
-                if self.params
-                else torch.zeros(0)
-            )
-            self.opt.step()
-            at = 0
-            for t in self.params:
-                n = t.numel()
-                t.copy_(self.flat[at : at + n].view_as(t))
-                at += n
 
 
 def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
@@ -139,86 +79,6 @@ def same_device(a: torch.device, b: torch.device) -> bool:
     """Whether `a` and `b` name the same place: "cuda" (no index) is whichever GPU is
     current, so it matches "cuda:0" there, as `.to("cuda")` puts tensors on it."""
     return a.type == b.type and (a.index is None or b.index is None or a.index == b.index)
-
-
-# --- what the submission did --------------------------------------------------------
-
-_STACK: list = []  # (module, input shapes) of the forward calls now running
-_NAMES: dict[int, str] = {}
-_SEEN: set = set()  # types of the modules called, for the forbidden_api check
-
-
-def _pre_hook(module, args):
-    _SEEN.add(type(module))
-    shapes = [list(a.shape) for a in args if isinstance(a, _Tensor)]
-    _STACK.append((module, shapes))
-
-
-def _post_hook(module, args, output):
-    if _STACK:
-        _STACK.pop()
-
-
-def _name_modules(root, prefix: str = "") -> None:
-    for name, m in root.named_modules():
-        _NAMES[id(m)] = ".".join(p for p in (prefix, name) if p) or type(root).__name__
-
-
-def _cap(text: str, n: int) -> str:
-    return text if len(text) <= n else text[:n] + f" ... ({len(text) - n} more characters)"
-
-
-def _frames(tb_frames) -> list:
-    return [[f.lineno, f.name, (f.line or "").strip()] for f in tb_frames if f.filename == SUB]
-
-
-def error_info(exc: BaseException) -> dict:
-    try:
-        message = str(exc)
-    except BaseException:
-        message = "<the exception's message could not be read>"
-    info: dict = {
-        "type": type(exc).__name__,
-        "message": _cap(message, 2000),
-        "frames": _frames(traceback.extract_tb(exc.__traceback__))[-8:],
-    }
-    if isinstance(exc, SyntaxError) and exc.filename == SUB:
-        info.update(lineno=exc.lineno, offset=exc.offset, text=(exc.text or "").rstrip("\n"))
-        info["message"] = _cap(str(exc.msg), 300)
-    if isinstance(exc, SystemExit):
-        info["message"] = f"the submission called sys.exit({exc.code!r})"[:300]
-    if _STACK:
-        m, shapes = _STACK[-1]
-        info["module"] = {
-            "name": _NAMES.get(id(m), type(m).__name__),
-            "type": type(m).__name__,
-            "repr": _cap(f"{type(m).__name__}({m.extra_repr()})", 200),
-            "input_shapes": shapes[:4],
-            "in_features": getattr(m, "in_features", None),
-            "in_channels": getattr(m, "in_channels", None),
-        }
-    return info
-
-
-class _Capture(io.TextIOBase):
-    """What the submission prints during one request, head kept, the rest counted."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit, self.size = limit, 0
-        self.parts: list[str] = []
-
-    def write(self, s) -> int:
-        s = str(s)
-        if self.size < self.limit:
-            self.parts.append(s[: self.limit - self.size])
-        self.size += len(s)
-        return len(s)
-
-    def text(self) -> str:
-        head = "".join(self.parts)
-        return head + (
-            f" ... ({self.size - len(head)} more characters)" if self.size > len(head) else ""
-        )
 
 
 class _Frames:
@@ -257,56 +117,6 @@ def _torch_name(name: str):
     for part in parts[1:]:
         obj = getattr(obj, part, None)
     return obj
-
-
-class _CallSpy(TorchFunctionMode):
-    """Notes calls of the forbidden functions, by identity."""
-
-    def __init__(self, targets: dict) -> None:
-        super().__init__()
-        self.targets, self.found = targets, set[str]()
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if id(func) in self.targets:
-            self.found.add(self.targets[id(func)])
-        return func(*args, **(kwargs or {}))
-
-
-class _DeviceSpy(TorchFunctionMode):
-    """Notes calls that mix meta tensors with real non-scalar ones, or move a meta
-    tensor to another device: both mean a device was hard-coded in forward."""
-
-    MOVES = frozenset({"cpu", "cuda", "to", "numpy"})
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.violations: list = []
-        self.mode = "eval"
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        flat = [*args, *kwargs.values()]
-        flat += [t for a in flat if isinstance(a, (list, tuple)) for t in a]
-        tensors = [a for a in flat if isinstance(a, _Tensor)]
-        meta = any(t.device.type == "meta" for t in tensors)
-        real = [t for t in tensors if t.device.type != "meta" and t.dim() > 0]
-        name = getattr(func, "__name__", str(func))
-        if meta and real and len(self.violations) < 5:
-            what = f"a {real[0].device.type} tensor of shape {list(real[0].shape)}"
-            self._note(name, what, parameter=isinstance(real[0], torch.nn.Parameter))
-        try:
-            return func(*args, **kwargs)
-        except Exception:
-            if meta and name in self.MOVES and len(self.violations) < 5:
-                self._note(name, "a tensor moved off the model's device")
-            raise
-
-    def _note(self, name: str, what: str, parameter: bool = False) -> None:
-        stack = _frames(traceback.extract_stack())
-        self.violations.append(
-            {"call": name, "what": what, "parameter": parameter, "mode": self.mode,
-             "frames": stack[-3:]}
-        )  # fmt: skip
 
 
 class Host:
