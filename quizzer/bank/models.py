@@ -263,9 +263,18 @@ class ReferenceSpec(Strict):
     input_scales: tuple[Annotated[float, Field(gt=0)], ...] = Field(default=(1.0,), min_length=1)
     #: Also compare the buffers after each forward (BatchNorm running statistics).
     buffers: bool = False
+    #: Other constructor arguments the statement promises to honour, merged over the
+    #: task's `init` (and the built-in's), with the same input and output shapes, e.g.
+    #: [{eps: 1.0e-3}]: trial i is built with the i-th of [init, *configs], cycling.
+    configs: tuple[dict[str, InitValue], ...] = ()
 
     def tolerance(self, dtype: str) -> Tolerance:
         return self.tolerances.get(dtype) or DEFAULT_TOLERANCES[dtype]  # type: ignore[call-overload]
+
+    def config(self, trial: int) -> dict[str, InitValue] | None:
+        """The constructor arguments trial `trial` overrides (None: the task's own)."""
+        index = trial % (1 + len(self.configs))
+        return dict(self.configs[index - 1]) if index else None
 
 
 class DropoutSpec(Strict):

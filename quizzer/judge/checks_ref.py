@@ -136,7 +136,10 @@ def _doing(ctx: Context, plan: RefPlan, raw: list[Any]) -> str:
 
 def _where(plan: RefPlan, index: int, run: Run, trial: Trial) -> str:
     scale = f", inputs scaled by {trial.scale:g}" if trial.scale != 1.0 else ""
-    return f"trial {index + 1} ({run.describe()}{scale})"
+    built = ""
+    if trial.init:
+        built = ", built with " + ", ".join(f"{k}={v!r}" for k, v in trial.init.items())
+    return f"trial {index + 1} ({run.describe()}{scale}{built})"
 
 
 def _trainable(raw: Any, want: tuple[str, ...]) -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from quizzer.bank.models import Coding, JudgeSpec
+from quizzer.bank.models import Coding, JudgeSpec, ReferenceSpec
 from quizzer.errors import JudgeError
 from quizzer.judge import explain
 from quizzer.judge.facts import Context, Malformed
@@ -103,16 +103,20 @@ def builtin_plan(task: Coding, seed: int) -> RefPlan:
     runs = runs_of(spec)
     trials = []
     inputs = trial_inputs(spec, seed)
-    for (xs, scale), pseed in zip(inputs, perturb_seeds(seed, len(inputs)), strict=True):
+    for i, ((xs, scale), pseed) in enumerate(
+        zip(inputs, perturb_seeds(seed, len(inputs)), strict=True)
+    ):
         state = base = None
+        override = ref.config(i)
+        built = {**init, **(override or {})}
         if is_module:
-            base = _module_state(task, fn, init, pseed)
+            base = _module_state(task, fn, built, pseed)
             state = {back.get(k, k): v for k, v in base.items()}
         expected = []
         for run in runs:
             with torch.no_grad():
                 if is_module:
-                    m = fn(**init)
+                    m = fn(**built)
                     m.load_state_dict(base)
                     m = m.to(getattr(torch, run.dtype))
                     m.train(run.mode == "train")
@@ -125,7 +129,7 @@ def builtin_plan(task: Coding, seed: int) -> RefPlan:
             if ref.buffers and is_module:
                 buffers = {back.get(k, k): v.clone() for k, v in m.named_buffers()}
             expected.append(Expected(out.detach().clone(), buffers))
-        trials.append(Trial(xs, scale, state, tuple(expected)))
+        trials.append(Trial(xs, scale, state, tuple(expected), init=override))
     params = None
     if is_module:
         with torch.random.fork_rng(devices=[]):
@@ -192,7 +196,14 @@ def _run_solution(
     spec = task.spec
     inputs = trial_inputs(spec, probes.seed)
     runs = runs_of(spec)
-    skeleton = RefPlan(name, runs, tuple(Trial(xs, s, None, ()) for xs, s in inputs))
+    skeleton = RefPlan(
+        name,
+        runs,
+        tuple(
+            Trial(xs, s, None, (), init=spec.reference.config(i))
+            for i, (xs, s) in enumerate(inputs)
+        ),
+    )
     own = replace(probes, nonce=secrets.token_hex(16))
     payload = build_request(
         task,
@@ -221,7 +232,7 @@ def _run_solution(
         )
     try:
         data = unpack(ran.header.get("data"), ran.blobs)
-        trials = _solution_trials(data, inputs, len(runs), spec.reference.buffers)
+        trials = _solution_trials(data, inputs, len(runs), spec.reference)
     except (Malformed, WireError, KeyError, TypeError, ValueError) as exc:
         return RefPlan(name, problem=f"its report is malformed ({exc})")
     first = data["trials"][0] if data.get("trials") else {}
@@ -237,13 +248,17 @@ def _tensor(value: Any, what: str) -> torch.Tensor:
 
 
 def _solution_trials(
-    data: Any, inputs: list[tuple[tuple[torch.Tensor, ...], float]], runs: int, buffers: bool
+    data: Any,
+    inputs: list[tuple[tuple[torch.Tensor, ...], float]],
+    runs: int,
+    ref: ReferenceSpec,
 ) -> tuple[Trial, ...]:
+    buffers = ref.buffers
     raw = data.get("trials") if isinstance(data, dict) else None
     if not isinstance(raw, list) or len(raw) != len(inputs):
         raise Malformed("wrong number of trials")
     trials = []
-    for rec, (xs, scale) in zip(raw, inputs, strict=True):
+    for i, (rec, (xs, scale)) in enumerate(zip(raw, inputs, strict=True)):
         state = None
         if isinstance(rec.get("state"), dict):
             state = {str(k): _tensor(v, f"state {k}") for k, v in rec["state"].items()}
@@ -259,5 +274,5 @@ def _solution_trials(
             if buffers and isinstance(r.get("buffers"), dict):
                 bufs = {str(k): _tensor(v, f"buffer {k}") for k, v in r["buffers"].items()}
             expected.append(Expected(out, bufs))
-        trials.append(Trial(xs, scale, state, tuple(expected)))
+        trials.append(Trial(xs, scale, state, tuple(expected), init=ref.config(i)))
     return tuple(trials)

@@ -42,6 +42,8 @@ class Trial:
     scale: float
     state: dict[str, torch.Tensor] | None
     expected: tuple[Expected, ...]
+    #: Constructor arguments this trial overrides (`spec.reference.configs`).
+    init: dict | None = None
 
 
 @dataclass(frozen=True)

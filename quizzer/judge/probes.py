@@ -294,6 +294,8 @@ def _reference_params(spec: JudgeSpec, plan: RefPlan | None, perturb: list[int] 
     trials: list[dict[str, Any]] = []
     for i, t in enumerate(plan.trials):
         trial: dict[str, Any] = {"xs": _wire(list(t.inputs))}
+        if t.init:
+            trial["init"] = dict(t.init)
         if perturb is not None:
             trial["perturb"] = perturb[i]
         elif t.state is not None:

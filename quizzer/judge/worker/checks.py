@@ -192,11 +192,13 @@ class Job:
         self.loaded = False
         self.sample: list | None = None  # the load check's inputs, for lazy layers
 
-    def build(self, place: dict | None = None) -> int:
+    def build(self, place: dict | None = None, init: dict | None = None) -> int:
         """A fresh instance with the judge's seed: every check starts from the same
         model. `place` ({"device", "dtype", "train"}) moves it and sets its mode in the
-        same request."""
+        same request; `init` overrides constructor arguments."""
         args: dict = {"seed": self.req["seed"]}
+        if init:
+            args["init"] = init
         if place is not None:
             args["place"] = {"device": str(self.device), "dtype": None, "train": False, **place}
         h = self.remote("build", **args)["h"]
@@ -483,9 +485,9 @@ class Job:
         for trial in p["trials"]:
             rec: dict = {"runs": []}
             data["trials"].append(rec)
-            state = trial.get("state")
+            state, init = trial.get("state"), trial.get("init")
             if module:
-                got = self.remote("state", h=self.build())
+                got = self.remote("state", h=self.build(init=init))
                 rec["keys"] = _plain(got["keys"])
                 rec["params"] = _plain(got.get("params"))
                 if trial.get("perturb") is not None:
@@ -493,7 +495,7 @@ class Job:
                     state = perturb_tensors(own, trial["perturb"])
                     rec["state"] = {k: fr.put(v) for k, v in state.items()}
             for run in p["runs"]:
-                h = self.build()
+                h = self.build(init=init)
                 xs = self.args(trial["xs"], dtype=getattr(torch, run["dtype"]))
                 calls = [("load_state", {"h": h, "state": state})] if module else []
                 calls += [

@@ -136,10 +136,10 @@ class Host:
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _new(self, seed: int):
+    def _new(self, seed: int, init: dict | None = None):
         reseed(seed)
         if self.entry == "module":
-            model = self.obj(**self.init)
+            model = self.obj(**{**self.init, **(init or {})})
             if self.sample and any(is_lazy(t) for t in model.parameters()):
                 # lazy layers (LazyLinear) get their shapes from a first forward
                 was = model.training
@@ -222,7 +222,7 @@ class Host:
         return data
 
     def op_build(self, a: dict, fr: _Frames) -> dict:
-        model = self._new(int(a["seed"]))
+        model = self._new(int(a["seed"]), a.get("init"))
         h, self.next = self.next, self.next + 1
         self.models[h], self.where[h] = model, torch.device("cpu")
         for old in sorted(self.models)[:-MAX_MODELS]:
