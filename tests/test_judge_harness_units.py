@@ -8,14 +8,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from quizzer.judge.worker.checks import (
-    STEP32,
-    _loss_and_grad,
-    fd_rtol,
-    fd_steps,
-    fd_tolerance,
-    gate_failed,
-)
+from quizzer.judge.worker.checks import _loss_and_grad, gate_failed
+from quizzer.judge.worker.gradients import STEP32, fd_rtol, fd_steps, fd_tolerance
 from quizzer.judge.worker.training import FlatOptimizer, make_optimizer
 
 

@@ -37,7 +37,7 @@ from quizzer.judge.facts import (
 )
 from quizzer.judge.probes import GRAD_BATCH, directions, input_names
 from quizzer.judge.result import Metric
-from quizzer.judge.worker.checks import STEP32, fd_rtol, fd_steps, fd_tolerance
+from quizzer.judge.worker.gradients import STEP32, fd_rtol, fd_steps, fd_tolerance
 
 _CUT = (
     "the output does not depend on it through autograd: is the graph cut by .detach(), "

@@ -20,7 +20,7 @@ from quizzer.errors import JudgeError
 from quizzer.judge.plans import RefPlan, StepPlan
 from quizzer.judge.tensors import pack
 from quizzer.judge.wire import encode_frame
-from quizzer.judge.worker.checks import STEP32
+from quizzer.judge.worker.gradients import STEP32
 
 #: Checks computed on the trusted side alone; the worker never sees them.
 TRUSTED_ONLY: frozenset[str] = frozenset()

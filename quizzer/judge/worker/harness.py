@@ -62,6 +62,7 @@ except ImportError:  # loaded by path inside the sandbox, beside its siblings
     _sibling("training")
     modelhost = _sibling("modelhost")
     remote = _sibling("remote")
+    _sibling("gradients")
     checks = _sibling("checks")
 
 error_info = modelhost.error_info
