@@ -107,3 +107,36 @@ def test_a_gate_fails_for_sure_only_on_what_the_judge_always_fails():
     near = _shapes_header({"1": x[:1], "4": x}, x + 5e-5, {"4": x})
     assert not gate_failed(CHECK, *near)
     assert not gate_failed({"name": "device", "gate": False}, {"data": {}}, [])
+
+
+def test_only_a_dtype_error_earns_the_rerun_in_the_models_own_dtype():
+    from quizzer.judge.worker.gradients import dtype_error
+
+    assert dtype_error(
+        {"type": "RuntimeError", "message": "mat1 and mat2 must have the same dtype"}
+    )
+    assert dtype_error(
+        {"type": "RuntimeError", "message": "expected scalar type Double but found Float"}
+    )
+    # any other error is the model's own, and the verdict
+    assert not dtype_error({"type": "RuntimeError", "message": "index 7 is out of bounds"})
+    assert not dtype_error({"type": "ValueError", "message": "bad dtype"})
+    assert not dtype_error(
+        {"type": "RuntimeError", "message": "a leaf Variable that requires grad is being used"}
+    )
+
+
+def test_a_float32_run_is_allowed_the_solutions_own_rounding_and_float64_none():
+    from quizzer.judge.checks_ref import ROUNDING_FACTOR, _rounding
+    from quizzer.judge.plans import Expected, RefPlan, Run, Trial
+
+    runs = (Run("eval", "float32"), Run("eval", "float64"))
+    exact = torch.tensor([1.0, 2.0], dtype=torch.float64)
+    rounded = Expected(exact.float() + torch.tensor([0.0, 1e-4]))
+    trial = Trial((exact,), 1.0, None, (rounded, Expected(exact)))
+    plan = RefPlan("x", runs, (trial,))
+    allowed = _rounding(plan, trial, runs[0], rounded)
+    assert allowed == pytest.approx(ROUNDING_FACTOR * 1e-4, rel=1e-2)  # 1e-4 in float32
+    assert _rounding(plan, trial, runs[1], trial.expected[1]) == 0.0
+    alone = RefPlan("x", runs[:1], (Trial((exact,), 1.0, None, (rounded,)),))
+    assert _rounding(alone, alone.trials[0], runs[0], rounded) == 0.0  # nothing to hold it to
