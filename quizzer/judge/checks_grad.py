@@ -190,17 +190,15 @@ def _parse_run(
     names = [str(g[0]) for g in raw if isinstance(g, list) and len(g) == 2]
     if len(names) != len(raw):
         raise Malformed("gradients")
-    groups = list(inputs)
-    if "groups" in data:
-        groups = []
-        for item in get(data, "groups", list):
-            if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], list)):
-                raise Malformed("groups")
-            groups.append((str(item[0]), tuple(int(d) for d in item[1])))
-        if groups[: len(inputs)] != inputs:
-            raise Malformed("the first groups must be the judge's inputs")
-        if names != [n for n, _ in groups[len(inputs) :]]:
-            raise Malformed("gradients do not match the parameter groups")
+    groups = []
+    for item in get(data, "groups", list):
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[1], list)):
+            raise Malformed("groups")
+        groups.append((str(item[0]), tuple(int(d) for d in item[1])))
+    if groups[: len(inputs)] != inputs:
+        raise Malformed("the first groups must be the judge's inputs")
+    if names != [n for n, _ in groups[len(inputs) :]]:
+        raise Malformed("gradients do not match the parameter groups")
     raw_inputs = get(data, "input_grads", list)
     if len(raw_inputs) != len(inputs):
         raise Malformed("one gradient per input")
@@ -208,18 +206,12 @@ def _parse_run(
         _grad(g, shape, f"gradient of {what(name)}")
         for g, (name, shape) in zip(raw_inputs, inputs, strict=True)
     ]
-    if "groups" not in data:  # the shapes come with the gradients
-        groups += [(str(g[0]), _shape_of(g[1])) for g in raw]
     grads += [
         _grad(g[1], shape, f"gradient of {name}")
         for g, (name, shape) in zip(raw, groups[len(inputs) :], strict=True)
     ]
     _presence(groups, grads, len(inputs))
     return out, groups, grads
-
-
-def _shape_of(value: Any) -> tuple[int, ...]:
-    return tuple(tensor(value, "a gradient").shape) if value is not None else ()
 
 
 def what(name: str) -> str:

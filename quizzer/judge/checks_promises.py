@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from quizzer.judge import explain
 from quizzer.judge.facts import CheckFailed, Context, output
 from quizzer.judge.result import Metric
 from quizzer.judge.worker.checks import MIX
@@ -30,8 +31,6 @@ ROUNDING = 64 * torch.finfo(torch.float32).eps
 def promises(
     ctx: Context, data: dict[str, Any], error: dict[str, Any] | None
 ) -> tuple[str, dict[str, Metric]]:
-    from quizzer.judge import explain
-
     spec = ctx.task.spec
     if error is not None:
         raise CheckFailed(explain.exception(error, "forward on the judge's batch (eval mode)"))

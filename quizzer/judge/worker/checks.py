@@ -50,6 +50,12 @@ def perturb_state(model, seed: int) -> None:
     perturb_tensors(model.state_dict(keep_vars=True), seed)
 
 
+def _perturbed(got: dict, seed: int) -> dict:
+    """The state a `state` answer carries, randomised by `perturb_tensors`."""
+    own = {str(k): _tensor(v, "a state tensor") for k, v in got["state"].items()}
+    return perturb_tensors(own, seed)
+
+
 #: The promises check's mixing weight: f(MIX x1 + (1 - MIX) x2) against the same mix of
 #: f(x1) and f(x2) tells an affine map.
 MIX = 0.3
@@ -155,19 +161,22 @@ class Job(gradients.GradientChecks):
     def out(self, h: int, xs: list) -> Any:
         return self.forward(h, xs)["out"]
 
+    def _load_args(self) -> dict:
+        """What a model host needs to load the submission (`forbidden` aside)."""
+        req = self.req
+        return {
+            "source": req["source"],
+            "class_name": req["class_name"],
+            "entry": self.entry,
+            "init": req.get("init", {}),
+            "sample": self.sample,
+            "bools": self.bools,
+        }
+
     def check_load(self, p: dict, fr: remote._Frames, data: dict) -> None:
         req = self.req
         self.sample = p.get("xs")
-        found = self.remote(
-            "load",
-            source=req["source"],
-            class_name=req["class_name"],
-            entry=self.entry,
-            init=req.get("init", {}),
-            forbidden=req.get("forbidden", []),
-            sample=self.sample,
-            bools=self.bools,
-        )
+        found = self.remote("load", **self._load_args(), forbidden=req.get("forbidden", []))
         keys = (
             *("classes", "module_classes", "functions", "found", "is_class", "is_module"),
             *("is_function", "is_autograd_function", "signature"),
@@ -193,7 +202,7 @@ class Job(gradients.GradientChecks):
         """Every forward in one round trip; outputs are kept up to the first error."""
         h = self.placed()
         data.update(eval={}, train={})
-        fwd = {"h": h, "bools": self.bools}
+        fwd = {"h": h, "bools": self.bools, "watch_inputs": True}
         calls = [("forward", {**fwd, "xs": self.args(p["xs"], b)}) for b in p["batch_sizes"]]
         calls += [("forward", {**fwd, "xs": self.args(p["xs"])}), ("mode", {"h": h, "train": True})]
         trains = [b for b in p["batch_sizes"] if b > 1]
@@ -240,9 +249,7 @@ class Job(gradients.GradientChecks):
         x1, x2 = x[:n], x[n : 2 * n]
         mix = MIX * x1 + (1 - MIX) * x2
         h = self.build()
-        got = self.remote("state", h=h)
-        own = {str(k): _tensor(v, "a state tensor") for k, v in got["state"].items()}
-        state = perturb_tensors(own, self.req["seed"] + 1)
+        state = _perturbed(self.remote("state", h=h), self.req["seed"] + 1)
         calls: list[tuple[str, dict]] = [
             ("load_state", {"h": h, "state": state}),
             ("to", {"h": h, "device": str(self.device)}),
@@ -275,8 +282,7 @@ class Job(gradients.GradientChecks):
                 rec["keys"] = _plain(got["keys"])
                 rec["params"] = _plain(got.get("params"))
                 if trial.get("perturb") is not None:
-                    own = {str(k): _tensor(v, "a state tensor") for k, v in got["state"].items()}
-                    state = perturb_tensors(own, trial["perturb"])
+                    state = _perturbed(got, trial["perturb"])
                     rec["state"] = {k: fr.put(v) for k, v in state.items()}
             for run in p["runs"]:
                 h = self.build(init=init)
@@ -386,9 +392,7 @@ class Job(gradients.GradientChecks):
         the output gradients (which reveal the labels) reaches this one only through
         the parameter and buffer values."""
         fresh, req = self.fresh, self.req
-        fresh("load", source=req["source"], class_name=req["class_name"], entry=self.entry,
-              init=req.get("init", {}), forbidden=[], sample=self.sample,
-              bools=self.bools)  # fmt: skip
+        fresh("load", **self._load_args(), forbidden=[])
         h = fresh("build", seed=req["seed"])["h"]
         state = [[str(k), _tensor(v, "a buffer")] for k, v in buffers.items()]
         fresh.many(

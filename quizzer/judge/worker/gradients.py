@@ -79,6 +79,17 @@ def _s(out: Any, u: torch.Tensor) -> float:
     return float((_tensor(out).double() * u).sum())
 
 
+def _facts(out: Any, groups: list, grads: list, inputs: int) -> dict:
+    """A run's output, its groups' names and shapes, and their gradients (the first
+    `inputs` groups are inputs)."""
+    return {
+        "out": out,
+        "groups": [[n, list(t.shape)] for n, t in groups],
+        "input_grads": grads[:inputs],
+        "grads": [(n, g) for (n, _), g in zip(groups[inputs:], grads[inputs:], strict=True)],
+    }
+
+
 def _put_run(run: dict, fr: _remote._Frames) -> dict:
     """A gradient run's facts with its tensors put in the frame."""
     data = {}
@@ -138,23 +149,16 @@ class GradientChecks:
             return
         try:
             h = self.placed(_name(task))
-            out, _, params, grads = self._gradients(h, p, task, None)
-            n = len(grads) - len(params)
-            data["task_dtype"] = _put_run(
-                {
-                    "out": out,
-                    "input_grads": grads[:n],
-                    "grads": [(name, g) for (name, _), g in zip(params, grads[n:], strict=True)],
-                },
-                fr,
-            )
+            out, _, idx, groups, grads = self._gradients(h, p, task, None)
+            data["task_dtype"] = _put_run(_facts(out, groups, grads, len(idx)), fr)
         except HostError as exc:
             data["task_dtype_error"] = exc.info
 
     def _gradients(self, h: int, p: dict, dtype, seed: int | None) -> tuple:
         """One forward with grad and autograd's gradient of s = sum(u * f(x)), in one
-        round trip: (output, the inputs' groups, the parameters, the gradients of the
-        inputs then the parameters, None where there is none)."""
+        round trip: (output, the inputs sent, the indices of the floating ones, the
+        groups (those inputs, then the parameters, each as (name, value)), their
+        gradients, None where there is none)."""
         xs = self.args(p["xs"], dtype=dtype)
         idx = [i for i in range(len(xs)) if i not in self.bools]
         inputs = [(p["names"][i], xs[i]) for i in idx]
@@ -177,20 +181,16 @@ class GradientChecks:
             if len(grads) != len(inputs) + len(params):
                 raise ChannelBroken("the gradients do not match the parameters")
             grads = [None if g is None else _tensor(g, "a gradient") for g in grads]
-        return out, inputs, params, grads
+        return out, xs, idx, [*inputs, *params], grads
 
     def _grad_run(self, h: int, p: dict, dtype, seed: int | None = None) -> dict:
         """Autograd's gradient of s = sum(u * f(x)) from the model host, and central
         differences of s computed here from outputs the model host returned at points
         chosen here, retried with smaller steps at kinks (`fd_steps`). With `seed`, in
-        training mode, every forward
-        starting from it."""
-        out, inputs, params, grads = self._gradients(h, p, dtype, seed)
+        training mode, every forward starting from it."""
+        out, xs, idx, groups, grads = self._gradients(h, p, dtype, seed)
         if type(out) is not _Tensor:
             return {"out": out, "grads": [], "input_grads": []}
-        xs = self.args(p["xs"], dtype=dtype)
-        idx = [i for i in range(len(xs)) if i not in self.bools]
-        groups = [*inputs, *params]
         u = p["u"].double()
         terms = _tensor(out).double() * u
         s0, s_abs = float(terms.sum()), float(terms.abs().sum())
@@ -230,14 +230,11 @@ class GradientChecks:
             if not pending:
                 break
         return {
-            "out": out,
+            **_facts(out, groups, grads, len(idx)),
             "again": again,
             "eps": step,
-            "groups": [[n, list(t.shape)] for n, t in groups],
             "attempts": attempts,
             "probe": float(todo[0][2].flatten()[0]) if todo and todo[0][2].numel() else None,
-            "input_grads": grads[: len(inputs)],
-            "grads": [(n, g) for (n, _), g in zip(params, grads[len(inputs) :], strict=True)],
         }
 
     def _points(self, h: int, xs: list, idx: list, seed, points: list, order_seed: int) -> list:

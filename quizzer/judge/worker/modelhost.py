@@ -299,7 +299,7 @@ class Host:
         if a.get("seed") is not None:  # the same dropout mask at every probe point
             reseed(int(a["seed"]))
         xs = self._inputs(a, device)
-        saved = [x.detach().clone() for x in xs]
+        saved = [x.detach().clone() for x in xs] if a.get("watch_inputs") else None
         self.graph = None
         if a.get("grad"):
             out = self._call(model, xs, device)
@@ -311,11 +311,11 @@ class Host:
                 out = self._call(model, xs, device)
         tensor = type(out) is _Tensor
         done = {"out": fr.put(out), "device": str(out.device) if tensor else None}
-        changed = [
-            i for i, (x, s) in enumerate(zip(xs, saved, strict=True)) if not _same(x.detach(), s)
-        ]
-        if changed:  # forward wrote into the caller's tensors
-            done["changed"] = changed
+        if saved is not None:  # asked to watch: did forward write into its inputs?
+            pairs = zip(xs, saved, strict=True)
+            changed = [i for i, (x, kept) in enumerate(pairs) if not _same(x.detach(), kept)]
+            if changed:
+                done["changed"] = changed
         done["requires_grad"] = bool(out.requires_grad) if tensor else False
         if a.get("return_inputs"):
             done["inputs"] = [fr.put(x.detach()) for x in xs]
