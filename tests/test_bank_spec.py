@@ -98,6 +98,24 @@ def test_specs_that_do_not_fit_together_are_problems(spec, words):
         ({"reference": {"builtin": "os.system"}}, "should match pattern"),
         ({"reference": {"tolerances": {"float16": {"rtol": 1, "atol": 1}}}}, "float32"),
         ({"dropout": {"p": 1.0}}, "less than 1"),
+        ({"reference": {"configs": [{}]}}, "needs init, input_shape or extra_inputs"),
+        ({"reference": {"configs": [{"input_shape": [4, "B"]}]}}, "must start with the batch"),
+        (
+            {"reference": {"trials": 2, "configs": [{"init": {"a": 1}}, {"init": {"a": 2}}]}},
+            "set trials to at least 3",
+        ),
+        (
+            {"reference": {"configs": [{"extra_inputs": {"mask": ["B", 3]}}]}},
+            "extra_inputs does not have",
+        ),
+        (
+            {
+                "entry": "function",
+                "signature": ["x"],
+                "reference": {"configs": [{"init": {"a": 1}}]},
+            },
+            "for module entries only",
+        ),
     ],
 )
 def test_malformed_new_fields_fail_the_schema(spec, words):

@@ -18,7 +18,7 @@ from quizzer.bank.loader import load_bank
 from quizzer.bank.models import Coding
 from quizzer.judge import checks_ref
 from quizzer.judge.equivalence import builtin_plan, solution_plan, trial_inputs
-from quizzer.judge.facts import CheckFailed, Context, Unjudgeable
+from quizzer.judge.facts import CheckFailed, Context, Unjudgeable, shape_text
 from quizzer.judge.plans import RefPlan, Trial
 from quizzer.judge.probes import build_request, make_probes
 from quizzer.judge.result import Status
@@ -43,7 +43,7 @@ def _facts(plan: RefPlan, change=lambda out, trial, run: out) -> dict[str, Any]:
             if want.buffers is not None:
                 done["buffers"] = {k: v.clone() for k, v in want.buffers.items()}
             runs.append(done)
-        trials.append({"keys": keys, "params": list(plan.params or ()), "runs": runs})
+        trials.append({"keys": keys, "params": list(trial.params or ()), "runs": runs})
     return {"trials": trials}
 
 
@@ -63,15 +63,15 @@ def test_states_are_randomised_away_from_any_default_initialisation():
     plan = builtin_plan(task("layernorm-from-scratch"), 4)
     for trial in plan.trials:
         assert trial.state is not None
-        assert not torch.allclose(trial.state["weight"], torch.ones(16))
-        assert not torch.allclose(trial.state["bias"], torch.zeros(16))
+        size = trial.state["weight"].shape
+        assert not torch.allclose(trial.state["weight"], torch.ones(size))
+        assert not torch.allclose(trial.state["bias"], torch.zeros(size))
     # so a LayerNorm without its affine part cannot match by luck
     ctx = _ctx(task("layernorm-from-scratch"), plan=plan)
-    plain = torch.nn.LayerNorm(16, elementwise_affine=False)
 
     def no_affine(out, t, run):
         xs = plan.trials[t].inputs[0].to(getattr(torch, run.dtype))
-        return plain.to(xs.dtype)(xs)
+        return torch.nn.functional.layer_norm(xs, xs.shape[-1:])
 
     with pytest.raises(CheckFailed, match="differs from the torch built-in"):
         checks_ref.reference(ctx, _facts(plan, no_affine), None)
@@ -104,7 +104,8 @@ def test_masks_have_a_true_in_every_row():
 def test_matching_outputs_pass_with_the_numbers():
     ctx = _ctx(task("linear-from-scratch"))
     message, metrics = checks_ref.reference(ctx, _facts(ctx.plan), None)
-    assert "3 trials x 2 runs" in message and metrics["worst_error_over_tolerance"] == 0.0
+    trials = ctx.task.spec.reference.trials
+    assert f"{trials} trials x 2 runs" in message and metrics["worst_error_over_tolerance"] == 0.0
 
 
 @pytest.mark.parametrize(
@@ -272,3 +273,40 @@ def test_reference_runs_are_cached_per_seed():
     assert first.problem is None and again is first and len(box.payloads) == 1
     other = solution_plan(coding, make_probes(coding.spec, 32), "cpu", box)
     assert other is not first and len(box.payloads) == 2
+
+
+def test_configurations_change_the_inputs_shapes_and_the_state_per_trial():
+    """Trial i uses the i-th of [the task's own, *configs]: its inputs have the
+    configuration's shapes, and the built-in is built with its arguments, so the
+    state and the trainable parameters are those of that configuration."""
+    coding = task("residual-block")
+    spec = coding.spec
+    shapes = [tuple(xs[0].shape) for xs, _ in trial_inputs(spec, 3)]
+    b = spec.reference.batch_size
+    assert shapes[0] == (b, 4, 10, 10) and shapes[1] == (b, 8, 10, 10)
+    linear = task("linear-from-scratch")
+    plan = builtin_plan(linear, 3)
+    sizes = [(tuple(t.inputs[0].shape), tuple(t.state["weight"].shape)) for t in plan.trials]
+    b = linear.spec.reference.batch_size
+    assert sizes[:3] == [((b, 4, 12), (5, 12)), ((b, 12), (5, 12)), ((b, 2, 3, 7), (3, 7))]
+    assert [t.expected[0].out.shape[-1] for t in plan.trials[:3]] == [5, 5, 3]
+    assert all(t.params == ("weight", "bias") for t in plan.trials)
+
+
+def test_a_failing_configuration_is_named_with_its_arguments_and_input_values():
+    coding = task("linear-from-scratch")
+    ctx = _ctx(coding)
+    plan = ctx.plan
+
+    def off_in_trial_3(out, t, run):
+        return out + 1.0 if t == 2 else out
+
+    with pytest.raises(CheckFailed) as failed:
+        checks_ref.reference(ctx, _facts(plan, off_in_trial_3), None)
+    message = failed.value.message
+    x = plan.trials[2].inputs[0]
+    assert "trial 3 (eval mode, float32; built with in_features=7, out_features=3" in message
+    assert f"input shapes {shape_text(x.shape)}" in message
+    sample = failed.value.metrics["sample"]
+    assert f"sample {sample} of that trial has input {shape_text(x[sample].shape)}" in message
+    assert f"[{float(x[sample].flatten()[0]):.4g}, " in message

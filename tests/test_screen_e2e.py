@@ -52,7 +52,8 @@ def hand_in(
         at["pub-multi"]: "[a]",  # half the right picks: 1 of 2
         at["pub-tf"]: "true",  # wrong: 0 of 1
         at["pub-numeric"]: "55",  # right: 3 of 3
-        at["pub-short"]: "{text: zero_grad}",  # the wrong type (a mapping): 0 of 1
+        # text with colons, typed under the template's `|-`: read as written, wrong: 0 of 1
+        at["pub-short"]: '"step: then zero_grad: {x}"',
         # pub-code stays empty: 0 of 1
         at["private-open"]: '"Reproduce with a fixed seed; check the data."',  # pending: 4
         at["draw-right"]: json.dumps(right_answer(q(drawn[0].question_id))),  # 1 of 1
@@ -76,7 +77,7 @@ def check_numbers(doc: dict, at: dict[str, str], candidate: str, sandbox: str) -
         "pub-multi": ("partial", 1.0, 2.0),
         "pub-tf": ("wrong", 0.0, 1.0),
         "pub-numeric": ("right", 3.0, 3.0),
-        "pub-short": ("invalid", 0.0, 1.0),
+        "pub-short": ("wrong", 0.0, 1.0),
         "pub-code": ("missing", 0.0, 1.0),
         "private-open": ("pending", None, 4.0),
         "draw-right": ("right", 1.0, 1.0),
@@ -85,7 +86,7 @@ def check_numbers(doc: dict, at: dict[str, str], candidate: str, sandbox: str) -
     for key, want in concept.items():
         item = items[at[key]]
         assert (item["status"], item["points"], item["max_points"]) == want, key
-    assert "expected a short text, got a mapping" in items[at["pub-short"]]["note"]
+    assert items[at["pub-short"]]["response"] == "step: then zero_grad: {x}"
 
     linear, mlp = items["fix-linear"], items["fix-mlp"]
     assert (linear["status"], linear["points"], linear["max_points"]) == ("pass", 10.0, 10.0)
@@ -140,7 +141,7 @@ def check_junit(path: Path, candidate: str) -> None:
         for name, s in suites.items()
     }
     assert counts[f"{candidate}: pass marks"] == ("3", "0", "0", "0")
-    # right x3 pass; partial, wrong x2, invalid, missing fail; the open one is skipped.
+    # right x3 pass; partial, wrong x3, missing fail; the open one is skipped.
     assert counts[f"{candidate}.concepts"] == ("9", "5", "0", "1")
     coding = suites[f"{candidate}.coding"]
     assert coding.get("tests") == "8"  # 4 checks of each task

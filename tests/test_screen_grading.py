@@ -73,7 +73,7 @@ def alice_answers(screen: Path) -> tuple[dict[str, object], dict[str, str]]:
         labels["pub-multi"]: "[a]",  # one of two right picks: 0.5 x 2 = 1
         labels["pub-tf"]: "true",  # wrong: 0
         labels["pub-numeric"]: '"55"',  # right, given as text: 3
-        labels["pub-short"]: "[zero_grad]",  # a list for a text answer: 0, with a note
+        labels["pub-short"]: "[zero_grad]",  # text as written, not a list: wrong, 0
         labels["pub-code"]: None,  # missing: 0, with a note
         labels["private-open"]: "Fix the seed, then check the data for NaN.",  # pending: 4
         drawn[0]: yaml_value(right_answer(questions[drawn[0]])),  # right: 1
@@ -104,7 +104,7 @@ def test_every_number_of_a_graded_paper(run_cli, screen, tmp_path):
         "pub-multi": ("partial", 1.0, 2.0),
         "pub-tf": ("wrong", 0.0, 1.0),
         "pub-numeric": ("right", 3.0, 3.0),
-        "pub-short": ("invalid", 0.0, 1.0),
+        "pub-short": ("wrong", 0.0, 1.0),
         "pub-code": ("missing", 0.0, 1.0),
         "private-open": ("pending", None, 4.0),
         "draw-right": ("right", 1.0, 1.0),
@@ -117,7 +117,7 @@ def test_every_number_of_a_graded_paper(run_cli, screen, tmp_path):
             points,
             max_points,
         ), key
-    assert "expected a short text, got a list" in items[at["pub-short"]]["note"]
+    assert items[at["pub-short"]]["response"] == "[zero_grad]"
     assert items[at["pub-code"]]["note"] == "no answer: 0 points"
     assert "waits for a reviewer" in items[at["private-open"]]["note"]
     [section] = doc["sections"]
@@ -258,17 +258,43 @@ def test_candidate_view_only_writes_no_reviewer_report(run_cli, screen, tmp_path
     assert "SECRET" not in "".join(p.read_text() for p in out.iterdir())
 
 
-def test_a_malformed_answers_file_is_exit_2_naming_its_line(run_cli, screen, tmp_path):
+def test_one_malformed_answer_costs_that_answer_only(run_cli, screen, tmp_path):
+    """An unclosed list and an unquoted colon make the file invalid YAML; each is read
+    as the text after its label, with a note, and every other answer is graded."""
+    paper, labels, _ = paper_of(screen, "alice")
+    folder = write_answers(
+        tmp_path / "alice",
+        "alice",
+        {
+            labels["pub-single"]: "a",
+            labels["pub-multi"]: "[a, b",
+            labels["private-open"]: "Fix the seed: then check the data: NaN?",
+            labels["pub-tf"]: "false",
+        },
+    )
+    out = tmp_path / "out"
+    result = run_cli("screen", "grade", screen, "-c", "alice", "-s", folder, "-o", out)
+    assert result.exit_code in (0, 1), result.stderr
+    items = items_by_label(read_json(out / "results.json"))
+    assert items[labels["pub-single"]]["status"] == "right"
+    assert items[labels["pub-tf"]]["status"] in ("right", "wrong")
+    multi = items[labels["pub-multi"]]
+    assert multi["points"] == 0.0 and "line 4 is not valid YAML" in multi["note"]
+    opened = items[labels["private-open"]]
+    assert opened["status"] == "pending"
+    assert opened["response"] == "Fix the seed: then check the data: NaN?"
+    assert "line 5 is not valid YAML" in opened["note"]
+
+
+def test_a_file_that_is_broken_outside_the_answers_is_exit_2_naming_its_line(
+    run_cli, screen, tmp_path
+):
     folder = tmp_path / "alice"
     folder.mkdir()
-    (folder / "answers.yaml").write_text(
-        "candidate: alice\nanswers:\n  q1: a\n  q2: [a, b\n  q3: true\n"
-    )
+    (folder / "answers.yaml").write_text("candidate: [alice\nanswers:\n  q1: a\n")
     result = run_cli("screen", "grade", screen, "-c", "alice", "-s", folder, "-o", tmp_path / "out")
     assert result.exit_code == 2
-    # The parser notices at line 5 and says where the list began (line 4).
-    assert "answers.yaml:5:5: YAML syntax error" in result.stderr
-    assert "started at line 4" in result.stderr
+    assert "answers.yaml:2:" in result.stderr and "YAML syntax error" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out" / "results.json").exists()
 

@@ -234,6 +234,29 @@ DEFAULT_TOLERANCES: dict[str, Tolerance] = {
 }
 
 
+class Config(Strict):
+    """Another configuration the statement promises to honour, for the `reference`
+    check: constructor arguments merged over the task's `init` (and the built-in's),
+    and input shapes in place of the task's. The expected output, shape included,
+    comes from the reference, so a configuration needs no output shape."""
+
+    #: e.g. {eps: 1.0e-3}, or {in_channels: 8, out_channels: 8} with an input_shape.
+    init: dict[str, InitValue] = Field(default_factory=dict)
+    #: e.g. [B, 12] for a layer that promises any number of leading dimensions.
+    input_shape: tuple[Dim, ...] | None = None
+    #: Shapes of inputs after the first, by `extra_inputs` name (the rest keep theirs).
+    extra_inputs: dict[str, tuple[Dim, ...]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Config:
+        if not (self.init or self.input_shape or self.extra_inputs):
+            raise ValueError("a configuration needs init, input_shape or extra_inputs")
+        shapes = [self.input_shape or ("B",), *self.extra_inputs.values()]
+        if any(not s or s[0] != "B" for s in shapes):
+            raise ValueError("every shape must start with the batch dimension 'B'")
+        return self
+
+
 class ReferenceSpec(Strict):
     """The `reference` check: outputs equal those of a torch built-in, or of the task's
     reference solution run in its own worker, for the same state and inputs, which
@@ -263,18 +286,28 @@ class ReferenceSpec(Strict):
     input_scales: tuple[Annotated[float, Field(gt=0)], ...] = Field(default=(1.0,), min_length=1)
     #: Also compare the buffers after each forward (BatchNorm running statistics).
     buffers: bool = False
-    #: Other constructor arguments the statement promises to honour, merged over the
-    #: task's `init` (and the built-in's), with the same input and output shapes, e.g.
-    #: [{eps: 1.0e-3}]: trial i is built with the i-th of [init, *configs], cycling.
-    configs: tuple[dict[str, InitValue], ...] = ()
+    #: Other configurations the statement promises to honour (constructor arguments,
+    #: input ranks, sequence lengths): trial i uses the i-th of [the task's own,
+    #: *configs], cycling, so `trials` must be at least 1 + len(configs).
+    configs: tuple[Config, ...] = ()
+
+    @model_validator(mode="after")
+    def _every_config_runs(self) -> ReferenceSpec:
+        if self.trials < 1 + len(self.configs):
+            raise ValueError(
+                f"trials is {self.trials}, so {1 + len(self.configs) - self.trials} of the "
+                f"{len(self.configs)} configs would never run; set trials to at least "
+                f"{1 + len(self.configs)}"
+            )
+        return self
 
     def tolerance(self, dtype: str) -> Tolerance:
         return self.tolerances.get(dtype) or DEFAULT_TOLERANCES[dtype]  # type: ignore[call-overload]
 
-    def config(self, trial: int) -> dict[str, InitValue] | None:
-        """The constructor arguments trial `trial` overrides (None: the task's own)."""
+    def config(self, trial: int) -> Config | None:
+        """The configuration trial `trial` uses (None: the task's own)."""
         index = trial % (1 + len(self.configs))
-        return dict(self.configs[index - 1]) if index else None
+        return self.configs[index - 1] if index else None
 
 
 class DropoutSpec(Strict):
@@ -370,6 +403,16 @@ class JudgeSpec(Strict):
             raise ValueError("list the 'promises' check in checks exactly when promises are set")
         if self.promises and (self.entry != "module" or self.extra_inputs):
             raise ValueError("promises are for module entries with one input")
+        names = {s.name for s in self.extra_inputs}
+        for i, config in enumerate(self.reference.configs):
+            unknown = sorted(set(config.extra_inputs) - names)
+            if unknown:
+                raise ValueError(
+                    f"reference.configs[{i}].extra_inputs names {', '.join(unknown)}, which "
+                    f"extra_inputs does not have ({', '.join(sorted(names)) or 'none'})"
+                )
+            if config.init and self.entry != "module":
+                raise ValueError(f"reference.configs[{i}].init is for module entries only")
         return self
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,9 @@ class Document:
     data: Any
     values: Mapping[DataPath, Pos]
     keys: Mapping[DataPath, Pos]
+    #: The source text of every unquoted scalar value, before YAML typed it (`True`
+    #: where `data` holds the bool), and of every flow collection (`[2, 5, 3]`).
+    plain: Mapping[DataPath, str] = field(default_factory=dict)
 
     def value_pos(self, path: DataPath) -> Pos:
         """Where the value at `path`, or its nearest ancestor that exists, starts."""
@@ -185,13 +188,17 @@ def _pos(event: Any) -> Pos:
 
 
 class _Frame:
-    __slots__ = ("container", "key", "key_pos", "path")
+    __slots__ = ("container", "flow_start", "key", "key_pos", "path")
 
-    def __init__(self, container: dict[str, Any] | list[Any], path: DataPath) -> None:
+    def __init__(
+        self, container: dict[str, Any] | list[Any], path: DataPath, flow_start: int | None
+    ) -> None:
         self.container = container
         self.path = path
         self.key: str | None = None
         self.key_pos: Pos | None = None
+        #: Where a flow collection (`[a, b]`, `{a: 1}`) starts in the text.
+        self.flow_start = flow_start
 
 
 class _Builder:
@@ -203,6 +210,7 @@ class _Builder:
         self.max_depth = max_depth
         self.values: dict[DataPath, Pos] = {}
         self.keys: dict[DataPath, Pos] = {}
+        self.plain: dict[DataPath, str] = {}
 
     def build(self) -> Document:
         get = self.loader.get_event
@@ -218,7 +226,7 @@ class _Builder:
                 "more than one YAML document ('---'); keep one document per file",
                 *_astuple(_pos(event)),
             )
-        return Document(data, self.values, self.keys)
+        return Document(data, self.values, self.keys, self.plain)
 
     def _node_tree(self) -> Any:
         stack: list[_Frame] = []
@@ -240,6 +248,8 @@ class _Builder:
                     raise YamlReadError("a key has no value", *_astuple(_pos(event)))
                 value: Any = frame.container
                 path = frame.path
+                if frame.flow_start is not None:
+                    self.plain[path] = self.text[frame.flow_start : event.end_mark.index]
             elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 is_map = isinstance(event, yaml.MappingStartEvent)
                 allowed = _MAP_TAGS if is_map else _SEQ_TAGS
@@ -253,7 +263,8 @@ class _Builder:
                     )
                 path = self._child_path(stack, event, "a mapping" if is_map else "a list")
                 self.values[path] = _pos(event)
-                stack.append(_Frame({} if is_map else [], path))
+                flow = event.start_mark.index if event.flow_style else None
+                stack.append(_Frame({} if is_map else [], path, flow))
                 continue
             elif isinstance(event, yaml.ScalarEvent):
                 value = self._scalar(event)
@@ -262,6 +273,8 @@ class _Builder:
                     continue
                 path = self._child_path(stack, event, "")
                 self.values[path] = _pos(event)
+                if not event.style:  # None from the Python parser, '' from the C one
+                    self.plain[path] = event.value
             else:  # pragma: no cover - the parser emits nothing else inside a document
                 raise YamlReadError(f"unexpected YAML event {type(event).__name__}")
             if not stack:

@@ -22,11 +22,13 @@ from quizzer.judge.facts import (
     Malformed,
     Unjudgeable,
     get,
+    input_text,
     output,
     shape_text,
     tensor,
 )
 from quizzer.judge.plans import Expected, RefPlan, Run, Trial
+from quizzer.judge.probes import input_names
 from quizzer.judge.result import Metric
 
 Verdict = tuple[str, dict[str, Metric]]
@@ -82,11 +84,12 @@ def reference(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) 
         if not isinstance(rec, dict):
             raise Malformed("trial record")
         if module and trial.state is not None:
-            _keys(rec.get("keys"), trial.state, index)
-            if plan.params is not None:
-                _trainable(rec.get("params"), plan.params)
+            config = f"trial {index + 1} ({_config_text(ctx, trial)}): " if trial.config else ""
+            _keys(rec.get("keys"), trial.state, config)
+            if trial.params is not None:
+                _trainable(rec.get("params"), trial.params)
     if error is not None:
-        doing = _doing(ctx, plan, raw)
+        doing = _doing(ctx, plan, raw, error)
         raise CheckFailed(explain.exception(error, doing))
     if len(raw) != len(plan.trials):
         raise Malformed("wrong number of trials")
@@ -98,9 +101,17 @@ def reference(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) 
         for run, done, want in zip(plan.runs, runs, trial.expected, strict=True):
             if not isinstance(done, dict):
                 raise Malformed("run record")
-            where = _where(plan, index, run, trial)
+            where = _where(ctx, index, run, trial)
             rounding = _rounding(plan, trial, run, want)
-            worst = max(worst, _compare_out(ctx, done.get("out"), want, run, where, rounding))
+            try:
+                worst = max(worst, _compare_out(ctx, done.get("out"), want, run, where, rounding))
+            except CheckFailed as failed:
+                sample = failed.metrics.get("sample")
+                if not isinstance(sample, int):
+                    raise
+                raise CheckFailed(
+                    failed.message + "; " + _input_text(ctx, trial, sample), **failed.metrics
+                ) from None
             if ctx.task.spec.reference.buffers and module:
                 _compare_buffers(ctx, done.get("buffers"), want, run, where)
     ref = ctx.task.spec.reference
@@ -124,21 +135,52 @@ def _runs_text(plan: RefPlan) -> str:
     return "; ".join(f"{m} mode in {' and '.join(ds)}" for m, ds in modes.items())
 
 
-def _doing(ctx: Context, plan: RefPlan, raw: list[Any]) -> str:
-    trial = len(raw)
+def _doing(ctx: Context, plan: RefPlan, raw: list[Any], error: Any) -> str:
+    """What the failing request was doing: building, loading the state or a forward,
+    in which trial, run and configuration."""
+    index = max(len(raw) - 1, 0)
     runs = raw[-1].get("runs") if raw and isinstance(raw[-1], dict) else None
     done = len(runs) if isinstance(runs, list) else 0
-    if ctx.task.spec.entry == "module" and done == 0:
-        return f"trial {trial}: loading the judge's state_dict"
+    op = error.get("op") if isinstance(error, dict) else None
+    trial = plan.trials[index] if index < len(plan.trials) else None
+    config = f" ({_config_text(ctx, trial)})" if trial is not None and trial.config else ""
+    if op in ("build", "state"):
+        return f"trial {index + 1}{config}: building the model"
+    if op == "load_state":
+        return f"trial {index + 1}{config}: loading the judge's state_dict"
     run = plan.runs[done] if done < len(plan.runs) else None
-    return f"trial {trial}: forward in {run.describe() if run else 'the last run'}"
+    if trial is not None and run is not None:
+        return f"{_where(ctx, index, run, trial)}: forward"
+    return f"trial {index + 1}{config}: forward"
 
 
-def _where(plan: RefPlan, index: int, run: Run, trial: Trial) -> str:
+def _config_text(ctx: Context, trial: Trial) -> str:
+    """A trial's configuration in words: the constructor arguments it overrides and
+    its inputs' shapes, where those differ from the task's own."""
+    config = trial.config
+    if config is None:
+        return ""
+    parts = []
+    if config.init:
+        parts.append("built with " + ", ".join(f"{k}={v!r}" for k, v in config.init.items()))
+    if config.input_shape or config.extra_inputs:
+        names = ["", *(f"{n.removeprefix('input ')} " for n in input_names(ctx.task.spec)[1:])]
+        shapes = ", ".join(
+            f"{name}{shape_text(t.shape)}" for name, t in zip(names, trial.inputs, strict=False)
+        )
+        parts.append(f"input shapes {shapes}")
+    return "; ".join(parts)
+
+
+def _input_text(ctx: Context, trial: Trial, sample: int) -> str:
+    """The failing sample's inputs: shapes and first values (scaled, in float64)."""
+    shown = input_text(list(trial.inputs), input_names(ctx.task.spec), sample)
+    return f"sample {sample} of that trial has {shown}"
+
+
+def _where(ctx: Context, index: int, run: Run, trial: Trial) -> str:
     scale = f", inputs scaled by {trial.scale:g}" if trial.scale != 1.0 else ""
-    built = ""
-    if trial.init:
-        built = ", built with " + ", ".join(f"{k}={v!r}" for k, v in trial.init.items())
+    built = f"; {_config_text(ctx, trial)}" if trial.config else ""
     return f"trial {index + 1} ({run.describe()}{scale}{built})"
 
 
@@ -162,9 +204,10 @@ def _trainable(raw: Any, want: tuple[str, ...]) -> None:
         )
 
 
-def _keys(raw: Any, state: dict[str, torch.Tensor], index: int) -> None:
+def _keys(raw: Any, state: dict[str, torch.Tensor], where: str) -> None:
     """The submission's state_dict must have the task's keys and shapes, so that the
-    judge's state can be loaded into it."""
+    judge's state can be loaded into it. `where` names a configuration other than the
+    task's own."""
     if not isinstance(raw, list):
         raise Malformed("state_dict keys")
     got: dict[str, tuple[int, ...]] = {}
@@ -190,8 +233,9 @@ def _keys(raw: Any, state: dict[str, torch.Tensor], index: int) -> None:
     if problems:
         expected = ", ".join(f"{k} {shape_text(s)}" for k, s in want.items())
         raise CheckFailed(
-            f"the model's state_dict does not fit the task's ({'; '.join(problems)}); the "
-            f"judge loads a state with exactly: {expected}",
+            f"{where}the model's state_dict does not fit the task's ({'; '.join(problems)}); "
+            f"the judge loads a state with exactly: {expected}"
+            + ("; the statement promises this configuration too" if where else ""),
             missing=missing[:10],
             unexpected=extra[:10],
         )
@@ -269,6 +313,7 @@ def _close(
             rtol=tol.rtol,
             atol=tol.atol,
             mismatched=bad,
+            sample=idx[0] if idx else 0,
         )
     return worst
 

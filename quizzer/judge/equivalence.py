@@ -31,7 +31,7 @@ from quizzer.errors import JudgeError
 from quizzer.judge import explain
 from quizzer.judge.facts import Context, Malformed
 from quizzer.judge.plans import Expected, RefPlan, Run, Trial
-from quizzer.judge.probes import Probes, build_request, make_input
+from quizzer.judge.probes import Probes, build_request, concrete, make_input
 from quizzer.judge.sandbox.base import RunRequest, Sandbox
 from quizzer.judge.tensors import unpack
 from quizzer.judge.wire import WireError
@@ -57,9 +57,13 @@ def trial_inputs(spec: JudgeSpec, seed: int) -> list[tuple[tuple[torch.Tensor, .
     for i in range(ref.trials):
         scale = ref.input_scales[i % len(ref.input_scales)]
         b = ref.batch_size
-        shape = tuple(b if d == "B" else int(d) for d in spec.input_shape)
+        config = ref.config(i)
+        shape = concrete((config and config.input_shape) or spec.input_shape, b)
         xs = [torch.randn(shape, generator=gen, dtype=torch.float64)]
-        xs += [make_input(s, b, gen, torch.float64) for s in spec.extra_inputs]
+        for s in spec.extra_inputs:
+            if config and s.name in config.extra_inputs:
+                s = s.model_copy(update={"shape": config.extra_inputs[s.name]})
+            xs.append(make_input(s, b, gen, torch.float64))
         out.append((tuple(t * scale if t.is_floating_point() else t for t in xs), scale))
     return out
 
@@ -106,12 +110,13 @@ def builtin_plan(task: Coding, seed: int) -> RefPlan:
     for i, ((xs, scale), pseed) in enumerate(
         zip(inputs, perturb_seeds(seed, len(inputs)), strict=True)
     ):
-        state = base = None
-        override = ref.config(i)
-        built = {**init, **(override or {})}
+        state = base = params = None
+        config = ref.config(i)
+        built = {**init, **(config.init if config else {})}
         if is_module:
-            base = _module_state(task, fn, built, pseed)
+            base, trained = _module_state(task, fn, built, pseed)
             state = {back.get(k, k): v for k, v in base.items()}
+            params = tuple(back.get(n, n) for n in trained)
         expected = []
         for run in runs:
             with torch.no_grad():
@@ -129,16 +134,14 @@ def builtin_plan(task: Coding, seed: int) -> RefPlan:
             if ref.buffers and is_module:
                 buffers = {back.get(k, k): v.clone() for k, v in m.named_buffers()}
             expected.append(Expected(out.detach().clone(), buffers))
-        trials.append(Trial(xs, scale, state, tuple(expected), init=override))
-    params = None
-    if is_module:
-        with torch.random.fork_rng(devices=[]):
-            trained = [n for n, t in fn(**init).named_parameters() if t.requires_grad]
-        params = tuple(back.get(n, n) for n in trained)
-    return RefPlan(f"torch built-in {ref.builtin}", runs, tuple(trials), params=params)
+        trials.append(Trial(xs, scale, state, tuple(expected), config, params))
+    return RefPlan(f"torch built-in {ref.builtin}", runs, tuple(trials))
 
 
-def _module_state(task: Coding, fn: Any, init: dict[str, Any], pseed: int) -> dict:
+def _module_state(
+    task: Coding, fn: Any, init: dict[str, Any], pseed: int
+) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """The built-in's randomised state for one trial, and its trainable parameters."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(pseed)
         try:
@@ -149,7 +152,8 @@ def _module_state(task: Coding, fn: Any, init: dict[str, Any], pseed: int) -> di
                 "fix spec.reference.init"
             ) from None
     perturb_state(m, pseed)
-    return {k: v.detach().clone() for k, v in m.state_dict().items()}
+    trained = [n for n, t in m.named_parameters() if t.requires_grad]
+    return {k: v.detach().clone() for k, v in m.state_dict().items()}, trained
 
 
 # --- the task's own reference solution, in its own worker ------------------------
@@ -200,7 +204,7 @@ def _run_solution(
         name,
         runs,
         tuple(
-            Trial(xs, s, None, (), init=spec.reference.config(i))
+            Trial(xs, s, None, (), config=spec.reference.config(i))
             for i, (xs, s) in enumerate(inputs)
         ),
     )
@@ -235,10 +239,7 @@ def _run_solution(
         trials = _solution_trials(data, inputs, len(runs), spec.reference)
     except (Malformed, WireError, KeyError, TypeError, ValueError) as exc:
         return RefPlan(name, problem=f"its report is malformed ({exc})")
-    first = data["trials"][0] if data.get("trials") else {}
-    params = first.get("params") if isinstance(first, dict) else None
-    names = tuple(str(n) for n in params) if isinstance(params, list) else None
-    return RefPlan(name, runs, trials, params=names)
+    return RefPlan(name, runs, trials)
 
 
 def _tensor(value: Any, what: str) -> torch.Tensor:
@@ -274,5 +275,7 @@ def _solution_trials(
             if buffers and isinstance(r.get("buffers"), dict):
                 bufs = {str(k): _tensor(v, f"buffer {k}") for k, v in r["buffers"].items()}
             expected.append(Expected(out, bufs))
-        trials.append(Trial(xs, scale, state, tuple(expected), init=ref.config(i)))
+        params = rec.get("params")
+        names = tuple(str(n) for n in params) if isinstance(params, list) else None
+        trials.append(Trial(xs, scale, state, tuple(expected), ref.config(i), names))
     return tuple(trials)

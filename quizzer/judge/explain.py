@@ -72,6 +72,9 @@ def layer_hint(error: dict[str, Any]) -> str | None:
     shapes = module.get("input_shapes")
     first = shapes[0] if isinstance(shapes, list) and shapes else None
     got = _shape(first) if first is not None else "?"
+    if kind == "_Call":  # a function entry: no layer to name, only what it was given
+        listed = ", ".join(_shape(s) for s in shapes) if isinstance(shapes, list) else "?"
+        return f"the function was called with inputs of shapes {listed}"
     message = _s(error.get("message"), 2000)
     in_features = module.get("in_features")
     matmul = _MATMUL.search(message)

@@ -66,6 +66,27 @@ def shape_text(shape: tuple[int, ...] | list[int] | torch.Size) -> str:
     return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
 
+#: How many of an input's values a failing check's message shows.
+SHOWN_VALUES = 6
+
+
+def input_text(tensors: list[torch.Tensor], names: list[str], sample: int | None = None) -> str:
+    """The inputs a failing check fed the model, as a message shows them: each one's
+    shape and first values (of sample `sample` alone, when given). The run's seed
+    reproduces every value."""
+    parts = []
+    for name, t in zip(names, tensors, strict=False):
+        if sample is not None:
+            if t.dim() == 0 or sample >= t.shape[0]:
+                continue
+            t = t[sample]
+        flat = t.flatten()[:SHOWN_VALUES].tolist()
+        values = ", ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in flat)
+        more = ", ..." if t.numel() > SHOWN_VALUES else ""
+        parts.append(f"{name} {shape_text(t.shape)} [{values}{more}]")
+    return "; ".join(parts)
+
+
 def expected_output(ctx: Context, batch: int) -> tuple[int, ...]:
     return concrete(ctx.task.spec.output_shape, batch)
 

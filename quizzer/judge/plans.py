@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from quizzer.bank.models import Config
+
 
 @dataclass(frozen=True)
 class Run:
@@ -42,8 +44,16 @@ class Trial:
     scale: float
     state: dict[str, torch.Tensor] | None
     expected: tuple[Expected, ...]
-    #: Constructor arguments this trial overrides (`spec.reference.configs`).
-    init: dict | None = None
+    #: The configuration this trial uses (`spec.reference.configs`; None: the task's).
+    config: Config | None = None
+    #: The state_dict keys that are trainable parameters in the task's solution, built
+    #: in this trial's configuration (None: not known, or a function entry).
+    params: tuple[str, ...] | None = None
+
+    @property
+    def init(self) -> dict | None:
+        """Constructor arguments this trial overrides."""
+        return dict(self.config.init) if self.config and self.config.init else None
 
 
 @dataclass(frozen=True)
@@ -55,8 +65,6 @@ class RefPlan:
     runs: tuple[Run, ...] = ()
     trials: tuple[Trial, ...] = ()
     problem: str | None = None
-    #: The state_dict keys that are trainable parameters in the task's solution.
-    params: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

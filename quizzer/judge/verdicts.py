@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
+
 from quizzer.judge import (
     checks_basic,
     checks_grad,
@@ -24,8 +26,8 @@ from quizzer.judge import (
     checks_step,
     explain,
 )
-from quizzer.judge.facts import CheckFailed, Context, Malformed, Unjudgeable
-from quizzer.judge.probes import GATES, worker_checks
+from quizzer.judge.facts import CheckFailed, Context, Malformed, Unjudgeable, input_text
+from quizzer.judge.probes import DEVICE_BATCH, GATES, GRAD_WIDE, input_names, worker_checks
 from quizzer.judge.result import CheckResult, Metric, Status
 from quizzer.judge.sandbox.base import RunOutcome
 from quizzer.judge.tensors import unpack
@@ -168,6 +170,9 @@ def judge_frame(ctx: Context, name: str, frame: Frame) -> CheckResult:
         status = Status.PASS
     except CheckFailed as failed:
         status, message, metrics = Status.FAIL, failed.message, failed.metrics
+        shown = checked_input(ctx, name)
+        if shown:  # kept whole: the message is capped to make room for it
+            message = explain.cap(message, explain.MAX_MESSAGE - len(shown) - 1) + "\n" + shown
     except Unjudgeable as exc:
         status, message, metrics = Status.ERROR, str(exc), {}
     except (
@@ -191,6 +196,35 @@ def judge_frame(ctx: Context, name: str, frame: Frame) -> CheckResult:
         output=output,
         duration_s=duration,
     )
+
+
+def checked_input(ctx: Context, name: str) -> str:
+    """What check `name` fed the submission, for a failing check's last message line:
+    shapes and first values ("" where the check's own message names its input, as the
+    reference check's does, or where it feeds none)."""
+    p, names = ctx.probes, input_names(ctx.task.spec)
+    tensors: list[torch.Tensor] = []
+    note = ""
+    if name in ("shapes", "train_eval"):
+        tensors, note = p.inputs(), "; each batch is its first rows"
+    elif name == "promises":
+        tensors = p.inputs()
+    elif name == "device":
+        tensors = p.inputs(DEVICE_BATCH)
+    elif name == "gradients":
+        tensors, note = (
+            [p.x_grad, *p.extra_grad],
+            f" (float64, the last sample scaled by {GRAD_WIDE:g})",
+        )
+    elif name == "learning":
+        tensors, names = [p.learn_x, p.learn_y], ["input", "target"]
+    elif name == "dropout" and p.dropout_x is not None:
+        tensors = [p.dropout_x]
+    elif name == "train_step" and ctx.step is not None and ctx.step.xs:
+        tensors, names = [ctx.step.xs[0], ctx.step.ys[0]], ["first batch x", "y"]
+    if not tensors:
+        return ""
+    return f"{input_text(tensors, names)}{note}; seed {p.seed} draws them all again"
 
 
 def judge_outcome(

@@ -11,15 +11,24 @@ answer, never an error.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from quizzer.bank.grading import parse_bool, parse_number
 from quizzer.bank.models import MultipleChoice, Numeric, Question, SingleChoice
 from quizzer.bank.problems import display_path, suggest
-from quizzer.bank.yamlread import MAX_BYTES, Pos, YamlReadError, describe, load
+from quizzer.bank.yamlread import (
+    MAX_BYTES,
+    Document,
+    Pos,
+    YamlReadError,
+    describe,
+    parse,
+    read_text,
+)
 from quizzer.errors import UsageError
 from quizzer.screen.paper import Paper
 
@@ -43,9 +52,14 @@ HOW = {
     "true_false": "true or false",
     "numeric": "a number",
     "short_answer": "a short text",
-    "code_output": "exactly what it prints (a block for several lines)",
-    "open": "your answer in a few sentences (a block for several lines)",
+    "code_output": "exactly what it prints",
+    "open": "your answer in a few sentences",
 }
+
+#: Question types whose answer is text: read as written, whatever YAML would make of
+#: it (`True` stays the text True, `[2, 5, 3]` stays text), and given a block in the
+#: template so that colons and quotes need no escaping.
+TEXT_TYPES = frozenset({"short_answer", "code_output", "open"})
 
 
 class AnswersError(UsageError):
@@ -59,6 +73,20 @@ class Answers:
     #: label -> the raw value read from YAML (None when left empty).
     responses: Mapping[str, Any]
     positions: Mapping[str, Pos]
+    #: label -> the answer's source text where YAML typed it (`True`, `[2, 5, 3]`).
+    written: Mapping[str, str] = field(default_factory=dict)
+    #: label -> how an answer that is not valid YAML was read instead.
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    def response(self, label: str, question: Question) -> Any:
+        """The answer to grade for `label`: as written where the question expects
+        text, else as YAML read it."""
+        value = self.responses.get(label)
+        if question.type in TEXT_TYPES and not isinstance(value, str):
+            text = self.written.get(label)
+            if text:
+                return text
+        return value
 
 
 def _error(path: Path, pos: Pos, message: str) -> AnswersError:
@@ -75,9 +103,16 @@ def read_answers(path: Path, paper: Paper) -> Answers:
             f"{display_path(path)}: no such file; `quizzer screen paper` writes the template"
         )
     try:
-        doc = load(path, MAX_BYTES)
+        text = read_text(path, MAX_BYTES)
     except YamlReadError as exc:
         raise _error(path, Pos(exc.line, exc.column), exc.message) from None
+    try:
+        doc, notes = parse(text), {}
+    except YamlReadError as exc:
+        lenient = _read_each_answer(text)
+        if lenient is None:
+            raise _error(path, Pos(exc.line, exc.column), exc.message) from None
+        doc, notes = lenient
     data = doc.data
     if not isinstance(data, dict):
         raise _error(
@@ -121,8 +156,82 @@ def read_answers(path: Path, paper: Paper) -> Answers:
         more = f"; did you mean '{hint}'?" if hint else ""
         span = f"{labels[0]} to {labels[-1]}" if labels else "no questions"
         raise _error(path, pos, f"no question '{label}' on this paper ({span}){more}")
+    # an empty block (the template's `q4: |-` left as it is) is no answer, as `q4:` is
+    raw = {label: None if value == "" else value for label, value in raw.items()}
     positions = {label: doc.value_pos(("answers", label)) for label in raw}
-    return Answers(path, None if candidate is None else str(candidate), raw, positions)
+    written = {
+        label: doc.plain[("answers", label)] for label in raw if ("answers", label) in doc.plain
+    }
+    return Answers(
+        path, None if candidate is None else str(candidate), raw, positions, written, notes
+    )
+
+
+_ANSWERS_LINE = re.compile(r"^answers:[ \t]*(#.*)?$")
+_ENTRY = re.compile(r"^( +)([A-Za-z0-9_.-]+):(?:[ \t]+(.*))?$")
+
+
+def _read_each_answer(text: str) -> tuple[Document, dict[str, str]] | None:
+    """The file read one answer at a time, when it is not valid YAML as a whole: each
+    answer that YAML cannot read is taken as the text written after its label, with a
+    note, so that one unquoted colon costs at most that answer. None when the problem
+    is not inside an answer (the caller then reports the YAML error)."""
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if _ANSWERS_LINE.match(line)), None)
+    if start is None:
+        return None
+    try:
+        head = (
+            parse("\n".join(lines[:start]) + "\n")
+            if any(line.strip() and not line.lstrip().startswith("#") for line in lines[:start])
+            else None
+        )
+    except YamlReadError:
+        return None
+    data: dict[str, Any] = (
+        dict(head.data) if head is not None and isinstance(head.data, dict) else {}
+    )
+    entries: list[tuple[int, str, list[str]]] = []
+    indent: str | None = None
+    for number, line in enumerate(lines[start + 1 :], start=start + 2):
+        match = _ENTRY.match(line)
+        if match and (indent is None or match.group(1) == indent):
+            indent = match.group(1)
+            entries.append((number, match.group(2), [line]))
+        elif not line.strip() or line.lstrip().startswith("#"):
+            if entries:
+                entries[-1][2].append(line)
+        elif line.startswith(" ") and entries:
+            entries[-1][2].append(line)
+        else:
+            return None  # another top-level key, or text before the first answer
+    answers: dict[str, Any] = {}
+    values: dict[tuple, Pos] = {("answers",): Pos(start + 1, 1)}
+    keys: dict[tuple, Pos] = {}
+    plain: dict[tuple, str] = {}
+    notes: dict[str, str] = {}
+    for number, label, chunk in entries:
+        if label in answers:
+            return None
+        keys[("answers", label)] = values[("answers", label)] = Pos(number, len(indent or "") + 1)
+        try:
+            one = parse("\n".join(chunk) + "\n")
+            answers[label] = one.data[label]
+            if (label,) in one.plain:
+                plain[("answers", label)] = one.plain[(label,)]
+        except (YamlReadError, KeyError, TypeError) as exc:
+            first = _ENTRY.match(chunk[0])
+            rest = [first.group(3) or "" if first else ""] + [c.strip() for c in chunk[1:]]
+            written = "\n".join(r for r in rest if r and not r.startswith("#")).strip()
+            answers[label] = written
+            plain[("answers", label)] = written
+            why = exc.message if isinstance(exc, YamlReadError) else "not a value"
+            notes[label] = (
+                f"line {number} is not valid YAML ({why}); read as the text written after "
+                f"'{label}:'"
+            )
+    data["answers"] = answers
+    return Document(data, values, keys, plain), notes
 
 
 def _text(value: Any) -> str | None:
@@ -224,9 +333,10 @@ def answers_text(
     the given answers (label -> value) filled in. `questions` maps labels to questions."""
     lines = [
         f"# Answers of candidate {paper.candidate} to: {paper.title}",
-        "# Write each answer after its label; an empty answer scores 0. Quote text that",
-        "# contains ': ' or starts with a special character. For several lines use a block:",
-        "#   q4: |",
+        "# Write each answer after its label; an empty answer scores 0. Text answers",
+        "# go on the indented lines under their 'qN: |-', as many lines as needed,",
+        "# written exactly as they are (no quotes needed):",
+        "#   q4: |-",
         "#     first line",
         "#     second line",
         "# Coding tasks are answered in solutions/<task>.py, not here.",
@@ -239,9 +349,15 @@ def answers_text(
         question = questions[item.label]
         kind = KIND[question.type]
         unit = "point" if item.points == 1 else "points"
-        lines.append(f"  # {item.label} · {kind} · {item.points:g} {unit} · {HOW[question.type]}")
-        value = _scalar(responses.get(item.label))
-        lines.append(f"  {item.label}: {value}".rstrip())
+        where = ", on the indented lines below" if question.type in TEXT_TYPES else ""
+        lines.append(
+            f"  # {item.label} · {kind} · {item.points:g} {unit} · {HOW[question.type]}{where}"
+        )
+        given = responses.get(item.label)
+        if question.type in TEXT_TYPES and given is None:
+            lines += [f"  {item.label}: |-", "    "]  # typed on the indented line: any text
+            continue
+        lines.append(f"  {item.label}: {_scalar(given)}".rstrip())
     return "\n".join(lines) + "\n"
 
 

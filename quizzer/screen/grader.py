@@ -134,9 +134,13 @@ def _prepare(
         answers = read_answers(folder / FILE_NAME, paper)
         for item in paper.questions():
             question = question_of(loaded, item)
-            raw = answers.responses.get(item.label)
             done[item.label] = scoring.score_question(
-                item, question, raw, screen.partial_credit, screen.lang
+                item,
+                question,
+                answers.response(item.label, question),
+                screen.partial_credit,
+                screen.lang,
+                read_note=answers.notes.get(item.label),
             )
     to_judge = []
     for item in paper.tasks():

@@ -44,9 +44,25 @@ def _plural(n: float, word: str) -> str:
 
 
 def score_question(
-    item: PaperItem, question: Question, raw: Any, partial: PartialCredit, lang: str = "en"
+    item: PaperItem,
+    question: Question,
+    raw: Any,
+    partial: PartialCredit,
+    lang: str = "en",
+    read_note: str | None = None,
 ) -> ItemResult:
-    """Grade one concept answer (`raw` as read from answers.yaml, None when absent)."""
+    """Grade one concept answer (`raw` as read from answers.yaml, None when absent;
+    `read_note` says how an answer that was not valid YAML was read)."""
+    result = _score_question(item, question, raw, partial, lang)
+    if read_note:
+        note = f"{read_note}; {result.note}" if result.note else read_note
+        result = result.model_copy(update={"note": note})
+    return result
+
+
+def _score_question(
+    item: PaperItem, question: Question, raw: Any, partial: PartialCredit, lang: str
+) -> ItemResult:
     base: dict[str, Any] = {
         "label": item.label,
         "kind": "question",

@@ -7,6 +7,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from quizzer.bank.models import (
     CodeOutput,
     MultipleChoice,
@@ -86,7 +88,9 @@ def wrong_answer(question: Question) -> Any:
 
 
 def fill_template(path: Path, values: dict[str, str]) -> None:
-    """Fill answers into the template as a candidate would: `  q3:` -> `  q3: true`."""
+    """Fill answers (YAML text) into the template as a candidate would: `  q3:` ->
+    `  q3: true`; a text answer goes as plain text on the indented line under its
+    `  q4: |-`."""
     lines = path.read_text(encoding="utf-8").splitlines()
     filled = set()
     for index, line in enumerate(lines):
@@ -94,5 +98,10 @@ def fill_template(path: Path, values: dict[str, str]) -> None:
         if line.startswith("  q") and line.endswith(":") and label in values:
             lines[index] = f"{line} {values[label]}"
             filled.add(label)
+        block = line.strip().removesuffix(": |-")
+        if line.startswith("  q") and line.endswith(": |-") and block in values:
+            text = str(yaml.safe_load(values[block]))
+            lines[index + 1] = "\n".join("    " + part for part in text.splitlines())
+            filled.add(block)
     assert filled == set(values), f"not in the template: {set(values) - filled}"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -83,11 +83,15 @@ def _pack(obj: Any, tensors: list) -> Any:
     return obj
 
 
-def ok(answer: dict) -> dict:
-    """`answer`, or HostError if it is the model host's error."""
+def ok(answer: dict, op: str | None = None) -> dict:
+    """`answer`, or HostError if it is the model host's error (noting the request `op`
+    that raised it, so that a message can say what was being done)."""
     if answer["ok"] is not True:
         err = answer.get("error")
-        raise HostError(_plain(err) if isinstance(err, dict) else {"type": "Error"})
+        info = _plain(err) if isinstance(err, dict) else {"type": "Error"}
+        if op is not None:
+            info["op"] = op
+        raise HostError(info)
     return answer
 
 
@@ -131,7 +135,9 @@ class Remote:
                 writer.join()
         if failed:
             raise HostGone(str(failed[0]), self)
-        return [ok(answer) for answer in answers] if strict else answers
+        if not strict:
+            return answers
+        return [ok(answer, op) for answer, (op, _) in zip(answers, calls, strict=True)]
 
     def send(self, op: str, **args: Any) -> None:
         """Half of a call: send the request now, read its answer with `receive` after
