@@ -1,4 +1,6 @@
-"""Shared fixtures: run the real CLI in-process and capture its exit code and output."""
+"""Shared fixtures: run the real CLI in-process and capture its exit code and output;
+every test records issued papers in a folder of its own (QUIZZER_ISSUED), never beside
+the screen files the repository holds."""
 
 from __future__ import annotations
 
@@ -8,6 +10,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _issued_papers_elsewhere(tmp_path_factory: pytest.TempPathFactory, monkeypatch):
+    monkeypatch.setenv("QUIZZER_ISSUED", str(tmp_path_factory.mktemp("issued")))
 
 
 @dataclass

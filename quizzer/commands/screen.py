@@ -35,8 +35,28 @@ ScreenFile = Annotated[
 ]
 CandidateOpt = Annotated[
     str | None,
-    typer.Option("--candidate", "-c", metavar="ID", help="Candidate id, e.g. a GitHub login."),
+    typer.Option(
+        "--candidate",
+        "-c",
+        metavar="ID",
+        help="Candidate id, e.g. a GitHub login (case does not matter: ids are lower-cased).",
+    ),
 ]
+IssuedOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--issued",
+        metavar="DIR",
+        help="Where issued papers are recorded (default: issued/<screen name>/ beside the "
+        "screen file). Keep it with the screen, out of candidates' reach.",
+    ),
+]
+
+
+def _issued_dir(loaded: LoadedScreen, issued: Path | None) -> Path:
+    from quizzer.screen.issued import default_dir
+
+    return issued or default_dir(loaded)
 
 
 def _load(path: Path) -> LoadedScreen:
@@ -84,18 +104,28 @@ def paper(
     force: Annotated[
         bool, typer.Option("--force", help="Replace answers.yaml and starter files already there.")
     ] = False,
+    issued: IssuedOpt = None,
 ) -> None:
-    """Write a candidate's paper: paper.md (no answers), answers.yaml, solutions/*.py."""
+    """Issue a candidate's paper: write paper.md (no answers), answers.yaml and
+    solutions/*.py, and record what was issued, so that grading uses this paper even
+    after the bank changes. Issuing again gives the same recorded paper."""
     who = _need_candidate(candidate)
     loaded = _load(screen)
-    from quizzer.screen.paper import build_paper
+    from quizzer.screen.issued import issue, record_path
     from quizzer.screen.paper_files import write_paper
 
-    built = build_paper(loaded, who)
+    where = _issued_dir(loaded, issued)
+    built, fresh = issue(loaded, who, where)
     folder = out or Path(f"paper-{who}")
     written = write_paper(loaded, built, folder, force=force)
     shown = ", ".join(p.relative_to(folder).as_posix() for p in written)
     typer.echo(f"wrote the paper of {who} to {folder}/: {shown}")
+    record = record_path(where, who)
+    typer.echo(
+        f"recorded it in {record} (grading uses it)"
+        if fresh
+        else f"{who} was issued this paper before ({record}): the same paper, written again"
+    )
     typer.echo(
         f"{len(built.questions())} question(s) to answer in answers.yaml, "
         f"{len(built.tasks())} task(s) in solutions/; {built.max_points:g} points"
@@ -176,12 +206,23 @@ def grade(
             help="Judge even where the sandbox cannot give full isolation.",
         ),
     ] = None,
+    issued: IssuedOpt = None,
+    reissue: Annotated[
+        bool,
+        typer.Option(
+            "--reissue",
+            help="Grade issued questions that changed in the bank (or changed scoring "
+            "settings) as they are now, and record that; without it such a paper is refused.",
+        ),
+    ] = False,
 ) -> None:
     """Grade answers and solution files; write results.json, junit.xml and summary.md.
 
-    Exit 0 when the screen was passed, 1 when not (or when open answers still await
-    review), 2 for a bad screen or submission folder. The summary (candidate view) is
-    appended to $GITHUB_STEP_SUMMARY when it is set."""
+    Each candidate is graded on the paper issued to them (`screen paper`), never on a
+    fresh draw. Exit 0 when the screen was passed, 1 when not (or when open answers
+    still await review), 2 for a bad screen or submission folder, or a paper that no
+    longer matches the bank. The summary (candidate view) is appended to
+    $GITHUB_STEP_SUMMARY when it is set."""
     from quizzer.judge.sandbox import NAMES
 
     if sandbox is not None and sandbox not in NAMES:
@@ -203,11 +244,12 @@ def grade(
         workers=workers,
         allow_weak=allow_weak_sandbox,
     )
+    papers = grader.Issued(_issued_dir(loaded, issued), reissue)
     if candidates is None:
         assert candidate is not None and submission is not None
         who = _need_candidate(candidate)
         [graded] = grader.grade_candidates(
-            loaded, [(who, submission)], choice, strict=True, on_judged=_progress
+            loaded, [(who, submission)], choice, strict=True, on_judged=_progress, issued=papers
         )
         assert graded.results is not None
         results = graded.results
@@ -222,7 +264,9 @@ def grade(
             raise typer.Exit(1)
         return
     folders = grader.candidate_folders(candidates)
-    batch = grader.grade_candidates(loaded, folders, choice, strict=False, on_judged=_progress)
+    batch = grader.grade_candidates(
+        loaded, folders, choice, strict=False, on_judged=_progress, issued=papers
+    )
     rows = []
     for g in batch:
         if g.results is not None:
@@ -334,6 +378,7 @@ def register_exam(root: typer.Typer) -> None:
         lang: Annotated[
             str | None, typer.Option("--lang", help="Language of the UI: en or zh.")
         ] = None,
+        issued: IssuedOpt = None,
     ) -> None:
         """Take a screen's paper in the practice UI's exam mode; writes answers.yaml.
 
@@ -343,7 +388,7 @@ def register_exam(root: typer.Typer) -> None:
         if lang is not None and lang not in ("en", "zh"):
             raise UsageError(f"--lang must be en or zh, not {lang!r}")
         loaded = _load(screen)
-        run_exam(loaded, who, out or Path(f"paper-{who}"), lang)
+        run_exam(loaded, who, out or Path(f"paper-{who}"), lang, issued=issued)
 
 
 def run_exam(
@@ -353,14 +398,17 @@ def run_exam(
     lang: str | None,
     *,
     launch: Callable[[Any], None] | None = None,
+    issued: Path | None = None,
 ) -> Path | None:
-    """Open the exam for `candidate` (`launch` runs the app; tests run it headless);
-    return the answers file written, if any."""
+    """Open the exam for `candidate` on the paper issued to them (issued now if it was
+    not; `launch` runs the app; tests run it headless); return the answers file
+    written, if any."""
     from quizzer.screen.answers import FILE_NAME, responses_from_exam, write_answers
-    from quizzer.screen.paper import build_paper, question_of, time_limit_s
+    from quizzer.screen.issued import issue
+    from quizzer.screen.paper import question_of, time_limit_s
     from quizzer.screen.paper_files import write_paper
 
-    built = build_paper(loaded, candidate)
+    built, _ = issue(loaded, candidate, _issued_dir(loaded, issued))
     if not (folder / FILE_NAME).exists():
         write_paper(loaded, built, folder)
     if not built.questions():

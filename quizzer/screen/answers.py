@@ -124,7 +124,7 @@ def read_answers(path: Path, paper: Paper) -> Answers:
             more = f"; did you mean '{hint}'?" if hint else "; answers go under 'answers:'"
             raise _error(path, doc.key_pos((key,)), f"unknown key '{key}'{more}")
     candidate = data.get("candidate")
-    if candidate is not None and str(candidate) != paper.candidate:
+    if candidate is not None and str(candidate).lower() != paper.candidate:
         raise _error(
             path,
             doc.value_pos(("candidate",)),

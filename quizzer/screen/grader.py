@@ -25,9 +25,10 @@ from quizzer.errors import JudgeError, QuizzerError, UsageError
 from quizzer.judge.files import LINK_NOTE
 from quizzer.screen import sampling, scoring
 from quizzer.screen.answers import FILE_NAME, read_answers
+from quizzer.screen.issued import default_dir, paper_to_grade
 from quizzer.screen.load import LoadedScreen
 from quizzer.screen.models import JudgeSettings
-from quizzer.screen.paper import SOLUTIONS, Paper, PaperItem, build_paper, question_of, task_of
+from quizzer.screen.paper import SOLUTIONS, Paper, PaperItem, question_of, task_of
 from quizzer.screen.results import ItemResult, ScreenInfo, ScreenResults, SectionResult
 
 if TYPE_CHECKING:
@@ -122,12 +123,23 @@ def _with_limits(task: Coding, settings: JudgeSettings) -> Coding:
     return task.model_copy(update={"spec": spec})
 
 
+@dataclass(frozen=True)
+class Issued:
+    """Where the issued papers are (`quizzer.screen.issued`), and whether grading may
+    accept questions that changed since they were issued."""
+
+    folder: Path
+    reissue: bool = False
+
+
 def _prepare(
-    loaded: LoadedScreen, candidate: str, folder: Path
-) -> tuple[Paper, dict[str, ItemResult], list[tuple[PaperItem, Coding, Path]]]:
+    loaded: LoadedScreen, candidate: str, folder: Path, issued: Issued
+) -> tuple[Paper, list[str], dict[str, ItemResult], list[tuple[PaperItem, Coding, Path]]]:
+    if folder.is_symlink():
+        raise UsageError(f"{display_path(folder)} is a symbolic link; copy the folder instead")
     if not folder.is_dir():
         raise UsageError(f"{display_path(folder)}: no such submission folder")
-    paper = build_paper(loaded, candidate)
+    paper, _, notes = paper_to_grade(loaded, candidate, issued.folder, reissue=issued.reissue)
     screen = loaded.screen
     done: dict[str, ItemResult] = {}
     if paper.questions():
@@ -150,7 +162,7 @@ def _prepare(
             done[item.label] = scoring.unjudged_task(item, task, problem or "invalid", note, None)
         else:
             to_judge.append((item, _with_limits(task, screen.judge), path))
-    return paper, done, to_judge
+    return paper, notes, done, to_judge
 
 
 def grade_candidates(
@@ -161,25 +173,36 @@ def grade_candidates(
     strict: bool = True,
     on_judged: OnJudged | None = None,
     sandbox_factory: Callable[[JudgeChoice, str], Sandbox] | None = None,
+    issued: Issued | None = None,
 ) -> list[Graded]:
-    """Grade every (candidate, folder). With `strict`, a folder that cannot be graded
-    raises (exit 2); otherwise it is recorded in its `Graded.error` and the rest go on.
-    All solution files are judged on one sandbox with `choice.workers` at a time."""
+    """Grade every (candidate, folder) on the paper issued to that candidate. With
+    `strict`, a folder that cannot be graded raises (exit 2); otherwise it is recorded
+    in its `Graded.error` and the rest go on. All solution files are judged on one
+    sandbox with `choice.workers` at a time."""
+    issued = issued or Issued(default_dir(loaded))
     graded: list[Graded] = []
-    prepared: list[tuple[Paper, dict[str, ItemResult]] | None] = []
+    prepared: list[tuple[Paper, list[str], dict[str, ItemResult]] | None] = []
     jobs: list[_Job] = []
-    for index, (candidate, folder) in enumerate(submissions):
-        graded.append(Graded(candidate, folder))
+    seen: dict[str, Path] = {}
+    for index, (given, folder) in enumerate(submissions):
+        graded.append(Graded(given, folder))
         try:
-            sampling.check_candidate(candidate)
-            paper, done, to_judge = _prepare(loaded, candidate, folder)
+            candidate = sampling.check_candidate(given)
+            graded[-1].candidate = candidate
+            if candidate in seen:
+                raise UsageError(
+                    f"{display_path(folder)} and {display_path(seen[candidate])} are both "
+                    f"candidate {candidate} (ids ignore case); keep one"
+                )
+            seen[candidate] = folder
+            paper, notes, done, to_judge = _prepare(loaded, candidate, folder, issued)
         except QuizzerError as exc:
             if strict:
                 raise
             graded[-1].error = str(exc)
             prepared.append(None)
             continue
-        prepared.append((paper, done))
+        prepared.append((paper, notes, done))
         jobs += [_Job(index, item, task, path) for item, task, path in to_judge]
     if jobs:
         _judge_all(loaded, submissions, jobs, choice, on_judged, sandbox_factory)
@@ -195,11 +218,11 @@ def grade_candidates(
             graded[job.index].error = job.crash
             prepared[job.index] = None
         elif entry is not None and job.result is not None:
-            entry[1][job.item.label] = job.result
+            entry[2][job.item.label] = job.result
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     for entry, outcome in zip(prepared, graded, strict=True):
         if entry is not None:
-            outcome.results = _document(loaded, entry[0], entry[1], stamp)
+            outcome.results = _document(loaded, entry[0], entry[2], stamp, entry[1])
     return graded
 
 
@@ -230,7 +253,8 @@ def _judge_all(
 
     def run(job: _Job) -> None:
         nonlocal finished
-        candidate, folder = submissions[job.index]
+        folder = submissions[job.index][1]
+        candidate = sampling.check_candidate(submissions[job.index][0])
         seed = sampling.judge_seed(loaded.screen.seed, candidate, job.task.id)
         shown = str(job.path.relative_to(folder))
         result: JudgeResult | None = None
@@ -259,7 +283,11 @@ def _judge_all(
 
 
 def _document(
-    loaded: LoadedScreen, paper: Paper, done: dict[str, ItemResult], stamp: str
+    loaded: LoadedScreen,
+    paper: Paper,
+    done: dict[str, ItemResult],
+    stamp: str,
+    notes: list[str] | None = None,
 ) -> ScreenResults:
     screen = loaded.screen
     sections = []
@@ -299,22 +327,21 @@ def _document(
         sections=sections,
         graded_at=stamp,
         quizzer_version=__version__,
+        paper_notes=list(notes or ()),
     )
     return scoring.recompute(results)
 
 
 def candidate_folders(root: Path) -> list[tuple[str, Path]]:
     """(candidate id, folder) for every folder under `root`, sorted; hidden folders and
-    plain files are skipped, links are refused."""
+    plain files are skipped (a link to a folder is listed, and refused when graded)."""
     if not root.is_dir():
         raise UsageError(f"{display_path(root)}: no such folder of candidate folders")
     found = []
     for entry in sorted(root.iterdir()):
         if entry.name.startswith(".") or not entry.is_dir():
             continue
-        if entry.is_symlink():
-            raise UsageError(f"{display_path(entry)} is a symbolic link; copy the folder instead")
-        found.append((entry.name, entry))
+        found.append((entry.name, entry))  # a link is refused per folder, in its row
     if not found:
         raise UsageError(f"{display_path(root)} holds no candidate folders")
     return found

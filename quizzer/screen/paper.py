@@ -2,9 +2,9 @@
 which labels, worth how many points. Pure: the same screen and candidate always give
 the same paper.
 
-Called by `quizzer screen paper` (which writes it out, `quizzer.screen.paper_files`),
-by the grader (which rebuilds it to know what was asked), and by the practice UI's exam
-mode through `build_paper` / `exam_question_ids`. Concept questions get opaque labels
+Called by `quizzer.screen.issued` when a paper is issued (`quizzer screen paper`,
+`quizzer exam`): the draw happens once, and grading reads the issued record, never a
+fresh draw. Concept questions get opaque labels
 (`q1`, `q2`, ...) because bank ids can give an answer away; tasks keep their ids.
 """
 
@@ -84,7 +84,7 @@ class Paper:
 
 def build_paper(loaded: LoadedScreen, candidate: str) -> Paper:
     """The paper of `candidate` (a valid id, see `sampling.check_candidate`)."""
-    sampling.check_candidate(candidate)
+    candidate = sampling.check_candidate(candidate)
     screen = loaded.screen
     seed = screen.seed
     taken = {

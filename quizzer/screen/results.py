@@ -149,6 +149,9 @@ class ScreenResults(_Model):
     sections: list[SectionResult]
     graded_at: str
     quizzer_version: str
+    #: How the paper graded here was issued: drawn at grading because none was issued,
+    #: re-issued with changed questions, issued with another quizzer version.
+    paper_notes: list[str] = Field(default_factory=list)
 
     def items(self) -> list[ItemResult]:
         return [item for section in self.sections for item in section.items]

@@ -21,13 +21,16 @@ CANDIDATE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 
 
 def check_candidate(candidate: str) -> str:
-    """The candidate id, if it can name a folder and a JUnit suite; a usage error else."""
+    """The candidate id in its one normal form, lower case (GitHub logins and e-mail
+    addresses ignore case, so `AliceSmith` and `alicesmith` are one candidate, with
+    one paper and one judge seed), if it can name a folder and a JUnit suite; a usage
+    error else. Every id that enters quizzer goes through here."""
     if not CANDIDATE_PATTERN.match(candidate) or ".." in candidate:
         raise UsageError(
             f"candidate id {candidate!r} is not usable: use up to 100 letters, digits and "
             "'.', '_', '@', '+', '-', starting with a letter or digit (e.g. a GitHub login)"
         )
-    return candidate
+    return candidate.lower()
 
 
 def digest(*parts: object) -> bytes:
