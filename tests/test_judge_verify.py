@@ -1,6 +1,7 @@
-"""`verify_tasks`: every bundled task's reference passes and each known-bad variant
-fails first at the check it names; a variant that slips through, or fails elsewhere,
-is a bank problem."""
+"""`verify_tasks`: every bundled task's reference passes, each known-bad variant fails
+first at the check it names, and each starter passes no check that earns points; a
+variant that slips through, or fails elsewhere, or a starter that earns points, is a
+bank problem."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def test_the_bundled_tasks_verify_cleanly():
     seen: list[str] = []
     assert verify_tasks(bank, progress=seen.append) == []
     assert any("seed_simple_cnn.py" in line for line in seen)
-    judged = sum(1 + len(t.variants) for t in bank.tasks())
+    judged = sum(2 + len(t.variants) for t in bank.tasks())  # reference, variants, starter
     assert len([line for line in seen if line.startswith("judging ")]) == judged
 
 
@@ -79,3 +80,21 @@ def test_a_variant_failing_at_another_check_is_a_bank_problem(tmp_path):
     problems = verify_tasks(load_bank([_task_copy(tmp_path, edit)], include_bundled=False))
     assert len(problems) == 1
     assert "should fail at gradients but first fails at shapes" in problems[0].message
+
+
+@pytest.mark.slow
+def test_a_starter_that_earns_points_is_a_bank_problem(tmp_path):
+    """A starter that already computes the right shapes would give an untouched file
+    points; `load` passing alone is fine (it earns nothing)."""
+    folder = _task_copy(tmp_path, lambda t: _only_variants(t, "bad/wrong_output_size.py"))
+    (folder / "starter.py").write_text(
+        "import torch\n\n\nclass SimpleNN(torch.nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = torch.nn.Linear(10, 3)\n\n"
+        "    def forward(self, x):\n        return self.fc(x)\n",
+        encoding="utf-8",
+    )
+    problems = verify_tasks(load_bank([folder], include_bundled=False))
+    assert [p.field for p in problems] == ["starter"]
+    assert "handed in untouched, passes shapes" in problems[0].message
+    assert "load" not in problems[0].message.split("passes ")[1].split(" (")[0]

@@ -90,12 +90,12 @@ def check_numbers(doc: dict, at: dict[str, str], candidate: str, sandbox: str) -
 
     linear, mlp = items["fix-linear"], items["fix-mlp"]
     assert (linear["status"], linear["points"], linear["max_points"]) == ("pass", 10.0, 10.0)
-    # Equal weights over 4 checks: 2.5 points each.
+    # Equal weights over the 3 checks after load (loading earns nothing by itself).
     assert [(c["name"], c["status"], c["points"], c["max_points"]) for c in linear["checks"]] == [
-        ("load", "pass", 2.5, 2.5),
-        ("shapes", "pass", 2.5, 2.5),
-        ("gradients", "pass", 2.5, 2.5),
-        ("learning", "pass", 2.5, 2.5),
+        ("load", "pass", 0.0, 0.0),
+        ("shapes", "pass", 3.3333, 3.3333),
+        ("gradients", "pass", 3.3333, 3.3333),
+        ("learning", "pass", 3.3333, 3.3333),
     ]
     # Weights load 1, shapes 1, gradients 2, learning 2 of 6 points: a detached output
     # builds and has the right shapes (2 points) but gets no gradient and cannot learn.

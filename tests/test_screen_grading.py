@@ -261,7 +261,7 @@ def test_candidate_view_only_writes_no_reviewer_report(run_cli, screen, tmp_path
 def test_one_malformed_answer_costs_that_answer_only(run_cli, screen, tmp_path):
     """An unclosed list and an unquoted colon make the file invalid YAML; each is read
     as the text after its label, with a note, and every other answer is graded."""
-    paper, labels, _ = paper_of(screen, "alice")
+    _, labels, _ = paper_of(screen, "alice")
     folder = write_answers(
         tmp_path / "alice",
         "alice",
@@ -518,6 +518,15 @@ def test_missing_and_oversized_solutions_are_zero_with_a_note(tmp_path):
     assert check_solution(tmp_path, "fix-linear")[1] == "invalid"
 
 
+@pytest.mark.parametrize("name", ["fix_linear.py", "Fix-Linear.py", "fixlinear.py"])
+def test_a_misnamed_solution_is_missing_with_the_right_name_suggested(tmp_path, name):
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / name).write_text("x = 1\n")
+    path, status, note = check_solution(tmp_path, "fix-linear")
+    assert (path, status) == (None, "missing")
+    assert f"solutions/{name} is there: name it solutions/fix-linear.py" in note
+
+
 def test_a_screen_with_unjudgeable_files_grades_without_the_judge(run_cli, tmp_path):
     """A linked file is 0 points with a note, and nothing is judged."""
     text = CONCEPTS_ONLY + "  - id: coding\n    title: Coding\n    tasks: [fix-linear]\n"
@@ -661,8 +670,27 @@ LOAD_SHAPES_FAIL = {"load": "pass", "shapes": "pass", "gradients": "fail", "lear
 @pytest.mark.parametrize(
     "fields, statuses, points, check_points",
     [
-        # Equal weights over the 4 checks the task runs: 10 / 4 each.
-        ({"points": 10}, LOAD_SHAPES_FAIL, 5.0, [2.5, 2.5, 0.0, 0.0]),
+        # Equal weights over the checks the task runs, load aside (it earns nothing:
+        # an untouched starter loads): 10 / 3 each.
+        ({"points": 10}, LOAD_SHAPES_FAIL, 3.3333, [0.0, 3.3333, 0.0, 0.0]),
+        # An untouched starter: it loads, and nothing else passes.
+        (
+            {"points": 10},
+            {"load": "pass", "shapes": "fail", "gradients": "skipped", "learning": "skipped"},
+            0.0,
+            [0.0, 0.0, 0.0, 0.0],
+        ),
+        # A forbidden API costs the whole task, whatever else passed.
+        (
+            {"points": 10},
+            {
+                "load": "pass",
+                "forbidden_api": "fail",
+                **dict.fromkeys(("shapes", "gradients", "learning"), "pass"),
+            },
+            0.0,
+            [0.0, 0.0, 0.0, 0.0, 0.0],
+        ),
         # Weights 1, 1, 2, 2 of 6 points.
         (
             {"points": 6, "checks": {"load": 1, "shapes": 1, "gradients": 2, "learning": 2}},
@@ -682,7 +710,7 @@ LOAD_SHAPES_FAIL = {"load": "pass", "shapes": "pass", "gradients": "fail", "lear
             {"points": 10, "scoring": "all_or_nothing"},
             dict.fromkeys(("load", "shapes", "gradients", "learning"), "pass"),
             10.0,
-            [2.5, 2.5, 2.5, 2.5],
+            [0.0, 3.3333, 3.3333, 3.3333],
         ),
         # Thirds add up to the task's points, not to 9.9999.
         (

@@ -223,3 +223,28 @@ def test_the_screen_imports_neither_torch_textual_nor_typer(module):
     )
     loaded = {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
     assert not loaded & {"torch", "textual", "typer"}
+
+
+def test_validate_reports_every_bank_problem_not_only_the_first(run_cli, tmp_path):
+    bank = tmp_path / "bank"
+    bank.mkdir()
+    question = (
+        "  - id: {id}\n    type: true_false\n    topic: t\n    difficulty: {difficulty}\n"
+        "    prompt: p\n    answer: {answer}\n    explanation: e\n"
+    )
+    (bank / "q.yaml").write_text(
+        "questions:\n"
+        + question.format(id="a-one", difficulty="easy", answer="maybe")
+        + question.format(id="a-two", difficulty="hard-ish", answer="true"),
+        encoding="utf-8",
+    )
+    screen = tmp_path / "screen.yaml"
+    screen.write_text(
+        "title: T\nseed: 1\nbanks: [bank]\nthreshold: {percent: 50}\nsections:\n"
+        "  - id: first\n    title: S\n    questions: [a-one]\n",
+        encoding="utf-8",
+    )
+    result = run_cli("screen", "validate", screen)
+    assert result.exit_code == 2
+    assert "2 problems" in result.stderr
+    assert "q.yaml:7:" in result.stderr and "q.yaml:12:" in result.stderr

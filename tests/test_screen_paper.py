@@ -150,6 +150,8 @@ def test_paper_writes_the_paper_the_template_and_the_starters(run_cli, tmp_path)
     ]
     starter = PUBLIC / "tasks" / "fix-linear" / "starter.py"
     assert (out / "solutions" / "fix-linear.py").read_text() == starter.read_text()
+    # the limits stated are the ones the judge applies: the screen's judge.limits
+    assert "- Limits: 60 s wall time" in (out / "paper.md").read_text()
 
 
 def test_nothing_the_candidate_sees_gives_an_answer_away(run_cli, tmp_path):

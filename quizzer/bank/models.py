@@ -42,6 +42,11 @@ CheckName = Literal[
     "train_step",
     "learning",
 ]
+#: Checks that earn no points of their own: `load` only opens the file (an untouched
+#: starter loads), and `forbidden_api` is a condition (a solution that breaks it
+#: scores 0 for the task). A screen scores the other checks; `bank verify` proves that
+#: each task's starter passes none of them.
+UNSCORED_CHECKS: tuple[str, ...] = ("load", "forbidden_api")
 
 #: What the task's named object is: an nn.Module class (built with `spec.init`), a
 #: plain function, or a torch.autograd.Function subclass (called through `.apply`).

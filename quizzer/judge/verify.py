@@ -1,5 +1,6 @@
 """Prove that the bank's coding tasks are judged as they claim: each reference
-solution passes, and each known-bad variant fails, first at the check it names.
+solution passes, each known-bad variant fails, first at the check it names, and each
+starter, handed in untouched, passes no check that earns points.
 
 Called by `quizzer bank verify` (quizzer.commands.bank) with the loaded bank; a
 variant that slips through, or fails somewhere else, shows that a check is weak or
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from quizzer.bank.loader import Bank
-from quizzer.bank.models import Coding
+from quizzer.bank.models import UNSCORED_CHECKS, Coding
 from quizzer.bank.problems import Problem
 from quizzer.errors import SandboxError
 from quizzer.judge.result import JudgeResult, Status
@@ -41,15 +42,19 @@ def verify_task(
     )
 
 
-def _jobs(task: Coding) -> list[int | None]:
-    """None for the reference, then each variant's index."""
-    return [None, *range(len(task.variants))]
+#: The job that judges a task's starter file.
+STARTER = "starter"
+
+
+def _jobs(task: Coding) -> list[int | str | None]:
+    """None for the reference, then each variant's index, then the starter."""
+    return [None, *range(len(task.variants)), STARTER]
 
 
 def _judge(
     bank: Bank,
     task: Coding,
-    job: int | None,
+    job: int | str | None,
     sandbox: Sandbox,
     seed: int,
     progress: Callable[[str], None],
@@ -58,6 +63,10 @@ def _judge(
     if job is None:
         progress(f"judging {task.id}: reference {task.reference}")
         return judge_file(bank.resolve(task.id, task.reference), task, sandbox, options)
+    if job == STARTER:
+        progress(f"judging {task.id}: starter {task.starter} (must earn no points)")
+        return judge_file(bank.resolve(task.id, task.starter), task, sandbox, options)
+    assert isinstance(job, int)
     variant = task.variants[job]
     progress(f"judging {task.id}: variant {variant.path} (must fail at {variant.fails_at})")
     return judge_file(bank.resolve(task.id, variant.path), task, sandbox, options)
@@ -70,7 +79,19 @@ def _problems(bank: Bank, task: Coding, seed: int, results: list[JudgeResult]) -
         return Problem(where.path, where.line, where.column, task.id, field, message)
 
     problems = []
-    reference, variants = results[0], results[1:]
+    reference, variants, starter = results[0], results[1:-1], results[-1]
+    earning = [
+        c.name for c in starter.checks if c.status is Status.PASS and c.name not in UNSCORED_CHECKS
+    ]
+    if earning:
+        problems.append(
+            problem(
+                "starter",
+                f"the starter {task.starter}, handed in untouched, passes {', '.join(earning)} "
+                f"(seed {seed}), so a screen would give it points; make it fail them (e.g. "
+                "raise NotImplementedError where the work goes)",
+            )
+        )
     if not reference.passed:
         problems.append(
             problem(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from quizzer import __version__
 from quizzer.bank.models import Coding
-from quizzer.bank.problems import display_path
+from quizzer.bank.problems import display_path, suggest
 from quizzer.errors import JudgeError, QuizzerError, UsageError
 from quizzer.judge.files import LINK_NOTE
 from quizzer.screen import sampling, scoring
@@ -103,7 +103,7 @@ def check_solution(folder: Path, task_id: str) -> tuple[Path | None, str | None,
         if part.is_symlink():
             return None, "invalid", f"{shown}: {LINK_NOTE}"
     if not path.exists():
-        return None, "missing", f"no solution file ({shown}): 0 points"
+        return None, "missing", f"no solution file ({shown}): 0 points" + _misnamed(folder, task_id)
     try:
         inside = path.resolve().is_relative_to(folder.resolve())
     except OSError:
@@ -113,6 +113,22 @@ def check_solution(folder: Path, task_id: str) -> tuple[Path | None, str | None,
     if path.stat().st_size > MAX_SOLUTION_BYTES:
         return None, "invalid", f"{shown} is larger than {MAX_SOLUTION_BYTES // 1024} KiB"
     return path, None, shown
+
+
+def _misnamed(folder: Path, task_id: str) -> str:
+    """A hint when the solution is there under another name (`simple_nn.py` for the
+    task `simple-nn`)."""
+    try:
+        names = sorted(p.name for p in (folder / SOLUTIONS).iterdir() if p.suffix == ".py")
+    except OSError:
+        return ""
+    want = f"{task_id}.py"
+    close = [n for n in names if n.lower().replace("_", "-") == want] or [
+        n for n in names if suggest(n, [want]) == want
+    ]
+    if not close:
+        return ""
+    return f"; {SOLUTIONS}/{close[0]} is there: name it {SOLUTIONS}/{want} to have it judged"
 
 
 def _with_limits(task: Coding, settings: JudgeSettings) -> Coding:

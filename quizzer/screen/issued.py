@@ -2,8 +2,9 @@
 
 `quizzer screen paper` and `quizzer exam` record the paper they hand out in
 `<issued>/<candidate>.json` (by default `issued/<screen name>/` beside the screen
-file, or under $QUIZZER_ISSUED): labels, bank ids, points, sections and pass marks, a content hash of every
-question and task, the screen's scoring and judge limits, and the quizzer version.
+file, or under $QUIZZER_ISSUED): labels, bank ids, points, sections and pass marks, a
+content hash of every question and task, the screen's scoring and judge limits, and
+the quizzer version.
 `quizzer screen grade` grades that record, never a fresh draw, so adding questions to
 the bank, editing the screen or upgrading quizzer cannot change what a candidate is
 graded on. A question that is gone stops grading; one that changed (or changed

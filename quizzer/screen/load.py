@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from quizzer.bank import locate
-from quizzer.bank.loader import Bank, load_bank
+from quizzer.bank.loader import Bank, load_bank, validate_paths
 from quizzer.bank.models import QUESTION_TYPES, Coding
-from quizzer.bank.problems import Problem, display_path, suggest
+from quizzer.bank.problems import BankProblemError, Problem, display_path, suggest
 
 # The bank's own mapper from pydantic errors to positioned problems: one reporter for
 # every YAML file quizzer reads.
@@ -126,7 +126,14 @@ def load_screen(path: Path) -> LoadedScreen:
     path = Path(path)
     screen, doc = read_screen(path)
     folders = bank_folders(screen, path, doc)
-    bank = load_bank(folders, include_bundled=False, env={})
+    try:
+        bank = load_bank(folders, include_bundled=False, env={})
+    except BankProblemError:
+        # loading stops at the first problem; validation lists every one of them
+        found = validate_paths(folders)
+        if found:
+            raise BankProblemError(found) from None
+        raise
     problems = check_against_bank(screen, bank, path, doc)
     if problems:
         raise ScreenError(problems)

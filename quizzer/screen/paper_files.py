@@ -26,6 +26,7 @@ from quizzer.errors import UsageError
 from quizzer.screen import scoring
 from quizzer.screen.answers import FILE_NAME, HOW, KIND, answers_text
 from quizzer.screen.load import LoadedScreen
+from quizzer.screen.models import LimitsOverride
 from quizzer.screen.paper import SOLUTIONS, Paper, PaperItem, question_of, task_of, time_limit_s
 
 PAPER = "paper.md"
@@ -57,8 +58,12 @@ def _question_md(item: PaperItem, question: Question, lang: str) -> list[str]:
     return out
 
 
-def _task_md(item: PaperItem, task: Coding, lang: str) -> list[str]:
+def _task_md(item: PaperItem, task: Coding, lang: str, limits: LimitsOverride) -> list[str]:
+    """A task's section of paper.md, with the limits the judge will apply: the task's,
+    with the screen's `judge.limits` on top."""
     spec = task.spec
+    wall_s = limits.wall_s if limits.wall_s is not None else spec.limits.wall_s
+    memory_mb = limits.memory_mb if limits.memory_mb is not None else spec.limits.memory_mb
     weights = scoring.task_weights(item, task)
     total = sum(weights.values()) or 1.0
     assert item.task is not None
@@ -72,8 +77,7 @@ def _task_md(item: PaperItem, task: Coding, lang: str) -> list[str]:
         "there already).",
         f"- Input: a {spec.input_dtype} batch of shape {_shape(spec.input_shape)}; output: "
         f"{_shape(spec.output_shape)}. B is the batch size.",
-        f"- Limits: {spec.limits.wall_s:g} s wall time, {spec.limits.memory_mb} MB memory; "
-        "no network.",
+        f"- Limits: {wall_s:g} s wall time, {memory_mb} MB memory; no network.",
         "- Points per check: "
         + ", ".join(f"{name} {item.points * w / total:g}" for name, w in weights.items() if w)
         + (" (all or nothing)" if mode == "all_or_nothing" else ""),
@@ -109,7 +113,7 @@ def paper_markdown(loaded: LoadedScreen, paper: Paper) -> str:
             if item.kind == "question":
                 body += _question_md(item, question_of(loaded, item), lang)
             else:
-                body += _task_md(item, task_of(loaded, item), lang)
+                body += _task_md(item, task_of(loaded, item), lang, loaded.screen.judge.limits)
     return "\n".join(head + body).rstrip() + "\n"
 
 

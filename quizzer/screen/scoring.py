@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from quizzer.bank.grading import grade
-from quizzer.bank.models import Coding, Open, Question, text_in
+from quizzer.bank.models import UNSCORED_CHECKS, Coding, Open, Question, text_in
 from quizzer.screen.answers import check_response, unknown_options
 from quizzer.screen.models import PartialCredit, Threshold
 from quizzer.screen.paper import PaperItem
@@ -113,11 +113,14 @@ def _score_question(
 
 
 def task_weights(item: PaperItem, task: Coding) -> dict[str, float]:
-    """Each check's weight: the screen's, else 1 for every check the task runs."""
+    """Each check's weight: the screen's, else 1 for every check the task runs except
+    those that earn nothing by themselves (`UNSCORED_CHECKS`: an untouched starter
+    passes `load`)."""
     assert item.task is not None
     if item.task.checks is not None:
         return {name: float(w) for name, w in item.task.checks.items()}
-    return {name: 1.0 for name in task.spec.checks}
+    scored = {name: 1.0 for name in task.spec.checks if name not in UNSCORED_CHECKS}
+    return scored or {name: 1.0 for name in task.spec.checks}
 
 
 def unjudged_task(
@@ -153,7 +156,8 @@ def score_task(
     blockers = [
         c
         for c in result.checks
-        if c.name not in task.spec.checks and c.status.value not in ("pass", "skipped")
+        if (c.name not in task.spec.checks or c.name == "forbidden_api")
+        and c.status.value not in ("pass", "skipped")
     ]
     checks = []
     for check in result.checks:
@@ -181,7 +185,9 @@ def score_task(
     else:
         first = (result.message or result.status.value).splitlines()[0]
         note = f"{result.status.value}: {first}"
-        if blockers:
+        if blockers and blockers[0].name == "forbidden_api":
+            note += "; it uses an API the task forbids, so the task scores 0"
+        elif blockers:
             note += f"; the {blockers[0].name} check did not pass, so the task scores 0"
         elif mode == "all_or_nothing":
             note += "; all-or-nothing scoring: 0 points"
