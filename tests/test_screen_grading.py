@@ -194,7 +194,7 @@ def test_review_decides_a_pending_screen_and_is_recorded(run_cli, screen, tmp_pa
         (["--item", "LABEL", "--points", "5"], "--points must be between 0 and 4"),
         (["--item", "LABEL", "--rubric", "0,7"], "rubric point(s) 7 do not exist"),
         (["--item", "LABEL"], "give the score as --points N or as --rubric"),
-        (["--item", "SINGLE", "--points", "1"], "graded automatically"),
+        (["--item", "SINGLE", "--points", "1"], "graded automatically; to override"),
     ],
 )
 def test_review_refuses_bad_scores(run_cli, screen, tmp_path, args, message):
@@ -208,6 +208,71 @@ def test_review_refuses_bad_scores(run_cli, screen, tmp_path, args, message):
     result = run_cli("screen", "review", out, *args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_reviews_survive_grading_again_and_lapse_when_the_answer_changes(
+    run_cli, screen, tmp_path
+):
+    answers, at = alice_answers(screen)
+    folder = write_answers(tmp_path / "alice", "alice", answers)
+    out = tmp_path / "report"
+    run_cli("screen", "grade", screen, "-c", "alice", "-s", folder, "-o", out)
+    label = at["private-open"]
+    assert run_cli("screen", "review", out, "--item", label, "--points", "3").exit_code == 0
+    reviews_file = Path(read_json(out / "results.json")["reviews_file"])
+    assert reviews_file.is_file() and reviews_file.name == "alice.reviews.json"
+
+    again = run_cli("screen", "grade", screen, "-c", "alice", "-s", folder, "-o", out)
+    assert again.exit_code == 0, again.stderr
+    item = items_by_label(read_json(out / "results.json"))[label]
+    assert (item["status"], item["points"]) == ("reviewed", 3.0)
+
+    answers[label] = "A different answer, handed in later."
+    folder = write_answers(tmp_path / "alice", "alice", answers)
+    run_cli("screen", "grade", screen, "-c", "alice", "-s", folder, "-o", out)
+    item = items_by_label(read_json(out / "results.json"))[label]
+    assert (item["status"], item["points"]) == ("pending", None)
+    assert "judged an earlier answer and was not applied" in item["note"]
+
+
+def test_an_automatic_grade_is_overridden_only_with_a_reason_that_is_kept(
+    run_cli, screen, tmp_path
+):
+    answers, at = alice_answers(screen)
+    folder = write_answers(tmp_path / "alice", "alice", answers)
+    out = tmp_path / "report"
+    run_cli("screen", "grade", screen, "-c", "alice", "-s", folder, "-o", out)
+    label = at["pub-tf"]  # graded wrong: 0 of 1
+    refused = run_cli("screen", "review", out, "--item", label, "--points", "1")
+    assert refused.exit_code == 2 and "give the reason with --note" in refused.stderr
+    reason = "the statement was ambiguous in this round"
+    done = run_cli(
+        "screen", "review", out, "--item", label, "--points", "1", "--note", reason,
+        "--reviewer", "rita",
+    )  # fmt: skip
+    assert done.exit_code in (0, 1), done.stderr
+    for report in (out, out.parent / "regraded"):
+        if report != out:
+            run_cli("screen", "grade", screen, "-c", "alice", "-s", folder, "-o", report)
+        item = items_by_label(read_json(report / "results.json"))[label]
+        assert (item["status"], item["points"]) == ("wrong", 1.0)
+        review = item["review"]
+        assert (review["override"], review["auto_points"], review["note"]) == (True, 0.0, reason)
+        assert "overridden by rita" in item["note"] and reason in item["note"]
+
+
+def test_a_review_refreshes_the_batch_leaderboard(run_cli, screen, tmp_path):
+    answers, at = alice_answers(screen)
+    root = tmp_path / "candidates"
+    write_answers(root / "alice", "alice", answers)
+    write_answers(root / "bob", "bob", {})
+    out = tmp_path / "reports"
+    run_cli("screen", "grade", screen, "--candidates", root, "-o", out)
+    before = (out / "leaderboard.csv").read_text()
+    assert ",alice,pending," in before
+    run_cli("screen", "review", out / "alice", "--item", at["private-open"], "--points", "4")
+    after = (out / "leaderboard.csv").read_text()
+    assert ",alice,pass,10," in after and ",bob,fail," in after
 
 
 def test_the_candidate_view_cannot_be_reviewed(run_cli, screen, tmp_path):

@@ -321,14 +321,28 @@ def review(
         typer.Option(metavar="I,J", help="Rubric points covered (0-based), instead of --points."),
     ] = None,
     reviewer: Annotated[str, typer.Option(help="Who reviewed it (recorded).")] = "reviewer",
-    note: Annotated[str, typer.Option(help="A note for the record.")] = "",
+    note: Annotated[
+        str,
+        typer.Option(help="A note for the record; the reason, required to override a grade."),
+    ] = "",
+    reviews: Annotated[
+        Path | None,
+        typer.Option(
+            "--reviews",
+            metavar="FILE",
+            help="The candidate's reviews file (default: the one results.json names).",
+        ),
+    ] = None,
 ) -> None:
-    """List open answers awaiting review, or score one and rewrite the reports.
+    """List open answers awaiting review, or score one (or override an automatic
+    grade, with a reason in --note) and rewrite every report it affects.
 
-    Exit 0 when the screen is now passed, 1 when not (or still awaiting review)."""
+    The review is kept in the candidate's reviews file, beside the issued paper, and
+    every later `screen grade` applies it again. Exit 0 when the screen is now passed,
+    1 when not (or still awaiting review)."""
     from quizzer.screen import report
     from quizzer.screen.results import read_results
-    from quizzer.screen.review import apply_review
+    from quizzer.screen.review import make_review, record
 
     path = report_dir / report.RESULTS if report_dir.is_dir() else report_dir
     results = read_results(path)
@@ -353,13 +367,25 @@ def review(
             ticked = [int(part) for part in rubric.replace(" ", "").split(",") if part]
         except ValueError:
             raise UsageError(f"--rubric takes 0-based numbers like 0,2; got {rubric!r}") from None
-    updated = apply_review(
-        results, item, points=points, rubric=ticked, reviewer=reviewer, note=note
-    )
+    made = make_review(results, item, points=points, rubric=ticked, reviewer=reviewer, note=note)
+    review_file = reviews or (Path(results.reviews_file) if results.reviews_file else None)
+    if review_file is None:
+        raise UsageError(
+            f"{path} names no reviews file (it was graded by an older quizzer); give the "
+            "candidate's <candidate>.reviews.json with --reviews"
+        )
+    updated = record(results, item, made, review_file)
     folder = path.parent
     report.write_reports(updated, folder)
     typer.echo(f"{updated.candidate}: {updated.status.upper()}: {updated.message}")
-    typer.echo(f"rewrote {folder}/results.json, junit.xml, summary.md and candidate/")
+    typer.echo(
+        f"kept the review in {review_file}; rewrote {folder}/results.json, junit.xml, "
+        "summary.md and candidate/"
+    )
+    board = folder.parent / report.LEADERBOARD
+    if board.is_file():
+        report.write_text(board, report.leaderboard(report.batch_rows(folder.parent, board)))
+        typer.echo(f"rewrote {board}")
     if updated.status != "pass":
         raise typer.Exit(1)
 

@@ -30,6 +30,7 @@ from quizzer.screen.load import LoadedScreen
 from quizzer.screen.models import JudgeSettings
 from quizzer.screen.paper import SOLUTIONS, Paper, PaperItem, question_of, task_of
 from quizzer.screen.results import ItemResult, ScreenInfo, ScreenResults, SectionResult
+from quizzer.screen.review import merge, read_reviews, reviews_path
 
 if TYPE_CHECKING:
     from quizzer.judge.result import JudgeResult
@@ -237,8 +238,18 @@ def grade_candidates(
             entry[2][job.item.label] = job.result
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     for entry, outcome in zip(prepared, graded, strict=True):
-        if entry is not None:
-            outcome.results = _document(loaded, entry[0], entry[2], stamp, entry[1])
+        if entry is None:
+            continue
+        doc = _document(loaded, entry[0], entry[2], stamp, entry[1])
+        path = reviews_path(issued.folder, doc.candidate)
+        try:
+            doc = merge(doc, read_reviews(path, doc.candidate))
+        except QuizzerError as exc:
+            if strict:
+                raise
+            outcome.error = str(exc)
+            continue
+        outcome.results = doc.model_copy(update={"reviews_file": str(path)})
     return graded
 
 

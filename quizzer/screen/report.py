@@ -294,6 +294,25 @@ def leaderboard(rows: Sequence[tuple[str, ScreenResults | None, str | None]]) ->
     return buffer.getvalue()
 
 
+def batch_rows(root: Path, board: Path) -> list[tuple[str, ScreenResults | None, str | None]]:
+    """The rows of a batch's leaderboard read back from disk: every candidate folder's
+    results.json under `root`, and the error rows of the leaderboard at `board` for
+    the folders that could not be graded."""
+    from quizzer.screen.results import read_results
+
+    rows: list[tuple[str, ScreenResults | None, str | None]] = []
+    for entry in sorted(root.iterdir()):
+        if entry.is_dir() and not entry.is_symlink() and (entry / RESULTS).is_file():
+            results = read_results(entry / RESULTS)
+            rows.append((results.candidate, results, None))
+    graded = {candidate for candidate, _, _ in rows}
+    with open(board, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row.get("status") == "error" and row.get("candidate") not in graded:
+                rows.append((row["candidate"], None, row.get("message", "")))
+    return rows
+
+
 # --- files ------------------------------------------------------------------------
 
 

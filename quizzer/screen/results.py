@@ -76,10 +76,16 @@ class JudgeInfo(_Model):
 class Review(_Model):
     points: float
     reviewer: str
+    #: For an override, the reason (required).
     note: str = ""
     #: Rubric points (0-based) the reviewer ticked, when scored by rubric.
     rubric_ticked: list[int] | None = None
     reviewed_at: str
+    #: The answer that was reviewed: a review of an earlier answer is not applied.
+    answer: Any = None
+    #: An override of an automatically graded item, and the points grading gave it.
+    override: bool = False
+    auto_points: float | None = None
 
 
 class ItemResult(_Model):
@@ -152,6 +158,9 @@ class ScreenResults(_Model):
     #: How the paper graded here was issued: drawn at grading because none was issued,
     #: re-issued with changed questions, issued with another quizzer version.
     paper_notes: list[str] = Field(default_factory=list)
+    #: The file the reviews of this candidate are kept in (reviewer view only):
+    #: `quizzer screen review` adds to it, and every grading merges it.
+    reviews_file: str | None = None
 
     def items(self) -> list[ItemResult]:
         return [item for section in self.sections for item in section.items]
@@ -191,7 +200,9 @@ def candidate_view(results: ScreenResults) -> ScreenResults:
     screen = results.screen.model_copy(
         update={"seed": None, "file": Path(results.screen.file).name}
     )
-    return results.model_copy(update={"view": "candidate", "sections": sections, "screen": screen})
+    return results.model_copy(
+        update={"view": "candidate", "sections": sections, "screen": screen, "reviews_file": None}
+    )
 
 
 def _first_line(text: str) -> str:
