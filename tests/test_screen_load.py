@@ -248,3 +248,27 @@ def test_validate_reports_every_bank_problem_not_only_the_first(run_cli, tmp_pat
     assert result.exit_code == 2
     assert "2 problems" in result.stderr
     assert "q.yaml:7:" in result.stderr and "q.yaml:12:" in result.stderr
+
+
+def test_validate_warns_about_the_public_bundled_bank(run_cli, tmp_path):
+    screen = tmp_path / "screen.yaml"
+    screen.write_text(
+        "title: T\nseed: 1\nbanks: [bundled]\nthreshold: {percent: 50}\nsections:\n"
+        "  - id: first\n    title: S\n    questions: [{draw: 2, topic: autograd}]\n"
+        "    tasks: [simple-nn]\n",
+        encoding="utf-8",
+    )
+    warned = run_cli("screen", "validate", screen)
+    assert warned.exit_code == 0, warned.stderr
+    assert "warning:" in warned.stderr and "bundled public bank" in warned.stderr
+    assert "simple-nn" in warned.stderr
+    refused = run_cli("screen", "validate", screen, "--private-only")
+    assert refused.exit_code == 2 and "(--private-only)" in refused.stderr
+
+
+def test_a_private_bank_draws_no_warning(run_cli, tmp_path):
+    from tests.screen_fixtures.support import CONCEPTS_ONLY, write_screen
+
+    result = run_cli("screen", "validate", write_screen(tmp_path, CONCEPTS_ONLY), "--private-only")
+    assert result.exit_code == 0, result.stderr
+    assert "warning" not in result.stderr

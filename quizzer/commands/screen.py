@@ -76,9 +76,35 @@ def _need_candidate(candidate: str | None) -> str:
 
 
 @app.command()
-def validate(screen: ScreenFile) -> None:
-    """Check a screen file against its banks; report every problem as file:line:column."""
+def validate(
+    screen: ScreenFile,
+    private_only: Annotated[
+        bool,
+        typer.Option(
+            "--private-only",
+            help="Make questions from the bundled public bank an error, not a warning.",
+        ),
+    ] = False,
+) -> None:
+    """Check a screen file against its banks; report every problem as file:line:column.
+
+    Warns when the screen can ask questions or tasks of the bundled bank: their answer
+    keys ship with `pip install quizzer`, so candidates can read them."""
     loaded = _load(screen)
+    from quizzer.screen.load import public_questions
+
+    public = public_questions(loaded)
+    if public:
+        shown = ", ".join(public[:8]) + (f" and {len(public) - 8} more" if len(public) > 8 else "")
+        message = (
+            f"{len(public)} question(s) or task(s) this screen can ask come from the bundled "
+            f"public bank ({shown}): their answer keys and reference solutions ship with "
+            "`pip install quizzer`, so a candidate can look them up. Use a private bank "
+            "for a screen that counts"
+        )
+        if private_only:
+            raise UsageError(message + " (--private-only)")
+        typer.echo(f"warning: {message}", err=True)
     s = loaded.screen
     questions = sum((item.draw or 1) for section in s.sections for item in section.questions)
     drawn = sum((item.draw or 0) for section in s.sections for item in section.questions)

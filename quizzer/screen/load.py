@@ -292,3 +292,35 @@ def _check_threshold(
             (*at, "points"),
             f"needs {threshold.points:g} points but at most {max_points:g} can be scored",
         )
+
+
+def public_questions(loaded: LoadedScreen) -> list[str]:
+    """The questions and tasks this screen can put on a paper that come from the bank
+    quizzer ships: their answer keys and reference solutions are installed with
+    `pip install quizzer`, so any candidate can read them. Tasks and fixed picks first,
+    then each public question in a draw's pool."""
+    public_root = locate.bundled_bank_dir().resolve()
+
+    def public(qid: str) -> bool:
+        try:
+            return loaded.bank.location(qid).path.resolve().is_relative_to(public_root)
+        except BankError:
+            return False
+
+    # tasks and fixed picks first: they are on every paper
+    found = [t.id for s in loaded.screen.sections for t in s.tasks if public(t.id)]
+    for section in loaded.screen.sections:
+        found += [i.id for i in section.questions if i.id is not None and public(i.id)]
+    for section in loaded.screen.sections:
+        for item in section.questions:
+            if item.id is not None:
+                continue
+            found += [
+                q.id
+                for q in loaded.bank.questions
+                if q.type != "coding"
+                and q.id not in item.exclude
+                and item.matches(q.topic, q.tags, q.type, q.difficulty)
+                and public(q.id)
+            ]
+    return list(dict.fromkeys(found))
