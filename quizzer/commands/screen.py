@@ -233,6 +233,16 @@ def grade(
         ),
     ] = None,
     issued: IssuedOpt = None,
+    feedback: Annotated[
+        str,
+        typer.Option(
+            "--feedback",
+            metavar="full|receipt",
+            help="full: grade and report scores. receipt: say only what was received, "
+            "whether it parses and how many answers it gives (no scores, nothing is run): "
+            "what a candidate's push gets before the deadline.",
+        ),
+    ] = "full",
     reissue: Annotated[
         bool,
         typer.Option(
@@ -242,7 +252,8 @@ def grade(
         ),
     ] = False,
 ) -> None:
-    """Grade answers and solution files; write results.json, junit.xml and summary.md.
+    """Grade answers and solution files; write results.json, junit.xml and summary.md
+    (or, with --feedback receipt, only receipt.json and receipt.md).
 
     Each candidate is graded on the paper issued to them (`screen paper`), never on a
     fresh draw. Exit 0 when the screen was passed, 1 when not (or when open answers
@@ -259,7 +270,15 @@ def grade(
         raise UsageError("--candidates grades every folder; drop --candidate and --submission")
     if candidates is None and (candidate is None or submission is None):
         raise UsageError("give --candidate ID and --submission DIR, or --candidates DIR")
+    if feedback not in ("full", "receipt"):
+        raise UsageError(f"--feedback must be full or receipt, not {feedback!r}")
     loaded = _load(screen)
+    if feedback == "receipt":
+        if candidates is not None:
+            raise UsageError("--feedback receipt is for one candidate's push: give --candidate")
+        assert candidate is not None and submission is not None
+        _receipt(loaded, _need_candidate(candidate), submission, out, issued)
+        return
     from quizzer.screen import grader, report
     from quizzer.screen.results import candidate_view as to_candidate
 
@@ -307,6 +326,24 @@ def grade(
         bad = ", ".join(term(g.candidate) for g in batch if g.error)
         raise UsageError(f"could not grade the folder(s) of: {bad} (see {report.LEADERBOARD})")
     if not all(g.results is not None and g.results.status == "pass" for g in batch):
+        raise typer.Exit(1)
+
+
+def _receipt(
+    loaded: LoadedScreen, candidate: str, submission: Path, out: Path, issued: Path | None
+) -> None:
+    """Write receipt.json and receipt.md to `out`; exit 1 when something must be fixed."""
+    from dataclasses import asdict
+
+    from quizzer.screen import report
+    from quizzer.screen.receipt import make_receipt
+
+    made = make_receipt(loaded, candidate, submission, _issued_dir(loaded, issued))
+    report.write_text(out / "receipt.json", json.dumps(asdict(made), indent=2) + "\n")
+    report.write_text(out / "receipt.md", made.markdown())
+    report.append_step_summary(made.markdown())
+    typer.echo(made.text())
+    if not made.ok:
         raise typer.Exit(1)
 
 
