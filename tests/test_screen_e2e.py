@@ -231,3 +231,16 @@ def test_many_candidates_on_warm_workers_score_as_one_by_one(run_cli, tmp_path):
         ("2", "erin", "fail", "10"),
     ]
     assert [(r["concepts_points"], r["coding_points"]) for r in rows] == [("6", "12"), ("0", "10")]
+    # both handed in the same fix-linear file: flagged for the reviewer on each side
+    assert (
+        "fix-linear: identical to erin"
+        in items_by_label(json.loads((out / "dana" / "results.json").read_text()))["fix-linear"][
+            "similar"
+        ]
+    )
+    assert "fix-linear: identical to dana" in items["fix-linear"]["similar"]
+    assert "fix-linear: identical to erin" in rows[0]["similar"]
+    assert "Similar solution files" in (out / "dana" / "summary.md").read_text()
+    assert "Similar" not in (out / "dana" / "candidate" / "summary.md").read_text()
+    seen = json.loads((out / "dana" / "candidate" / "results.json").read_text())
+    assert all(not i["similar"] for s in seen["sections"] for i in s["items"])

@@ -210,9 +210,7 @@ def test_review_refuses_bad_scores(run_cli, screen, tmp_path, args, message):
     assert message in result.stderr
 
 
-def test_reviews_survive_grading_again_and_lapse_when_the_answer_changes(
-    run_cli, screen, tmp_path
-):
+def test_reviews_survive_grading_again_and_lapse_when_the_answer_changes(run_cli, screen, tmp_path):
     answers, at = alice_answers(screen)
     folder = write_answers(tmp_path / "alice", "alice", answers)
     out = tmp_path / "report"

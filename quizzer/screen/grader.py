@@ -31,6 +31,7 @@ from quizzer.screen.models import JudgeSettings
 from quizzer.screen.paper import SOLUTIONS, Paper, PaperItem, question_of, task_of
 from quizzer.screen.results import ItemResult, ScreenInfo, ScreenResults, SectionResult
 from quizzer.screen.review import merge, read_reviews, reviews_path
+from quizzer.screen.similarity import find_matches
 
 if TYPE_CHECKING:
     from quizzer.judge.result import JudgeResult
@@ -250,7 +251,55 @@ def grade_candidates(
             outcome.error = str(exc)
             continue
         outcome.results = doc.model_copy(update={"reviews_file": str(path)})
+    _flag_similar(loaded, graded, jobs)
     return graded
+
+
+def _flag_similar(loaded: LoadedScreen, graded: list[Graded], jobs: list[_Job]) -> None:
+    """Note on each solution file the other candidates' files, and the reference
+    solution, it is identical or nearly identical to (reviewer view only)."""
+    files: dict[str, dict[str, str]] = {}
+    for job in jobs:
+        results = graded[job.index].results
+        if results is not None:
+            try:
+                source = job.path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            files.setdefault(job.task.id, {})[results.candidate] = source
+    references = {}
+    for task_id in files:
+        task = loaded.bank.get(task_id)
+        assert isinstance(task, Coding)
+        try:
+            references[task_id] = loaded.bank.resolve(task_id, task.reference).read_text(
+                encoding="utf-8"
+            )
+        except (OSError, QuizzerError):
+            continue
+    found: dict[tuple[str, str], list[str]] = {}
+    for match in find_matches(files, references):
+        found.setdefault((match.candidate, match.task), []).append(match.describe())
+    if not found:
+        return
+    for outcome in graded:
+        results = outcome.results
+        if results is None:
+            continue
+        sections = [
+            s.model_copy(
+                update={
+                    "items": [
+                        i.model_copy(
+                            update={"similar": found.get((results.candidate, i.label), [])}
+                        )
+                        for i in s.items
+                    ]
+                }
+            )
+            for s in results.sections
+        ]
+        outcome.results = results.model_copy(update={"sections": sections})
 
 
 def _open_sandbox(choice: JudgeChoice, device: str) -> Sandbox:

@@ -223,6 +223,11 @@ def markdown(results: ScreenResults) -> str:
                         f"| {_cell(c.name)} | {_ICON.get(c.status, '')} {_cell(c.status)} "
                         f"| {c.points:g} / {c.max_points:g} | {_cell(first)} |"
                     )
+    similar = [(i.label, m) for i in results.items() for m in i.similar]
+    if similar and reviewer:
+        out += ["", "### Similar solution files", ""]
+        out += ["A reason to look, not a verdict: short tasks have few ways to be right.", ""]
+        out += [f"- {md_cell(match)}" for _, match in similar]
     awaiting = results.pending()
     if awaiting and reviewer:
         out += ["", "### Awaiting review", ""]
@@ -264,7 +269,7 @@ def leaderboard(rows: Sequence[tuple[str, ScreenResults | None, str | None]]) ->
     writer.writerow(
         ["rank", "candidate", "status", "points", "max_points", "percent", "pending_points"]
         + [f"{sid}_points" for sid in section_ids]
-        + ["message"]
+        + ["message", "similar"]
     )
     rank, last = 0, None
     for position, (candidate, r) in enumerate(graded, start=1):
@@ -282,14 +287,14 @@ def leaderboard(rows: Sequence[tuple[str, ScreenResults | None, str | None]]) ->
                 f"{r.pending_points:g}",
             ]
             + [f"{by_id[sid].points:g}" if sid in by_id else "" for sid in section_ids]
-            + [term(r.message)]
+            + [term(r.message), term("; ".join(m for i in r.items() for m in i.similar))]
         )
     for candidate, missing, error in rows:
         if missing is None:
             writer.writerow(
                 ["", term(candidate), "error", "", "", "", ""]
                 + [""] * len(section_ids)
-                + [term(error or "")]
+                + [term(error or ""), ""]
             )
     return buffer.getvalue()
 

@@ -112,6 +112,9 @@ class ItemResult(_Model):
     model_answer: str | None = None
     rubric: list[str] | None = None
     review: Review | None = None
+    #: Other candidates' files (and the reference solution) this solution file is
+    #: identical or nearly identical to (`quizzer.screen.similarity`).
+    similar: list[str] = Field(default_factory=list)
     checks: list[CheckScore] = Field(default_factory=list)
     judge: JudgeInfo | None = None
 
@@ -187,6 +190,7 @@ def candidate_view(results: ScreenResults) -> ScreenResults:
                     "model_answer": None,
                     "rubric": None,
                     "review": None,
+                    "similar": [],
                     "checks": [
                         c.model_copy(update={"metrics": {}, "message": _first_line(c.message)})
                         for c in item.checks
