@@ -61,6 +61,9 @@ def test_the_exam_asks_the_paper_and_writes_answers_yaml(loaded, tmp_path):
     assert answers.candidate == "alice"
     assert answers.responses["q1"] == "a"
     assert all(answers.responses[label] is None for label in paper.labels()[1:])
+    # the time spent on each question travels with the answers, for the reviewer
+    assert set(answers.seconds) <= set(paper.labels()) and "q1" in answers.seconds
+    assert all(v >= 0 for v in answers.seconds.values())
 
 
 @pytest.mark.slow
@@ -124,3 +127,20 @@ def test_the_screen_exam_never_shows_the_answer_keys(loaded, tmp_path):
     assert seen["reveal"] is False
     assert seen["tables"] == 0
     assert "recorded" in seen["heading"]
+
+
+def test_seconds_travel_from_the_exam_to_the_results(loaded, tmp_path):
+    from quizzer.screen.answers import answers_text, seconds_from_exam
+    from quizzer.screen.paper import question_of
+    from quizzer.screen.scoring import score_question
+
+    paper = build_paper(loaded, "alice")
+    first = paper.questions()[0]
+    recorded = [{"question_id": first.question_id, "response": "a", "duration_ms": 12_345}]
+    seconds = seconds_from_exam(paper, recorded)
+    assert seconds == {first.label: 12.345}
+    questions = {i.label: question_of(loaded, i) for i in paper.questions()}
+    path = tmp_path / "answers.yaml"
+    path.write_text(answers_text(paper, questions, {first.label: "a"}, seconds))
+    answers = read_answers(path, paper)
+    assert answers.seconds == {first.label: 12.3}

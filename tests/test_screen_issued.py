@@ -223,3 +223,59 @@ def test_a_batch_skips_a_linked_folder_and_a_case_duplicate_with_error_rows(
     assert "ids ignore case" in board
     assert (out / "bob" / "results.json").is_file()
     assert json.loads((out / "bob" / "results.json").read_text())["points"] == 4.0
+
+
+ACCOMMODATING = (
+    SCREEN.replace(
+        "threshold: {percent: 50}\n", "threshold: {percent: 50}\ntime_limit_minutes: 40\n"
+    )
+    + "deadline: 2026-12-01T17:00:00Z\n"
+    + "accommodations:\n"
+    + "  AliceSmith: {extra_percent: 50, deadline: '2026-12-02T17:00:00+00:00', note: agreed}\n"
+    + "  bob: {extra_minutes: 15}\n"
+)
+
+
+def test_accommodations_give_their_candidate_more_time_and_another_deadline(
+    run_cli, screen, tmp_path
+):
+    screen.write_text(ACCOMMODATING, encoding="utf-8")
+    papers = {}
+    for who in ("alicesmith", "bob", "carol"):
+        issue(run_cli, screen, who, tmp_path / who)
+        papers[who] = (tmp_path / who / "paper.md").read_text()
+    assert (
+        "Time: 60 minutes (with 50% extra). Hand in by 2026-12-02T17:00:00+00:00."
+        in papers["alicesmith"]
+    )
+    assert (
+        "Time: 55 minutes (with 15 minutes extra). Hand in by 2026-12-01T17:00:00+00:00."
+        in (papers["bob"])
+    )
+    assert "Time: 40 minutes. Hand in by 2026-12-01T17:00:00+00:00." in papers["carol"]
+    assert "agreed" not in papers["alicesmith"]
+    answer_all_right(screen, "alicesmith", tmp_path / "alicesmith")
+    out = tmp_path / "r"
+    assert grade(run_cli, screen, "AliceSmith", tmp_path / "alicesmith", out).exit_code == 0
+    info = json.loads((out / "results.json").read_text())["screen"]
+    assert (info["time_limit_minutes"], info["deadline"], info["extra_time"]) == (
+        60,
+        "2026-12-02T17:00:00+00:00",
+        "50%",
+    )
+
+
+@pytest.mark.parametrize(
+    "extra, words",
+    [
+        ("deadline: 2026-12-01T17:00:00\n", "has no time zone"),
+        (
+            "accommodations:\n  Bob: {extra_minutes: 5}\n  bob: {extra_minutes: 9}\n",
+            "more than once",
+        ),
+    ],
+)
+def test_accommodations_and_deadlines_are_validated(run_cli, screen, extra, words):
+    screen.write_text(SCREEN + extra, encoding="utf-8")
+    result = run_cli("screen", "validate", screen)
+    assert result.exit_code == 2 and words in result.stderr

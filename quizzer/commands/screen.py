@@ -492,7 +492,12 @@ def run_exam(
     """Open the exam for `candidate` on the paper issued to them (issued now if it was
     not; `launch` runs the app; tests run it headless); return the answers file
     written, if any."""
-    from quizzer.screen.answers import FILE_NAME, responses_from_exam, write_answers
+    from quizzer.screen.answers import (
+        FILE_NAME,
+        responses_from_exam,
+        seconds_from_exam,
+        write_answers,
+    )
     from quizzer.screen.issued import issue
     from quizzer.screen.paper import question_of, time_limit_s
     from quizzer.screen.paper_files import write_paper
@@ -528,9 +533,12 @@ def run_exam(
     if not new:
         typer.echo(f"the exam was not finished; {folder / FILE_NAME} is unchanged")
         return None
-    responses = responses_from_exam(built, json.loads(new[-1]["answers"]))
+    given = json.loads(new[-1]["answers"])
+    responses = responses_from_exam(built, given)
     questions = {item.label: question_of(loaded, item) for item in built.questions()}
-    path = write_answers(folder / FILE_NAME, built, questions, responses)
+    path = write_answers(
+        folder / FILE_NAME, built, questions, responses, seconds_from_exam(built, given)
+    )
     typer.echo(
         f"wrote {len(responses)} answer(s) to {path}; coding tasks are in {folder}/solutions/"
     )

@@ -33,7 +33,7 @@ from quizzer.errors import UsageError
 from quizzer.screen.paper import Paper
 
 FILE_NAME = "answers.yaml"
-TOP_KEYS = ("candidate", "answers")
+TOP_KEYS = ("candidate", "answers", "seconds")
 
 #: How a question type is named to the candidate.
 KIND = {
@@ -77,6 +77,8 @@ class Answers:
     written: Mapping[str, str] = field(default_factory=dict)
     #: label -> how an answer that is not valid YAML was read instead.
     notes: Mapping[str, str] = field(default_factory=dict)
+    #: label -> seconds spent on it in `quizzer exam` (as the exam recorded it).
+    seconds: Mapping[str, float] = field(default_factory=dict)
 
     def response(self, label: str, question: Question) -> Any:
         """The answer to grade for `label`: as written where the question expects
@@ -162,8 +164,14 @@ def read_answers(path: Path, paper: Paper) -> Answers:
     written = {
         label: doc.plain[("answers", label)] for label in raw if ("answers", label) in doc.plain
     }
+    timed = data.get("seconds")
+    seconds = {
+        str(k): float(v)
+        for k, v in (timed.items() if isinstance(timed, dict) else ())
+        if k in labels and isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+    }
     return Answers(
-        path, None if candidate is None else str(candidate), raw, positions, written, notes
+        path, None if candidate is None else str(candidate), raw, positions, written, notes, seconds
     )
 
 
@@ -327,10 +335,14 @@ def _scalar(value: Any) -> str:
 
 
 def answers_text(
-    paper: Paper, questions: Mapping[str, Question], responses: Mapping[str, Any]
+    paper: Paper,
+    questions: Mapping[str, Question],
+    responses: Mapping[str, Any],
+    seconds: Mapping[str, float] | None = None,
 ) -> str:
     """The answers file for `paper`: the template when `responses` is empty, else with
-    the given answers (label -> value) filled in. `questions` maps labels to questions."""
+    the given answers (label -> value) filled in, and the seconds the exam recorded per
+    question. `questions` maps labels to questions."""
     lines = [
         f"# Answers of candidate {paper.candidate} to: {paper.title}",
         "# Write each answer after its label; an empty answer scores 0. Text answers",
@@ -358,16 +370,23 @@ def answers_text(
             lines += [f"  {item.label}: |-", "    "]  # typed on the indented line: any text
             continue
         lines.append(f"  {item.label}: {_scalar(given)}".rstrip())
+    if seconds:
+        lines += ["# Seconds spent on each question, as quizzer exam recorded them.", "seconds:"]
+        lines += [f"  {label}: {round(float(v), 1)}" for label, v in seconds.items()]
     return "\n".join(lines) + "\n"
 
 
 def write_answers(
-    path: Path, paper: Paper, questions: Mapping[str, Question], responses: Mapping[str, Any]
+    path: Path,
+    paper: Paper,
+    questions: Mapping[str, Question],
+    responses: Mapping[str, Any],
+    seconds: Mapping[str, float] | None = None,
 ) -> Path:
     """Write `answers_text(...)` to `path` (replacing it) and return the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(answers_text(paper, questions, responses), encoding="utf-8")
+    tmp.write_text(answers_text(paper, questions, responses, seconds), encoding="utf-8")
     tmp.replace(path)
     return path
 
@@ -382,4 +401,16 @@ def responses_from_exam(paper: Paper, answers: Sequence[Mapping[str, Any]]) -> d
         response = answer.get("response")
         if label is not None and response not in (None, "", []):
             out[label] = response
+    return out
+
+
+def seconds_from_exam(paper: Paper, answers: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    """label -> seconds spent, from the answers the exam mode records (`duration_ms`)."""
+    labels = {item.question_id: item.label for item in paper.questions()}
+    out: dict[str, float] = {}
+    for answer in answers:
+        label = labels.get(str(answer.get("question_id")))
+        ms = answer.get("duration_ms")
+        if label is not None and isinstance(ms, int) and not isinstance(ms, bool) and ms >= 0:
+            out[label] = ms / 1000
     return out

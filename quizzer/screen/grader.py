@@ -171,7 +171,7 @@ def _prepare(
                 screen.partial_credit,
                 screen.lang,
                 read_note=answers.notes.get(item.label),
-            )
+            ).model_copy(update={"seconds": answers.seconds.get(item.label)})
     to_judge = []
     for item in paper.tasks():
         task = task_of(loaded, item)
@@ -391,7 +391,9 @@ def _document(
             file=display_path(loaded.path),
             sha256=loaded.sha256,
             seed=screen.seed,
-            time_limit_minutes=screen.time_limit_minutes,
+            time_limit_minutes=paper.time_limit_minutes,
+            deadline=paper.deadline,
+            extra_time=paper.extra_time,
         ),
         status="pending",
         message="",

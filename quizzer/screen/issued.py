@@ -71,7 +71,10 @@ class IssuedPaper(_Model):
     issued_at: str
     quizzer_version: str
     threshold: Threshold
+    #: With the candidate's extra time, as the paper states it.
     time_limit_minutes: int | None = None
+    deadline: str | None = None
+    extra_time: str = ""
     #: The screen's scoring rules and judge limits in force when it was issued.
     partial_credit: PartialCredit
     limits: LimitsOverride
@@ -141,6 +144,8 @@ def to_record(loaded: LoadedScreen, paper: Paper) -> IssuedPaper:
         quizzer_version=__version__,
         threshold=paper.threshold,
         time_limit_minutes=paper.time_limit_minutes,
+        deadline=paper.deadline,
+        extra_time=paper.extra_time,
         partial_credit=screen.partial_credit,
         limits=screen.judge.limits,
         sections=sections,
@@ -162,7 +167,13 @@ def to_paper(record: IssuedPaper) -> Paper:
         for s in record.sections
     )
     return Paper(
-        record.title, record.candidate, sections, record.threshold, record.time_limit_minutes
+        record.title,
+        record.candidate,
+        sections,
+        record.threshold,
+        record.time_limit_minutes,
+        record.deadline,
+        record.extra_time,
     )
 
 

@@ -7,6 +7,7 @@ fields and is frozen. Nothing here imports torch, textual or typer.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -159,6 +160,23 @@ class JudgeSettings(Strict):
     limits: LimitsOverride = LimitsOverride()
 
 
+class Accommodation(Strict):
+    """What one candidate gets besides the screen's own terms: more time (minutes on
+    top, or a percentage of every time limit, or both) and their own deadline."""
+
+    extra_minutes: Annotated[int, Field(ge=0, le=1440)] = 0
+    extra_percent: Annotated[int, Field(ge=0, le=300)] = 0
+    deadline: datetime | None = None
+    #: Why, for the record (reviewer's side only).
+    note: str = ""
+
+    def minutes(self, base: int | None) -> int | None:
+        """A time limit of `base` minutes with this accommodation (None: no limit)."""
+        if base is None:
+            return None
+        return base + (base * self.extra_percent + 99) // 100 + self.extra_minutes
+
+
 class Screen(Strict):
     title: str = Field(min_length=1)
     #: Mixed with each candidate id to sample the paper; change it for a new round.
@@ -171,4 +189,30 @@ class Screen(Strict):
     time_limit_minutes: Annotated[int, Field(ge=1, le=1440)] | None = None
     partial_credit: PartialCredit = PartialCredit()
     judge: JudgeSettings = JudgeSettings()
+    #: When hand-ins close (ISO 8601 with a time zone, e.g. 2026-12-01T17:00:00Z).
+    deadline: datetime | None = None
+    #: Candidate id -> extra time or another deadline. Ids ignore case.
+    accommodations: dict[str, Accommodation] = Field(default_factory=dict)
     sections: tuple[Section, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _accommodations(self) -> Screen:
+        lowered = [k.lower() for k in self.accommodations]
+        twice = sorted({k for k in lowered if lowered.count(k) > 1})
+        if twice:
+            raise ValueError(
+                f"accommodations names {', '.join(twice)} more than once (ids ignore case)"
+            )
+        for when in [self.deadline, *(a.deadline for a in self.accommodations.values())]:
+            if when is not None and when.tzinfo is None:
+                raise ValueError(
+                    f"deadline {when.isoformat()} has no time zone; add one, e.g. Z for UTC"
+                )
+        return self
+
+    def accommodation(self, candidate: str) -> Accommodation:
+        """The candidate's accommodation (none: the screen's own terms)."""
+        for key, value in self.accommodations.items():
+            if key.lower() == candidate.lower():
+                return value
+        return Accommodation()

@@ -56,7 +56,12 @@ class Paper:
     candidate: str
     sections: tuple[PaperSection, ...]
     threshold: Threshold
+    #: Time limits (here and in the sections) include the candidate's extra time.
     time_limit_minutes: int | None
+    #: When hand-ins close for this candidate (ISO 8601), if the screen says.
+    deadline: str | None = None
+    #: Extra time this candidate has, in words ("" for none).
+    extra_time: str = ""
 
     def items(self) -> Iterator[PaperItem]:
         for section in self.sections:
@@ -90,6 +95,7 @@ def build_paper(loaded: LoadedScreen, candidate: str) -> Paper:
     taken = {
         item.id for section in screen.sections for item in section.questions if item.id is not None
     }
+    extra = screen.accommodation(candidate)
     sections: list[PaperSection] = []
     number = 0
     for section in screen.sections:
@@ -112,11 +118,20 @@ def build_paper(loaded: LoadedScreen, candidate: str) -> Paper:
                 section.title,
                 tuple(items),
                 section.threshold,
-                section.time_limit_minutes,
+                extra.minutes(section.time_limit_minutes),
             )
         )
+    deadline = extra.deadline or screen.deadline
+    words = [f"{extra.extra_percent}%" if extra.extra_percent else ""]
+    words.append(f"{extra.extra_minutes} minutes" if extra.extra_minutes else "")
     return Paper(
-        screen.title, candidate, tuple(sections), screen.threshold, screen.time_limit_minutes
+        screen.title,
+        candidate,
+        tuple(sections),
+        screen.threshold,
+        extra.minutes(screen.time_limit_minutes),
+        deadline.isoformat() if deadline else None,
+        " + ".join(w for w in words if w),
     )
 
 

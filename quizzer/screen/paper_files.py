@@ -93,7 +93,10 @@ def paper_markdown(loaded: LoadedScreen, paper: Paper) -> str:
         f"# {paper.title}",
         "",
         f"Candidate: `{paper.candidate}`. "
-        + (f"Time: {limit // 60} minutes. " if limit else "")
+        + (f"Time: {limit // 60} minutes" if limit else "")
+        + (f" (with {paper.extra_time} extra)" if limit and paper.extra_time else "")
+        + (". " if limit else "")
+        + (f"Hand in by {paper.deadline}. " if paper.deadline else "")
         + f"Total: {_points(paper.max_points)}; pass mark {paper.threshold.describe()}.",
         "",
         f"Answer the questions in `{FILE_NAME}` and the coding tasks in `{SOLUTIONS}/`, then "

@@ -104,6 +104,8 @@ class ItemResult(_Model):
     response: Any = None
     #: Why the item scored what it did, in words the candidate may read.
     note: str = ""
+    #: Seconds spent on it in `quizzer exam`, as the exam recorded them.
+    seconds: float | None = None
     # --- reviewer view only ---
     #: The grader's own words, which may quote the right answer.
     feedback: str | None = None
@@ -139,7 +141,10 @@ class ScreenInfo(_Model):
     sha256: str
     #: Reviewer view only: with it and the banks, anyone can rebuild every paper.
     seed: int | str | None = None
+    #: The candidate's: with their extra time, and their deadline.
     time_limit_minutes: int | None = None
+    deadline: str | None = None
+    extra_time: str = ""
 
 
 class ScreenResults(_Model):
