@@ -132,7 +132,6 @@ def test_the_screen_exam_never_shows_the_answer_keys(loaded, tmp_path):
 def test_seconds_travel_from_the_exam_to_the_results(loaded, tmp_path):
     from quizzer.screen.answers import answers_text, seconds_from_exam
     from quizzer.screen.paper import question_of
-    from quizzer.screen.scoring import score_question
 
     paper = build_paper(loaded, "alice")
     first = paper.questions()[0]

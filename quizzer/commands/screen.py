@@ -339,7 +339,8 @@ def _receipt(
     from quizzer.screen.receipt import make_receipt
 
     made = make_receipt(loaded, candidate, submission, _issued_dir(loaded, issued))
-    report.write_text(out / "receipt.json", json.dumps(asdict(made), indent=2) + "\n")
+    doc = {"summary": made.text().splitlines()[0], **asdict(made)}
+    report.write_text(out / "receipt.json", json.dumps(doc, indent=2) + "\n")
     report.write_text(out / "receipt.md", made.markdown())
     report.append_step_summary(made.markdown())
     typer.echo(made.text())
