@@ -143,3 +143,107 @@ def test_seconds_travel_from_the_exam_to_the_results(loaded, tmp_path):
     path.write_text(answers_text(paper, questions, {first.label: "a"}, seconds))
     answers = read_answers(path, paper)
     assert answers.seconds == {first.label: 12.3}
+
+
+def _launch(script):
+    """Run the app headless and run `script(app, pilot)` in it."""
+
+    def launch(app) -> None:
+        async def go() -> None:
+            async with app.run_test(size=(100, 40)) as pilot:
+                await pilot.pause()
+                await script(app, pilot)
+
+        asyncio.run(go())
+
+    return launch
+
+
+@pytest.mark.slow
+def test_the_exam_is_a_locked_room(loaded, tmp_path):
+    """No palette, no home or other screen, and q asks before it leaves."""
+    from quizzer.tui.screens.confirm import ConfirmScreen
+    from quizzer.tui.screens.exam import ExamScreen
+    from quizzer.tui.screens.home import HomeScreen
+
+    seen = {}
+
+    async def script(app, pilot) -> None:
+        assert not any(isinstance(s, HomeScreen) for s in app.screen_stack)
+        assert isinstance(app.screen, ExamScreen)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, ExamScreen)  # no command palette
+        for action in ("home", "stats", "exam", "review", "learn", "filters", "command_palette"):
+            assert app.check_action(action, ()) is False, action
+        assert list(app.get_system_commands(app.screen)) == []
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)  # asks first
+        await pilot.press("n")
+        await pilot.pause()
+        seen["still"] = isinstance(app.screen, ExamScreen) and app.is_running
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+
+    assert run_exam(loaded, "alice", tmp_path / "paper", "en", launch=_launch(script)) is None
+    assert seen["still"]
+
+
+@pytest.mark.slow
+def test_the_clock_and_the_answers_survive_a_restart(loaded, tmp_path):
+    from quizzer.store import open_store
+
+    paper = build_paper(loaded, "alice")
+    first = {}
+
+    async def answer_then_leave(app, pilot) -> None:
+        await pilot.press("1", "enter")  # q1: option 1
+        await pilot.pause()
+        first["ends_at"] = app.screen.ends_at
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+
+    second = {}
+
+    async def look(app, pilot) -> None:
+        screen = app.screen
+        second["ends_at"] = screen.ends_at
+        second["q1"] = screen.answers[0].response
+        second["remaining"] = screen.remaining
+        for key in ("f", "y"):
+            await pilot.press(key)
+            await pilot.pause()
+
+    folder = tmp_path / "paper"
+    assert run_exam(loaded, "alice", folder, "en", launch=_launch(answer_then_leave)) is None
+    written = run_exam(loaded, "alice", folder, "en", launch=_launch(look))
+    assert second["ends_at"] == first["ends_at"] is not None  # the same end, not a new one
+    assert second["remaining"] < 3600  # the hour the untimed paper gets, already running
+    assert second["q1"] == "a"  # kept through the restart
+    assert read_answers(written, paper).responses["q1"] == "a"
+    with open_store() as store:
+        kept = [v for k, v in store.settings().items() if k.startswith("screen-exam:")]
+    assert kept == [{"finished": True}]
+    # finished means finished: no second attempt
+    again = run_exam(loaded, "alice", folder, "en", launch=_launch(look))
+    assert again is None
+
+
+def test_a_hiring_exam_exports_nothing_and_has_no_way_home():
+    from datetime import datetime, timezone
+
+    from quizzer.tui.exam import ExamPlan, ExamResult
+    from quizzer.tui.screens.exam_result import ExamResultScreen
+
+    now = datetime.now(timezone.utc)
+    plan = ExamPlan("screen", ("x",), 60, reveal=False, locked=True)
+    screen = ExamResultScreen(ExamResult(plan, [], now, now, False, {}, {}))
+    assert screen.check_action("export", ()) is False
+    assert screen.check_action("home", ()) is False
+    practice = ExamResultScreen(ExamResult(ExamPlan("p", ("x",), 60), [], now, now, False, {}, {}))
+    assert practice.check_action("export", ()) and practice.check_action("home", ())

@@ -518,8 +518,16 @@ def run_exam(
         tuple(item.question_id for item in built.questions()),
         time_limit_s(built) or 3600,
         reveal=False,
+        locked=True,
+        resume_key=f"screen-exam:{loaded.sha256}:{candidate}",
     )
     with open_store() as store:
+        if (store.get_setting(plan.resume_key) or {}).get("finished"):
+            typer.echo(
+                f"{candidate} has finished this exam already; the answers are in "
+                f"{folder / FILE_NAME}"
+            )
+            return None
         before = {row["uid"] for row in store.exams()}
         ui = make_app(
             loaded.bank,

@@ -109,11 +109,44 @@ class QuizzerApp(App[None]):
         theme = store.get_setting("theme")
         self.theme = theme if theme in (DARK, LIGHT) else DARK
         translate_bindings(self, self.lang)
+        self.use_command_palette = not self.locked
+
+    @property
+    def locked(self) -> bool:
+        """A hiring screen's exam: the exam is the only screen there is."""
+        return self.exam_plan is not None and self.exam_plan.locked
 
     def on_mount(self) -> None:
-        self.push_screen(HomeScreen())
+        if not self.locked:
+            self.push_screen(HomeScreen())
         if self.exam_plan is not None:
             self.open_exam(self.exam_plan)
+
+    #: What a locked exam allows of the app's own actions.
+    LOCKED_ALLOWS: ClassVar[frozenset[str]] = frozenset(
+        {"quit", "switch_language", "toggle_theme", "focus_next", "focus_previous"}
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not self.locked or action in self.LOCKED_ALLOWS
+
+    async def action_quit(self) -> None:
+        """Quit; in a locked exam that is still running, only after asking."""
+        from quizzer.tui.screens.exam import ExamScreen
+
+        running = [s for s in self.screen_stack if isinstance(s, ExamScreen) and not s.finished]
+        if not (self.locked and running):
+            self.exit()
+            return
+        from quizzer.tui.screens.confirm import ConfirmScreen
+
+        running[-1]._save()
+
+        def decided(yes: bool | None) -> None:
+            if yes:
+                self.exit()
+
+        self.push_screen(ConfirmScreen(tr("exam.leave_confirm", self.lang)), decided)
 
     # --- shared state ---------------------------------------------------------
 
@@ -221,6 +254,8 @@ class QuizzerApp(App[None]):
             self.store.set_setting("theme", theme)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        if self.locked:
+            return
         yield from super().get_system_commands(screen)
         lang = self.lang
         yield SystemCommand(

@@ -33,6 +33,12 @@ class ExamPlan:
     #: Show the score and the right answers at the end. A hiring screen turns this
     #: off: the candidate must never see the answer keys.
     reveal: bool = True
+    #: A hiring screen's locked room: no command palette, no home screen or any other
+    #: screen, and leaving asks first.
+    locked: bool = False
+    #: The store setting that keeps this exam's end time and answers so far, so that a
+    #: restart neither resets the clock nor loses an answer (None: nothing is kept).
+    resume_key: str | None = None
 
     @classmethod
     def sample(

@@ -205,6 +205,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "exam.finish": ("Finish", "交卷"),
     "exam.finish_confirm": ("Finish the exam? {k} of {n} answered.", "确定交卷吗？已答 {k}/{n}。"),
     "exam.time_up": ("Time is up.", "时间到。"),
+    "exam.leave_confirm": (
+        "Leave the exam? Your answers so far are kept and the clock keeps running.",
+        "确定离开考试吗？已作答的内容会保留，计时不会停止。",
+    ),
+    "exam.resumed": ("Exam resumed: the clock kept running.", "考试已恢复：计时没有停止。"),
     "exam.recorded": (
         "{answered} of {total} answers recorded. The reviewer grades them; press x to export.",
         "已记录 {total} 题中的 {answered} 题答案，由评审评分；按 x 导出。",

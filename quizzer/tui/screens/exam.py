@@ -7,7 +7,7 @@ Pushed by the app (`action_exam`, or `make_app(..., exam=plan)` for a screen fil
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -42,14 +42,50 @@ class ExamScreen(LocalScreen[None]):
         self._shown_at = 0.0
         self._timer: Timer | None = None
         self.finished = False
+        #: The wall-clock end of a resumable exam (None: the monotonic timer decides).
+        self.ends_at: datetime | None = None
 
     def on_mount(self) -> None:
         app = self.qapp
         self.answers = [ExamAnswer(app.bank.get(qid)) for qid in self.plan.question_ids]
         self.started_at = app.now()
         self._start = self._shown_at = app.timer()
+        self._resume()
         self._timer = self.set_interval(1.0, self.tick)
         self.call_after_refresh(self._refresh_question)
+
+    def _resume(self) -> None:
+        """With a resume key: the end time and the answers kept by an earlier run of
+        this exam, else an end time fixed now. The clock is wall time, so a restart
+        does not give more of it."""
+        key = self.plan.resume_key
+        if key is None:
+            return
+        kept = self.qapp.store.get_setting(key) or {}
+        try:
+            self.ends_at = datetime.fromisoformat(str(kept["ends_at"]))
+            self.started_at = datetime.fromisoformat(str(kept["started_at"]))
+        except (KeyError, ValueError):
+            self.ends_at = self.qapp.now() + timedelta(seconds=self.plan.time_limit_s)
+            self._keep()
+            return
+        responses = kept.get("responses") if isinstance(kept.get("responses"), dict) else {}
+        for answer in self.answers:
+            answer.response = responses.get(answer.question.id, answer.response)
+        self.notify(self.t("exam.resumed"))
+
+    def _keep(self) -> None:
+        key = self.plan.resume_key
+        if key is None or self.ends_at is None or self.started_at is None:
+            return
+        self.qapp.store.set_setting(
+            key,
+            {
+                "started_at": self.started_at.isoformat(),
+                "ends_at": self.ends_at.isoformat(),
+                "responses": {a.question.id: a.response for a in self.answers if a.answered},
+            },
+        )
 
     def screen_title(self) -> str:
         return self.t("exam.title", title=self.plan.title)
@@ -60,6 +96,8 @@ class ExamScreen(LocalScreen[None]):
 
     @property
     def remaining(self) -> float:
+        if self.ends_at is not None:
+            return (self.ends_at - self.qapp.now()).total_seconds()
         return self.plan.time_limit_s - (self.qapp.timer() - self._start)
 
     def _status(self) -> str:
@@ -116,6 +154,7 @@ class ExamScreen(LocalScreen[None]):
         if found:
             answer.response = current_value(found.first(), answer.question)
         self.query_one("#exam-status", Static).update(self._status())
+        self._keep()
 
     def on_choice_list_changed(self, event: ChoiceList.Changed) -> None:
         self._save()
@@ -165,6 +204,8 @@ class ExamScreen(LocalScreen[None]):
         result = grade_exam(
             self.plan, self.answers, self.started_at, app.now(), lang=self.lang, timed_out=timed_out
         )
+        if self.plan.resume_key is not None:
+            app.store.set_setting(self.plan.resume_key, {"finished": True})
         app.store.record_exam(
             title=self.plan.title,
             started_at=result.started_at,

@@ -93,6 +93,12 @@ class ExamResultScreen(LocalScreen[None]):
     def after_relocalize(self) -> None:
         self.on_mount()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A hiring screen's exam exports nothing (the file would hold the answer keys)
+        and has no home screen to return to."""
+        plan = self.result.plan
+        return not ((action == "export" and not plan.reveal) or (action == "home" and plan.locked))
+
     def action_export(self) -> None:
         directory = self.qapp.exam_export_dir
         try:
