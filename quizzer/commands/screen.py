@@ -280,6 +280,7 @@ def grade(
         _receipt(loaded, _need_candidate(candidate), submission, out, issued)
         return
     from quizzer.screen import grader, report
+    from quizzer.screen.html import cohort_page
     from quizzer.screen.results import candidate_view as to_candidate
 
     choice = grader.judge_choice(
@@ -319,9 +320,13 @@ def grade(
         rows.append((g.candidate, g.results, g.error))
     board = report.leaderboard(rows)
     report.write_text(out / report.LEADERBOARD, board)
+    report.write_text(out / report.HTML, cohort_page(loaded.screen.title, rows))
     report.append_step_summary(_board_markdown(rows, loaded.screen.title))
     typer.echo(board.rstrip())
-    typer.echo(f"wrote {out}/{report.LEADERBOARD} and a report folder per candidate")
+    typer.echo(
+        f"wrote {out}/{report.LEADERBOARD}, {out}/{report.HTML} (the cohort) and a report "
+        "folder per candidate"
+    )
     if any(g.error for g in batch):
         bad = ", ".join(term(g.candidate) for g in batch if g.error)
         raise UsageError(f"could not grade the folder(s) of: {bad} (see {report.LEADERBOARD})")
@@ -448,8 +453,12 @@ def review(
     )
     board = folder.parent / report.LEADERBOARD
     if board.is_file():
-        report.write_text(board, report.leaderboard(report.batch_rows(folder.parent, board)))
-        typer.echo(f"rewrote {board}")
+        from quizzer.screen.html import cohort_page
+
+        rows = report.batch_rows(folder.parent, board)
+        report.write_text(board, report.leaderboard(rows))
+        report.write_text(folder.parent / report.HTML, cohort_page(updated.screen.title, rows))
+        typer.echo(f"rewrote {board} and {folder.parent / report.HTML}")
     if updated.status != "pass":
         raise typer.Exit(1)
 

@@ -28,6 +28,8 @@ JUNIT = "junit.xml"
 SUMMARY = "summary.md"
 CANDIDATE_DIR = "candidate"
 LEADERBOARD = "leaderboard.csv"
+#: The reviewer's HTML page (per candidate) and the cohort page (per batch).
+HTML = "report.html"
 
 _ICON = {
     "pass": "✅",
@@ -343,10 +345,13 @@ def write_view(results: ScreenResults, folder: Path) -> list[Path]:
 def write_reports(results: ScreenResults, out: Path, *, candidate_only: bool = False) -> list[Path]:
     """The reviewer's report in `out` and the candidate's in `out/candidate/`; with
     `candidate_only`, just the candidate's, in `out`."""
+    from quizzer.screen.html import candidate_page
+
     view = candidate_view(results)
     if candidate_only:
         return write_view(view, out)
-    return write_view(results, out) + write_view(view, out / CANDIDATE_DIR)
+    page = write_text(out / HTML, candidate_page(results))
+    return [*write_view(results, out), page, *write_view(view, out / CANDIDATE_DIR)]
 
 
 def append_step_summary(text: str, env: dict[str, str] | None = None) -> Path | None:
