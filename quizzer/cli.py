@@ -14,37 +14,65 @@ import sys
 
 import typer
 
-from quizzer.commands import bank as bank_commands
-from quizzer.commands import judge as judge_commands
-from quizzer.commands import practice as practice_commands
-from quizzer.commands import progress as progress_commands
-from quizzer.commands import sandbox as sandbox_commands
-from quizzer.commands import screen as screen_commands
 from quizzer.errors import QuizzerError
 
-app = typer.Typer(
-    name="quizzer",
-    help="Practise PyTorch interview questions, judge solution files in a sandbox, "
-    "and screen candidates in CI.",
-    no_args_is_help=False,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.add_typer(bank_commands.app, name="bank")
-judge_commands.register(app)
-app.add_typer(sandbox_commands.app, name="sandbox")
-app.add_typer(progress_commands.app, name="progress")
-practice_commands.register(app)
-app.add_typer(screen_commands.app, name="screen")
-screen_commands.register_exam(app)
+#: Each command group's module and how it joins the app. Only the modules a command
+#: line needs are imported, so that `quizzer judge` through the judge service starts
+#: in a fraction of the time the whole CLI (the bank's models among it) would take.
+_COMMANDS: dict[str, tuple[str, str]] = {
+    "bank": ("quizzer.commands.bank", "typer"),
+    "judge": ("quizzer.commands.judge", "register"),
+    "server": ("quizzer.commands.server", "typer"),
+    "sandbox": ("quizzer.commands.sandbox", "typer"),
+    "progress": ("quizzer.commands.progress", "typer"),
+    "screen": ("quizzer.commands.screen", "typer"),
+    "exam": ("quizzer.commands.screen", "register_exam"),
+}
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The Typer app with every command, or with only the command `only` (plus the
+    bare `quizzer` that opens the practice UI)."""
+    import importlib
+
+    from quizzer.commands import practice as practice_commands
+
+    built = typer.Typer(
+        name="quizzer",
+        help="Practise PyTorch interview questions, judge solution files in a sandbox, "
+        "and screen candidates in CI.",
+        no_args_is_help=False,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    practice_commands.register(built)
+    for name, (module_name, how) in _COMMANDS.items():
+        if only is not None and name != only:
+            continue
+        module = importlib.import_module(module_name)
+        if how == "typer":
+            built.add_typer(module.app, name=name)
+        else:
+            getattr(module, how)(built)
+    return built
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":  # the whole app, built on first use (the tests read it)
+        return build_app()
+    raise AttributeError(name)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI. Click handles usage errors itself (exit 2); quizzer errors become
     one line on stderr and their exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    first = args[0] if args else None
     try:
-        app(args=argv, prog_name="quizzer", standalone_mode=True)
+        build_app(first if first in _COMMANDS else None)(
+            args=argv, prog_name="quizzer", standalone_mode=True
+        )
     except QuizzerError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(exc.exit_code)

@@ -337,3 +337,52 @@ def test_cancel_signal_reaches_the_whole_process_group(rig, tmp_path):
     if pid_alive(child):
         os.kill(child, signal.SIGKILL)
         pytest.fail("the judge's child process outlived the cancelled judge")
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.slow
+def test_the_ui_judges_through_the_service_it_starts_and_stops_it_on_exit(tmp_path):
+    """Opening a coding task starts the judge service; j judges through it (check by
+    check, the same verdict); quitting stops the service this UI started."""
+    from quizzer.judge import client
+
+    rig = bundled_rig(tmp_path)
+    reference, _, _ = task_files()
+    rig.submissions.mkdir()
+    shutil.copy(reference, rig.submissions / "simple_nn.py")
+    sock = tmp_path / "svc" / "judge.sock"
+    seen = {}
+
+    async def scenario(app, pilot):
+        await pilot.press("t")
+        table = app.screen.query_one("#tasks")
+        row = [str(k.value) for k in table.rows].index("simple-nn")
+        await pilot.press(*["down"] * row, "enter")
+        await pilot.pause()
+        await wait_for(pilot, lambda: app.judge_service() is not None, timeout=120)
+        seen["pid"] = client.health(sock)["pid"]
+        await pilot.press("j")
+        await wait_for(pilot, lambda: finished(rig), timeout=240)
+        seen["jobs"] = client.health(sock)
+
+    from quizzer.tui.judging import default_command
+
+    drive(rig, scenario, judge_command=default_command(), judge_cwd=tmp_path, judge_server=sock)
+    (done,) = finished(rig)
+    assert done.outcome.status == "pass", done.outcome.message
+    assert [m.check.name for m in rig.of(QuizzerApp.CheckReported)]  # live checks arrived
+    assert seen["jobs"]["pid"] == seen["pid"]  # judged by that service
+    deadline = time.monotonic() + 30
+    while _alive(seen["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(seen["pid"]), "the service the UI started outlived it"
+    assert client.health(sock) is None
+    rig.store.close()

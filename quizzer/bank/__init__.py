@@ -7,7 +7,27 @@ The contract other parts code against:
     from quizzer.bank.grading import grade, Grade
 """
 
-from quizzer.bank.loader import Bank, Location, load_bank, validate_paths
-from quizzer.bank.problems import BankProblemError, Problem
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["Bank", "BankProblemError", "Location", "Problem", "load_bank", "validate_paths"]
+
+_FROM = {
+    "Bank": "loader",
+    "Location": "loader",
+    "load_bank": "loader",
+    "validate_paths": "loader",
+    "BankProblemError": "problems",
+    "Problem": "problems",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The contract's names, imported on first use: importing one light submodule
+    (`quizzer.bank.problems`, say) must not load the models and the loader."""
+    if name in _FROM:
+        import importlib
+
+        return getattr(importlib.import_module(f"quizzer.bank.{_FROM[name]}"), name)
+    raise AttributeError(f"module 'quizzer.bank' has no attribute {name!r}")

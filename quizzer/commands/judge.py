@@ -10,6 +10,7 @@ torch is imported only once a file is actually judged.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from quizzer.bank.models import Coding
 from quizzer.bank.problems import suggest
 from quizzer.errors import UsageError
 from quizzer.escaping import no_surrogates, term
@@ -27,7 +27,9 @@ INFRASTRUCTURE = 3
 
 if TYPE_CHECKING:
     from quizzer.bank.loader import Bank
+    from quizzer.bank.models import Coding
     from quizzer.judge.result import CheckResult, JudgeResult
+    from quizzer.judge.sandbox.base import Sandbox
 
 
 def find_task(bank: Bank, task_id: str) -> Coding:
@@ -132,8 +134,18 @@ def judge(
             "processes=N, output=KiB, file_size=MB.",
         ),
     ] = None,
+    no_server: Annotated[
+        bool,
+        typer.Option(
+            "--no-server",
+            help="Judge in this process even when a judge service runs (`quizzer server`).",
+        ),
+    ] = False,
 ) -> None:
-    """Judge solution files against a coding task, in a sandboxed worker."""
+    """Judge solution files against a coding task, in a sandboxed worker.
+
+    Through the resident judge service when one runs (`quizzer server start`): the
+    same checks and result, without importing torch here."""
     if json_out and events:
         raise UsageError("--json and --events both print to stdout; choose one")
     from quizzer.judge.files import refusal
@@ -141,21 +153,49 @@ def judge(
     refused = [why for why in map(refusal, files) if why]
     if refused:
         raise UsageError("; ".join(refused))
-    from quizzer.bank.loader import load_bank
-    from quizzer.judge.sandbox.limits import parse_overrides, with_limits
+    remote = None
+    if not no_server:
+        from quizzer.judge import client
 
-    overrides = parse_overrides(limit or [])
-    coding = with_limits(find_task(load_bank(list(bank) if bank else None), task), overrides)
-    results = judge_paths(
-        files,
-        coding,
-        device=device,
-        seed=seed,
-        events=events,
-        sandbox=sandbox,
-        allow_weak=allow_weak_sandbox,
-        workers=workers,
-    )
+        if client.health() is not None:
+            request = {
+                "files": [str(Path(f).resolve()) for f in files],
+                "task": task,
+                "banks": [str(Path(b).resolve()) for b in bank or []],
+                "bank_env": os.environ.get("QUIZZER_BANK"),
+                "device": device,
+                "seed": seed,
+                "sandbox": sandbox,
+                "allow_weak": allow_weak_sandbox,
+                "workers": workers,
+                "limits": list(limit or []),
+            }
+            remote = judge_remote(request, events=events, total=len(files))
+    if remote is not None:
+        results = remote
+    else:
+        box, _used = warm_sandbox(sandbox, device, allow_weak_sandbox, workers)
+        try:
+            from quizzer.bank.loader import load_bank
+            from quizzer.judge.sandbox.limits import parse_overrides, with_limits
+
+            overrides = parse_overrides(limit or [])
+            found = find_task(load_bank(list(bank) if bank else None), task)
+            coding = with_limits(found, overrides)
+        except BaseException:
+            box.close()
+            raise
+        results = judge_paths(
+            files,
+            coding,
+            device=device,
+            seed=seed,
+            events=events,
+            sandbox=sandbox,
+            allow_weak=allow_weak_sandbox,
+            workers=workers,
+            box=box,
+        )
     from quizzer.judge import report
 
     if junit:
@@ -180,6 +220,42 @@ def judge(
         raise typer.Exit(1)
 
 
+def judge_remote(request: dict, *, events: bool, total: int) -> list[JudgeResult]:
+    """Judge through the service: its events are printed as the in-process path
+    prints them, and its result documents are the results."""
+    from quizzer.judge.client import ServiceError, judge_events
+    from quizzer.judge.report import LABEL
+    from quizzer.judge.result import JudgeResult
+
+    docs: list[dict] = []
+    try:
+        for event in judge_events(request):
+            kind = event.get("event")
+            if kind == "error":
+                raise ServiceError(str(event.get("message")))
+            if kind in ("end", "summary"):
+                continue
+            is_result = kind is None and isinstance(event.get("checks"), list)
+            if events:
+                _emit(event)
+            if is_result:
+                docs.append(event)
+                if not events and total > 1:
+                    typer.echo(
+                        f"[{len(docs)}/{total}] {term(str(event.get('submission')))}: "
+                        f"{LABEL[JudgeResult.model_validate(event).status]}",
+                        err=True,
+                    )
+    except ServiceError as exc:
+        if exc.usage:
+            raise UsageError(str(exc)) from None
+        typer.echo(f"error: {exc}; judge without it with --no-server", err=True)
+        raise typer.Exit(INFRASTRUCTURE) from None
+    by_name = {str(Path(f).resolve()): i for i, f in enumerate(request["files"])}
+    results = [JudgeResult.model_validate(d) for d in docs]
+    return sorted(results, key=lambda r: by_name.get(r.submission, len(by_name)))
+
+
 def judge_paths(
     files: Sequence[Path],
     coding: Coding,
@@ -190,16 +266,19 @@ def judge_paths(
     sandbox: str = "auto",
     allow_weak: bool = False,
     workers: int = 1,
+    box: Sandbox | None = None,
 ) -> list[JudgeResult]:
-    from quizzer.judge.device import resolve_device
+    """Judge `files` in-process, on `box` (a sandbox `warm_sandbox` is starting) or on
+    one opened here; the sandbox is closed at the end."""
     from quizzer.judge.files import shown
     from quizzer.judge.report import LABEL
-    from quizzer.judge.runner import Options, open_sandbox
+
+    if box is None:
+        box, _ = warm_sandbox(sandbox, device, allow_weak, workers)
+    from quizzer.judge.runner import Options
     from quizzer.judge.sandbox.pool import judge_many
 
-    used = resolve_device(device)  # a bad --device is a usage error before any work
     options = Options(device=device, seed=seed)
-    box = open_sandbox(sandbox, allow_weak=allow_weak, device=used, workers=workers)
     total = len(files)
     bar = None
     if not events and total > 1 and sys.stderr.isatty():
@@ -245,6 +324,36 @@ def judge_paths(
         if bar is not None:
             bar.__exit__(None, None, None)
         box.close()
+
+
+def warm_sandbox(sandbox: str, device: str, allow_weak: bool, workers: int) -> tuple[Sandbox, str]:
+    """The sandbox, with its warm parent already starting in the background, and the
+    device it runs on. Called before this process imports torch (the bank, the
+    runner): the warm parent imports torch at the same time, so a cold call pays for
+    one torch import on its critical path, not two."""
+    import threading
+
+    from quizzer.judge.device import resolve_device
+    from quizzer.judge.sandbox import make_sandbox
+
+    used = resolve_device(device)  # a bad --device is a usage error before any work
+    box = make_sandbox(sandbox, allow_weak=allow_weak, device=used, workers=workers)
+    starter = getattr(box, "start", None)
+    if callable(starter):
+        threading.Thread(target=_quietly(starter), name="warm-start", daemon=True).start()
+    return box, used
+
+
+def _quietly(start):  # type: ignore[no-untyped-def]
+    """`start`, with any failure left for the first run to report in its own words."""
+
+    def run() -> None:
+        try:
+            start()
+        except Exception:  # the first run starts it again and says why
+            return
+
+    return run
 
 
 def _write(path: Path, content: str) -> None:

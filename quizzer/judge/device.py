@@ -45,6 +45,8 @@ def resolve_device(requested: str) -> str:
         raise UsageError(f"unknown device {requested!r}; choose one of {', '.join(CHOICES)}")
     if requested == "cpu":
         return "cpu"
+    if requested == "auto" and _no_gpu_device_nodes():
+        return "cpu"  # without importing torch: nothing to ask it about
     available = cuda_device_count() > 0
     if requested == "cuda" and not available:
         raise UsageError(
@@ -52,6 +54,15 @@ def resolve_device(requested: str) -> str:
             "(torch build: " + _torch_build() + "); use --device cpu or --device auto"
         )
     return "cuda" if available else "cpu"
+
+
+def _no_gpu_device_nodes() -> bool:
+    """True where Linux shows no NVIDIA device node, so no CUDA GPU can be used."""
+    from pathlib import Path
+
+    if not sys.platform.startswith("linux"):
+        return False
+    return not any(Path("/dev").glob("nvidia[0-9]*"))
 
 
 def _torch_build() -> str:

@@ -37,6 +37,40 @@ def decode_source(raw: bytes) -> str:
     return text.removeprefix("\ufeff")
 
 
+def precheck(source: str, name: str, function: bool) -> None:
+    """The failures that need no worker, found in milliseconds: a syntax error (with
+    its line and a caret) and an entry `name` that the source never mentions (so it
+    cannot define it). Raises `SourceRejected` with the load check's message; a file
+    that passes may still fail in the worker."""
+    from quizzer.judge.explain import syntax_error
+
+    try:
+        tree = ast.parse(source, filename="submission.py")
+    except SyntaxError as exc:
+        raise SourceRejected(
+            syntax_error(
+                {
+                    "type": type(exc).__name__,
+                    "message": exc.msg,
+                    "lineno": exc.lineno,
+                    "offset": exc.offset,
+                    "text": (exc.text or "").rstrip("\n"),
+                }
+            )
+        ) from None
+    except (ValueError, RecursionError, MemoryError):
+        return  # the worker's import reports it in its own words
+    if name in source:
+        return
+    kind, plural = ("function", "functions") if function else ("class", "classes")
+    wanted = ast.FunctionDef if function else ast.ClassDef
+    names = [n.name for n in tree.body if isinstance(n, wanted)]
+    found = ", ".join(names[:20]) if names else "none"
+    raise SourceRejected(
+        f"submission.py defines no {name}; {plural} found: {found}. Name your {kind} {name}."
+    )
+
+
 def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
     parts = []
     while isinstance(node, ast.Attribute):

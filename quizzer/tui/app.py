@@ -9,6 +9,7 @@ call `run_app`. It never imports torch: the judge runs as a subprocess.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone, tzinfo
@@ -35,6 +36,8 @@ from quizzer.tui.screens.home import HomeScreen
 from quizzer.tui.session import Filters, Session, due_count, new_count
 
 DARK, LIGHT = "textual-dark", "textual-light"
+#: A service the UI starts stops itself after this long unused, even if the UI dies.
+UI_SERVICE_IDLE_S = 300.0
 
 
 class QuizzerApp(App[None]):
@@ -83,10 +86,11 @@ class QuizzerApp(App[None]):
         now: Callable[[], datetime] | None = None,
         timer: Callable[[], float] | None = None,
         tz: tzinfo | None = None,
-        watch_interval: float = 0.5,
+        watch_interval: float = 0.1,
         exam_export_dir: Path | None = None,
         exam: ExamPlan | None = None,
         cursor_blink: bool = True,
+        judge_server: Path | None = None,
     ) -> None:
         super().__init__()
         self.bank = bank
@@ -102,6 +106,12 @@ class QuizzerApp(App[None]):
         self.exam_plan = exam
         #: Off for screenshots and snapshot tests, so that they are stable.
         self.cursor_blink = cursor_blink
+        #: The judge service's socket, when this app judges through it (None: always a
+        #: subprocess). The app starts the service on first need and stops it on exit
+        #: if it started it.
+        self.judge_server = judge_server
+        self._service_state: str | None = None
+        self._service_started = False
         self.filters = Filters.from_dict(store.get_setting("filters"))
         saved = store.get_setting("lang")
         chosen = lang or (saved if saved in LANGS else "en")
@@ -156,6 +166,41 @@ class QuizzerApp(App[None]):
         if self.bank.dirs:
             env[BANK_ENV] = os.pathsep.join(str(Path(d).resolve()) for d in self.bank.dirs)
         return env
+
+    def ensure_judge_service(self) -> None:
+        """Start the judge service in the background if it is not running (once)."""
+        if self.judge_server is None or self._service_state is not None:
+            return
+        self._service_state = "starting"
+        sock = self.judge_server
+
+        def go() -> None:
+            from quizzer.judge import client
+
+            try:
+                if client.health(sock) is None:
+                    client.start(path=sock, idle_s=UI_SERVICE_IDLE_S)
+                    self._service_started = True
+                self._service_state = "ready"
+            except (client.ServiceError, OSError):
+                self._service_state = "failed"  # the subprocess path still judges
+
+        threading.Thread(target=go, name="judge-service", daemon=True).start()
+
+    def judge_service(self) -> Path | None:
+        """The service's socket once it answers, else None (judge in a subprocess)."""
+        return self.judge_server if self._service_state == "ready" else None
+
+    def stop_own_judge_service(self) -> None:
+        """Stop the service if this app started it: quitting leaves nothing behind."""
+        if self._service_started and self.judge_server is not None:
+            from quizzer.judge import client
+
+            client.shutdown(self.judge_server)
+            self._service_started = False
+
+    def on_unmount(self) -> None:
+        self.stop_own_judge_service()
 
     def due_count(self) -> int:
         return due_count(self.bank, self.store, self.now())
@@ -286,8 +331,13 @@ def run_app(
     """Open the practice UI on the bundled bank (plus `bank_dirs`) and the user's
     progress store. Raises `BankError` / `ProgressError` before the screen opens."""
     from quizzer.bank.loader import load_bank
+    from quizzer.judge.client import socket_path
     from quizzer.store import open_store
 
     bank = load_bank(list(bank_dirs) if bank_dirs else None)
     with open_store() as store:
-        make_app(bank, store, lang=lang).run()
+        app = make_app(bank, store, lang=lang, judge_server=socket_path())
+        try:
+            app.run()
+        finally:
+            app.stop_own_judge_service()

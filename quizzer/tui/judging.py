@@ -1,11 +1,13 @@
-"""Run the judge as a subprocess and read its live events, so the UI process never
-imports torch.
+"""Run the judge and read its live events, so the UI process never imports torch:
+through the resident judge service when one answers (`run_judge_service`), else as a
+subprocess (`run_judge`).
 
 `quizzer judge FILE --task ID --events` prints one JSON object per finished check and
-then the result document (the object with `checks`). `run_judge` starts it, hands
-each check to a callback as it arrives, and returns the outcome; cancelling the
-awaiting task kills the judge's whole process group. Called by the coding screen's
-judge worker. No textual here.
+then the result document (the object with `checks`); the service streams the same
+events over its socket. Both hand each check to a callback as it arrives and return
+the outcome. Cancelling the awaiting task kills the subprocess's whole process group,
+or cancels that one job in the service. Called by the coding screen's judge worker.
+No textual here.
 """
 
 from __future__ import annotations
@@ -141,6 +143,86 @@ async def run_judge(
         return outcome_from(document, returncode)
     tail = stderr.strip()[-STDERR_CAP:] or f"the judge exited with status {returncode}"
     return JudgeOutcome("error", tail, tuple(seen), None, returncode)
+
+
+async def run_judge_service(
+    sock: Path,
+    path: Path,
+    task_id: str,
+    on_check: Callable[[CheckEvent], None],
+    *,
+    env: dict[str, str] | None = None,
+) -> JudgeOutcome:
+    """Judge `path` through the service at `sock`: submit a job, stream its events.
+    Cancelled, it cancels that job (and only that one)."""
+    bank_env = (env or os.environ).get("QUIZZER_BANK")
+    request = {"files": [str(path.resolve())], "task": task_id, "bank_env": bank_env}
+    status, made = await _http(sock, "POST", "/jobs", request)
+    if status != 202 or not isinstance(made.get("id"), str):
+        return JudgeOutcome("error", str(made.get("error") or f"HTTP {status}"), (), None, 2)
+    job = made["id"]
+    reader, writer = await asyncio.open_unix_connection(str(sock))
+    document: dict[str, Any] | None = None
+    exit_code: int | None = None
+    try:
+        writer.write(f"GET /jobs/{job}/events HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+        await writer.drain()
+        while (await reader.readline()) not in (b"\r\n", b"\n", b""):
+            pass  # status line and headers
+        async for raw in reader:
+            try:
+                event = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(event, dict):
+                continue
+            if event.get("event") == "check" and isinstance(event.get("check"), dict):
+                found = check_from(event["check"])
+                if found is not None:
+                    on_check(found)
+            elif event.get("event") == "end":
+                exit_code = event.get("exit") if isinstance(event.get("exit"), int) else None
+                break
+            elif isinstance(event.get("checks"), list) and "status" in event:
+                document = event
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await _http(sock, "DELETE", f"/jobs/{job}")
+        raise
+    finally:
+        writer.close()
+    if document is not None:
+        return outcome_from(document, exit_code)
+    return JudgeOutcome("error", "the judge service gave no result", (), None, exit_code)
+
+
+async def _http(sock: Path, method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
+    """One small JSON request to the service over its socket."""
+    data = b"" if body is None else json.dumps(body).encode()
+    reader, writer = await asyncio.open_unix_connection(str(sock))
+    try:
+        head = (
+            f"{method} {url} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n\r\n"
+        )
+        writer.write(head.encode() + data)
+        await writer.drain()
+        status_line = await reader.readline()
+        length = 0
+        while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value.strip())
+        payload = await reader.readexactly(length) if length else b"{}"
+    finally:
+        writer.close()
+    parts = status_line.split()
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+    try:
+        doc = json.loads(payload)
+    except ValueError:
+        doc = {}
+    return status, doc if isinstance(doc, dict) else {}
 
 
 def _kill_group(proc: asyncio.subprocess.Process) -> None:

@@ -2,8 +2,9 @@
 submission file, live judge progress check by check, and the report on the right.
 
 s writes the starter into `submissions/` (asking before it overwrites anything),
-j judges in a background worker (a `quizzer judge --events` subprocess, so this
-process never imports torch), w toggles watch mode (re-judge when the file is
+j judges in a background worker (through the judge service, which entering this
+screen starts, or a `quizzer judge --events` subprocess: this process never imports
+torch), w toggles watch mode (re-judge when the file is
 saved; a worker polls its mtime), e opens $EDITOR, r shows the reference solution
 once the task has been passed. Pushed by the home screen.
 """
@@ -26,7 +27,13 @@ from textual.widgets import Markdown, Static
 from quizzer.bank.models import Coding, text_in
 from quizzer.errors import QuizzerError
 from quizzer.tui.base import LocalScreen
-from quizzer.tui.judging import CheckEvent, JudgeOutcome, judge_argv, run_judge
+from quizzer.tui.judging import (
+    CheckEvent,
+    JudgeOutcome,
+    judge_argv,
+    run_judge,
+    run_judge_service,
+)
 from quizzer.tui.screens.code_view import CodeScreen
 from quizzer.tui.screens.confirm import ConfirmScreen
 from quizzer.tui.widgets.checks import CheckList
@@ -89,6 +96,7 @@ class CodingScreen(LocalScreen[None]):
 
     def on_mount(self) -> None:
         self._paint_status()
+        self.qapp.ensure_judge_service()  # warm by the time the first j comes
 
     def after_relocalize(self) -> None:
         checks = self.query_one(CheckList)
@@ -210,8 +218,14 @@ class CodingScreen(LocalScreen[None]):
             checks.add(event)
             self.post_message(app.CheckReported(self.coding_task.id, event))
 
+        service = app.judge_service()
         try:
-            outcome = await run_judge(argv, on_check, cwd=app.judge_cwd, env=app.judge_env())
+            if service is not None:
+                outcome = await run_judge_service(
+                    service, self.path, self.coding_task.id, on_check, env=app.judge_env()
+                )
+            else:
+                outcome = await run_judge(argv, on_check, cwd=app.judge_cwd, env=app.judge_env())
         except asyncio.CancelledError:
             self.judging = False
             if self.is_mounted:
