@@ -268,7 +268,7 @@ def _by_source(req: dict[str, Any]) -> bytes:
 @pytest.mark.parametrize("mode", ["--json", "--events", "text"])
 def test_one_hostile_reply_does_not_lose_the_batch(run_cli, monkeypatch, tmp_path, mode):
     monkeypatch.setattr(
-        "quizzer.judge.runner.open_sandbox", lambda *a, **k: FakeSandbox(_by_source)
+        "quizzer.judge.sandbox.open_sandbox", lambda *a, **k: FakeSandbox(_by_source)
     )
     files = _two_files(tmp_path)
     args = [*files, "--task", "simple-nn", "--device", "cpu", "--sandbox", "none"]

@@ -27,7 +27,7 @@ def seen(monkeypatch) -> list[str]:
         sources.append(req["source"])
         return no_class(req["nonce"], ["Other"])
 
-    monkeypatch.setattr("quizzer.judge.runner.open_sandbox", lambda *a, **k: FakeSandbox(reply))
+    monkeypatch.setattr("quizzer.judge.sandbox.open_sandbox", lambda *a, **k: FakeSandbox(reply))
     return sources
 
 

@@ -135,6 +135,7 @@ def test_a_non_utf8_file_fails_at_load_without_running():
 
 
 def test_device_resolution(monkeypatch):
+    monkeypatch.setattr(device_module, "_no_gpu_device_nodes", lambda: False)
     monkeypatch.setattr(device_module, "cuda_device_count", lambda: 0)
     assert device_module.resolve_device("auto") == "cpu"
     assert device_module.resolve_device("cpu") == "cpu"
@@ -142,6 +143,10 @@ def test_device_resolution(monkeypatch):
         device_module.resolve_device("cuda")
     monkeypatch.setattr(device_module, "cuda_device_count", lambda: 1)
     assert device_module.resolve_device("auto") == "cuda"
+    # where Linux shows no NVIDIA device node, auto is the CPU without asking torch
+    monkeypatch.setattr(device_module, "_no_gpu_device_nodes", lambda: True)
+    monkeypatch.setattr(device_module, "cuda_device_count", lambda: 1 / 0)
+    assert device_module.resolve_device("auto") == "cpu"
 
 
 def test_resolving_the_device_does_not_initialise_cuda():

@@ -165,7 +165,7 @@ def test_junit_is_well_formed_with_escaped_names():
 
 def test_the_cli_escapes_names_in_progress_and_report(run_cli, monkeypatch, tmp_path):
     fake = FakeSandbox(lambda req: no_class(req["nonce"], ["Other"]))
-    monkeypatch.setattr("quizzer.judge.runner.open_sandbox", lambda *a, **k: fake)
+    monkeypatch.setattr("quizzer.judge.sandbox.open_sandbox", lambda *a, **k: fake)
     hostile = tmp_path / "a\x1b[2Kb\nPASS.py"
     hostile.write_text(GOOD_NN)
     plain = tmp_path / "plain.py"

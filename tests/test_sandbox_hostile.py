@@ -195,7 +195,11 @@ def test_hostile_submission_is_contained(
         result.message,
         outcome.output[-500:],
     )
-    assert elapsed < LIMITS.wall_s + MARGIN_S
+    # The sandbox cut the run near its wall limit (its own clock, so that a loaded
+    # machine slowing the trusted side's work cannot make this flaky), and the whole
+    # judgement did not hang.
+    assert outcome.wall_s < LIMITS.wall_s + MARGIN_S, outcome.wall_s
+    assert elapsed < 60, elapsed
     assert strays(sandbox) == []
     assert {p for p in _outside_targets() if p.exists()} == before
 

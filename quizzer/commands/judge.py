@@ -174,17 +174,14 @@ def judge(
     if remote is not None:
         results = remote
     else:
-        box, _used = warm_sandbox(sandbox, device, allow_weak_sandbox, workers)
-        try:
-            from quizzer.bank.loader import load_bank
-            from quizzer.judge.sandbox.limits import parse_overrides, with_limits
+        from quizzer.bank.loader import load_bank
+        from quizzer.judge.sandbox.limits import parse_overrides, with_limits
 
-            overrides = parse_overrides(limit or [])
-            found = find_task(load_bank(list(bank) if bank else None), task)
-            coding = with_limits(found, overrides)
-        except BaseException:
-            box.close()
-            raise
+        overrides = parse_overrides(limit or [])
+        found = find_task(load_bank(list(bank) if bank else None), task)
+        coding = with_limits(found, overrides)
+        # started once the request is known to be good, before torch is imported here
+        box, _ = warm_sandbox(sandbox, device, allow_weak_sandbox, workers)
         results = judge_paths(
             files,
             coding,
@@ -333,11 +330,11 @@ def warm_sandbox(sandbox: str, device: str, allow_weak: bool, workers: int) -> t
     one torch import on its critical path, not two."""
     import threading
 
+    from quizzer.judge import sandbox as sandboxes
     from quizzer.judge.device import resolve_device
-    from quizzer.judge.sandbox import make_sandbox
 
     used = resolve_device(device)  # a bad --device is a usage error before any work
-    box = make_sandbox(sandbox, allow_weak=allow_weak, device=used, workers=workers)
+    box = sandboxes.open_sandbox(sandbox, allow_weak=allow_weak, device=used, workers=workers)
     starter = getattr(box, "start", None)
     if callable(starter):
         threading.Thread(target=_quietly(starter), name="warm-start", daemon=True).start()

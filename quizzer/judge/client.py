@@ -41,9 +41,15 @@ class ServiceError(Exception):
 
 
 def runtime_dir() -> Path:
+    """The user's runtime folder for quizzer ($XDG_RUNTIME_DIR/quizzer on Linux; where
+    that is unset, platformdirs' fallback, without its warning on every call)."""
+    import warnings
+
     from platformdirs import user_runtime_dir
 
-    return Path(user_runtime_dir("quizzer", appauthor=False))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Path(user_runtime_dir("quizzer", appauthor=False))
 
 
 def socket_path() -> Path:

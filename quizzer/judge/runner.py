@@ -1,8 +1,8 @@
 """Judge submissions: source -> sandboxed worker -> trusted verdicts -> `JudgeResult`.
 
 Called by `quizzer judge` (quizzer.commands.judge), by `quizzer bank verify`
-(through `quizzer.judge.verify`) and by the benchmarks. `open_sandbox` is the one
-place that picks the sandbox, so that a stronger backend is a one-line change here.
+(through `quizzer.judge.verify`) and by the benchmarks. `open_sandbox`
+(`quizzer.judge.sandbox`) is the one place that picks the sandbox.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ from quizzer.judge.result import (
     Versions,
     overall,
 )
+from quizzer.judge.sandbox import open_sandbox  # noqa: F401 - callers' name for it
 from quizzer.judge.sandbox.base import RunOutcome, RunRequest, Sandbox
 from quizzer.judge.static import (
     SourceRejected,
@@ -50,15 +51,6 @@ from quizzer.judge.static import (
 from quizzer.judge.verdicts import judge_outcome
 
 OnCheck = Callable[[CheckResult], None]
-
-
-def open_sandbox(
-    name: str = "none", *, allow_weak: bool = False, device: str = "cpu", workers: int = 1
-) -> Sandbox:
-    """The sandbox the judge runs workers in (see `quizzer.judge.sandbox.make_sandbox`)."""
-    from quizzer.judge.sandbox import make_sandbox
-
-    return make_sandbox(name, allow_weak=allow_weak, device=device, workers=workers)
 
 
 @dataclass(frozen=True)

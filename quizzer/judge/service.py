@@ -163,7 +163,7 @@ class JudgeService:
         return loaded
 
     def sandbox(self, name: str, device: str, allow_weak: bool) -> Any:
-        from quizzer.judge.runner import open_sandbox
+        from quizzer.judge.sandbox import open_sandbox
 
         key = (name, device, allow_weak)
         with self.lock:

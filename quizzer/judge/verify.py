@@ -19,7 +19,8 @@ from quizzer.bank.models import UNSCORED_CHECKS, Coding
 from quizzer.bank.problems import Problem
 from quizzer.errors import SandboxError
 from quizzer.judge.result import JudgeResult, Status
-from quizzer.judge.runner import Options, judge_file, open_sandbox
+from quizzer.judge.runner import Options, judge_file
+from quizzer.judge.sandbox import open_sandbox
 from quizzer.judge.sandbox.base import Sandbox
 
 #: A fixed seed keeps `bank verify` reproducible; the judge itself picks one per run.

@@ -11,3 +11,6 @@ def forever():
 
 for _ in range(4):
     threading.Thread(target=forever, name="quizzer-hostile-thread").start()
+
+# Names SimpleNN (the task it is judged against), so that the judge runs it in the
+# sandbox instead of failing it before any run.
