@@ -248,8 +248,9 @@ class _Builder:
                     raise YamlReadError("a key has no value", *_astuple(_pos(event)))
                 value: Any = frame.container
                 path = frame.path
-                if frame.flow_start is not None:
-                    self.plain[path] = self.text[frame.flow_start : event.end_mark.index]
+                end = event.end_mark
+                if frame.flow_start is not None and end is not None:
+                    self.plain[path] = self.text[frame.flow_start : end.index]
             elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 is_map = isinstance(event, yaml.MappingStartEvent)
                 allowed = _MAP_TAGS if is_map else _SEQ_TAGS
@@ -263,7 +264,8 @@ class _Builder:
                     )
                 path = self._child_path(stack, event, "a mapping" if is_map else "a list")
                 self.values[path] = _pos(event)
-                flow = event.start_mark.index if event.flow_style else None
+                start = event.start_mark
+                flow = start.index if event.flow_style and start is not None else None
                 stack.append(_Frame({} if is_map else [], path, flow))
                 continue
             elif isinstance(event, yaml.ScalarEvent):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -341,7 +341,7 @@ def warm_sandbox(sandbox: str, device: str, allow_weak: bool, workers: int) -> t
     return box, used
 
 
-def _quietly(start):  # type: ignore[no-untyped-def]
+def _quietly(start: Callable[[], object]) -> Callable[[], None]:
     """`start`, with any failure left for the first run to report in its own words."""
 
     def run() -> None:

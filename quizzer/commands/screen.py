@@ -531,7 +531,8 @@ def run_exam(
         resume_key=f"screen-exam:{loaded.sha256}:{candidate}",
     )
     with open_store() as store:
-        if (store.get_setting(plan.resume_key) or {}).get("finished"):
+        key = plan.resume_key or ""
+        if (store.get_setting(key) or {}).get("finished"):
             typer.echo(
                 f"{candidate} has finished this exam already; the answers are in "
                 f"{folder / FILE_NAME}"

@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -427,7 +428,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         sent = 0
         while True:
             with job.changed:
-                job.changed.wait_for(lambda seen=sent: len(job.events) > seen)
+                job.changed.wait_for(partial(_more_than, job, sent))
                 batch = job.events[sent:]
             sent += len(batch)
             try:
@@ -440,17 +441,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 return
 
 
+def _more_than(job: Job, seen: int) -> bool:
+    return len(job.events) > seen
+
+
 class _UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def get_request(self):  # type: ignore[no-untyped-def]
+    service: JudgeService
+    token: str | None
+
+    def get_request(self):
         request, _ = super().get_request()
         return request, ("local", 0)  # BaseHTTPRequestHandler expects a (host, port)
 
 
 class _TcpServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    service: JudgeService
+    token: str | None
 
 
 def serve(
@@ -466,7 +476,7 @@ def serve(
     if tcp is not None and not token:
         raise UsageError("the judge service listens on TCP only with a token (--token-file)")
     service = JudgeService(workers=workers, idle_s=idle_s)
-    server: socketserver.BaseServer
+    server: _TcpServer | _UnixServer
     if tcp is not None:
         server = _TcpServer(tcp, _Handler)
         where = f"http://{tcp[0]}:{server.server_address[1]}"
@@ -481,8 +491,8 @@ def serve(
         finally:
             os.umask(old)
         where = str(socket_file)
-    server.service = service  # type: ignore[attr-defined]
-    server.token = token  # type: ignore[attr-defined]
+    server.service = service
+    server.token = token
 
     def watch_idle() -> None:
         while True:

@@ -109,7 +109,7 @@ def read_answers(path: Path, paper: Paper) -> Answers:
     except YamlReadError as exc:
         raise _error(path, Pos(exc.line, exc.column), exc.message) from None
     try:
-        doc, notes = parse(text), {}
+        doc, notes = parse(text), dict[str, str]()
     except YamlReadError as exc:
         lenient = _read_each_answer(text)
         if lenient is None:

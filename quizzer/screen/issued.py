@@ -63,7 +63,7 @@ class IssuedSection(_Model):
 
 class IssuedPaper(_Model):
     schema_version: Literal[1] = 1
-    kind: Literal["quizzer-issued-paper"] = KIND
+    kind: Literal["quizzer-issued-paper"] = "quizzer-issued-paper"
     candidate: str
     title: str
     #: SHA-256 of the screen file it was drawn from.

@@ -119,7 +119,7 @@ def task_weights(item: PaperItem, task: Coding) -> dict[str, float]:
     assert item.task is not None
     if item.task.checks is not None:
         return {name: float(w) for name, w in item.task.checks.items()}
-    scored = {name: 1.0 for name in task.spec.checks if name not in UNSCORED_CHECKS}
+    scored: dict[str, float] = {n: 1.0 for n in task.spec.checks if n not in UNSCORED_CHECKS}
     return scored or {name: 1.0 for name in task.spec.checks}
 
 

@@ -69,7 +69,8 @@ class ExamScreen(LocalScreen[None]):
             self.ends_at = self.qapp.now() + timedelta(seconds=self.plan.time_limit_s)
             self._keep()
             return
-        responses = kept.get("responses") if isinstance(kept.get("responses"), dict) else {}
+        given = kept.get("responses") if isinstance(kept, dict) else None
+        responses: dict = given if isinstance(given, dict) else {}
         for answer in self.answers:
             answer.response = responses.get(answer.question.id, answer.response)
         self.notify(self.t("exam.resumed"))
