@@ -146,3 +146,23 @@ def test_sampling_is_repeatable_with_a_seed(rig):
     assert one == two and len(set(one.question_ids)) == 4
     everything = ExamPlan.sample(rig.bank, Filters(), 99, 10, "a", seed=1)
     assert len(everything.question_ids) == 7  # every concept question but the open one
+
+
+def test_the_clock_running_out_on_its_own_shows_the_result_without_a_crash(rig):
+    """The exam's own timer (not a direct call) ends it: the result screen appears and
+    the app keeps running (it used to crash tearing down the header)."""
+    from test_tui_support import wait_for
+
+    seen = {}
+
+    async def scenario(app, pilot):
+        rig.clock.advance(601)
+        await wait_for(pilot, lambda: isinstance(app.screen, ExamResultScreen), timeout=15)
+        await pilot.pause(0.3)
+        seen["running"] = app.is_running
+        seen["timed_out"] = app.screen.result.timed_out
+
+    app = drive(rig, scenario, exam=ExamPlan("short", ("pick-one", "true-or-false"), 600))
+    assert seen == {"running": True, "timed_out": True}
+    assert app.return_code in (None, 0)
+    assert len(rig.store.exams()) == 1

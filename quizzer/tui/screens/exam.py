@@ -115,8 +115,13 @@ class ExamScreen(LocalScreen[None]):
         if self.finished:
             return
         if self.remaining <= 0:
+            if self._timer is not None:
+                self._timer.stop()
             self.notify(self.t("exam.time_up"), severity="warning")
-            await self.finish(timed_out=True)
+            # Not from inside this screen's own timer callback: replacing the screen
+            # while it handles its own timer tore down its header mid-update (a crash
+            # when the clock ran out). The app switches screens on its next turn.
+            self.app.call_later(self.finish, timed_out=True)
             return
         self.query_one("#exam-status", Static).update(self._status())
 
