@@ -13,6 +13,7 @@ from quizzer.tui.app import QuizzerApp
 from quizzer.tui.screens.home import HomeScreen
 from quizzer.tui.screens.practice import PracticeScreen
 from quizzer.tui.session import Session
+from quizzer.tui.widgets.answers import AnswerSubmitted, question_of_widget
 from quizzer.tui.widgets.choices import ChoiceList
 
 
@@ -295,3 +296,27 @@ def test_continue_where_you_left_off_survives_a_restart(rig):
         assert "earlier" in " ".join(str(s.content) for s in screen.query(".dim"))
 
     drive(rig, second)
+
+
+def test_an_answer_is_bound_to_the_question_it_was_typed_for(rig):
+    """Enter and n pressed together: the submission is handled after the screen moved
+    on. The answer is recorded against the question it was typed for, never against
+    the next one, and the next question's box stays empty."""
+
+    async def scenario(app, pilot):
+        screen = await open_questions(app, pilot, "count-params", "name-method")
+        await pilot.press(*"55")
+        box = screen.query_one("#answer")
+        box.post_message(AnswerSubmitted("55", question_of_widget(box)))  # Enter
+        await screen.action_next()  # n, handled first
+        await pilot.pause()
+        assert screen.session.current_id == "name-method"
+        assert str(screen.query_one("#answer").value) == ""
+        assert not screen.query("#verdict")  # the question on screen is still open
+
+    drive(rig, scenario)
+    (attempt,) = rig.store.attempts("count-params")
+    assert bool(attempt["correct"]) and attempt["response"] in ("55", 55, '"55"')
+    assert rig.store.attempts("name-method") == []
+    (message,) = answered(rig)
+    assert message.question_id == "count-params"

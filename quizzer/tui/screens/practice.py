@@ -31,6 +31,7 @@ from quizzer.tui.widgets.answers import (
     current_value,
     lock,
     picks_to_response,
+    question_of_widget,
 )
 from quizzer.tui.widgets.choices import ChoiceList
 from quizzer.tui.widgets.feedback import Feedback
@@ -183,7 +184,7 @@ class PracticeScreen(LocalScreen[None]):
 
     async def on_answer_submitted(self, event: AnswerSubmitted) -> None:
         event.stop()
-        await self._submit(event.value)
+        await self._submit(event.value, event.question_id)
 
     async def on_choice_list_submitted(self, event: ChoiceList.Submitted) -> None:
         event.stop()
@@ -191,10 +192,19 @@ class PracticeScreen(LocalScreen[None]):
         if event.choices.id == "rubric":
             await self._self_assess([int(i) for i in event.value])
             return
-        await self._submit(picks_to_response(question, event.value))
+        qid = question_of_widget(event.choices) or self.session.current_id
+        if qid != self.session.current_id:
+            question = self.qapp.bank.get(qid)
+        await self._submit(picks_to_response(question, event.value), qid)
 
-    async def _submit(self, response: Any) -> None:
-        state, question = self.session.current, self.question
+    async def _submit(self, response: Any, question_id: str | None = None) -> None:
+        """Grade `response` as the answer to the question it was given for (the one
+        shown, unless the learner moved on before this was handled)."""
+        qid = question_id or self.session.current_id
+        if qid not in self.session.states:
+            return
+        shown = qid == self.session.current_id
+        state, question = self.session.states[qid], self.qapp.bank.get(qid)
         if state.answered:
             return
         if response is None or (isinstance(response, list) and not response):
@@ -203,10 +213,12 @@ class PracticeScreen(LocalScreen[None]):
         state.response = response
         if isinstance(question, Open):
             state.revealed = True
-            await self._show()
+            if shown:
+                await self._show()
             return
         result = grade(question, response, self.lang)
-        state.seconds += max(0.0, self.qapp.timer() - self._shown_at)
+        if shown:  # a question left before this was handled had its time counted then
+            state.seconds += max(0.0, self.qapp.timer() - self._shown_at)
         rating = derive_rating(
             correct=result.correct,
             score=result.score,
@@ -214,7 +226,7 @@ class PracticeScreen(LocalScreen[None]):
             seconds=state.seconds,
             qtype=question.type,
         )
-        await self._record(question, state, result, rating)
+        await self._record(question, state, result, rating, shown=shown)
 
     async def _self_assess(self, ticks: list[int]) -> None:
         state, question = self.session.current, self.question
@@ -239,6 +251,7 @@ class PracticeScreen(LocalScreen[None]):
         result: Grade,
         rating: Rating,
         counted: tuple[bool, float] | None = None,
+        shown: bool = True,
     ) -> None:
         correct, score = counted if counted is not None else (result.correct, result.score)
         saved = self.qapp.store.record_attempt(
@@ -259,6 +272,8 @@ class PracticeScreen(LocalScreen[None]):
         state.due = saved.due
         self.qapp.store.set_setting("resume", self.session.to_resume())
         self.post_message(self.qapp.Answered(question.id, result, rating))
+        if not shown:  # graded where it was typed; the question on screen stays as it is
+            return
         await self._rebuild()
         self.set_focus(None)
         self.query_one("#practice").scroll_end(animate=False)

@@ -36,11 +36,20 @@ ANSWER_ID = "answer"
 
 
 class AnswerSubmitted(Message):
-    """The learner submitted `value` (a grading response) from the answer widget."""
+    """The learner submitted `value` (a grading response) from the answer widget built
+    for the question `question_id`: the answer is bound to that question, whatever
+    the screen shows by the time the message is handled."""
 
-    def __init__(self, value: Any) -> None:
+    def __init__(self, value: Any, question_id: str | None = None) -> None:
         super().__init__()
         self.value = value
+        self.question_id = question_id
+
+
+def question_of_widget(widget: Widget) -> str | None:
+    """The id of the question an answer widget was built for (see `build_answer`)."""
+    qid = getattr(widget, "question_id", None)
+    return qid if isinstance(qid, str) else None
 
 
 class TextAnswer(Input):
@@ -57,7 +66,7 @@ class TextAnswer(Input):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.post_message(AnswerSubmitted(event.value))
+        self.post_message(AnswerSubmitted(event.value, question_of_widget(self)))
 
 
 class OutputAnswer(TextArea):
@@ -77,7 +86,7 @@ class OutputAnswer(TextArea):
 
     def action_submit(self) -> None:
         if not self.read_only:
-            self.post_message(AnswerSubmitted(self.text))
+            self.post_message(AnswerSubmitted(self.text, question_of_widget(self)))
 
 
 def choice_items(question: Question, lang: str) -> list[tuple[str, str]] | None:
@@ -124,7 +133,14 @@ def right_picks(question: Question) -> set[str]:
 
 
 def build_answer(question: Question, lang: str, response: Any = None) -> Widget:
-    """The answer widget for `question`, pre-filled with `response` if given."""
+    """The answer widget for `question`, pre-filled with `response` if given, and
+    remembering which question it belongs to (`question_of_widget`)."""
+    widget = _answer_widget(question, lang, response)
+    widget.question_id = question.id  # type: ignore[attr-defined]
+    return widget
+
+
+def _answer_widget(question: Question, lang: str, response: Any) -> Widget:
     items = choice_items(question, lang)
     if items is not None:
         return ChoiceList(
