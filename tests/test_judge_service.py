@@ -19,6 +19,9 @@ from quizzer.errors import UsageError
 from quizzer.judge import client
 from tests.judge_support import TASKS
 
+#: A service imports torch and warms a sandbox; several tests start judge processes.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "judge_cases"
 #: The golden cases of one task (a reference, its known-bad variants, other styles and
@@ -84,7 +87,6 @@ def _comparable(doc: dict) -> dict:
     }
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("task", SAME_TASKS)
 def test_the_service_and_the_cli_give_the_same_results(service, task):
     files = [str(p) for p in _cases(task)]
