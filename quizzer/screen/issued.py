@@ -33,6 +33,7 @@ from quizzer.errors import UsageError
 from quizzer.screen.load import LoadedScreen
 from quizzer.screen.models import LimitsOverride, PartialCredit, TaskItem, Threshold
 from quizzer.screen.paper import Paper, PaperItem, PaperSection, build_paper
+from quizzer.screen.report import write_text
 
 KIND = "quizzer-issued-paper"
 
@@ -178,11 +179,8 @@ def to_paper(record: IssuedPaper) -> Paper:
 
 
 def _write(path: Path, record: IssuedPaper) -> None:
-    """Write `record` whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(record.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    """Write `record` whole or not at all (a UsageError naming the file if it cannot)."""
+    write_text(path, record.model_dump_json(indent=2) + "\n")
 
 
 def read_record(path: Path) -> IssuedPaper:
@@ -206,12 +204,7 @@ def issue(loaded: LoadedScreen, candidate: str, folder: Path) -> tuple[Paper, bo
     if path.exists():
         return to_paper(read_record(path)), False
     paper = build_paper(loaded, candidate)
-    try:
-        _write(path, to_record(loaded, paper))
-    except OSError as exc:
-        raise UsageError(
-            f"cannot record the issued paper in {display_path(path)}: {exc.strerror or exc}"
-        ) from None
+    _write(path, to_record(loaded, paper))
     return paper, True
 
 

@@ -12,7 +12,6 @@ graded item needs a reason, which is recorded with the points grading gave.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from quizzer.bank.problems import display_path, suggest
 from quizzer.errors import UsageError
 from quizzer.screen import scoring
+from quizzer.screen.report import write_text
 from quizzer.screen.results import ItemResult, Review, ScreenResults
 
 
@@ -61,11 +61,8 @@ def read_reviews(path: Path, candidate: str) -> ReviewFile:
 
 
 def write_reviews(path: Path, reviews: ReviewFile) -> None:
-    """Write the file whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(reviews.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    """Write the file whole or not at all (a UsageError naming it if it cannot)."""
+    write_text(path, reviews.model_dump_json(indent=2) + "\n")
 
 
 def make_review(
