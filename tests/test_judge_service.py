@@ -90,7 +90,8 @@ def _comparable(doc: dict) -> dict:
 @pytest.mark.parametrize("task", SAME_TASKS)
 def test_the_service_and_the_cli_give_the_same_results(service, task):
     files = [str(p) for p in _cases(task)]
-    args = ["judge", *files, "--task", task, "--seed", "4321", "--json"]
+    # two at a time: results finish out of order, and are reported in the files' order
+    args = ["judge", *files, "--task", task, "--seed", "4321", "--json", "--workers", "2"]
     remote = cli(*args, sock=service)
     local = cli(*args, "--no-server", sock=None)
     assert remote.returncode == local.returncode, remote.stderr + local.stderr
@@ -208,3 +209,24 @@ def test_an_idle_service_stops_by_itself(tmp_path):
     thread.join(120)
     assert not thread.is_alive() and not sock.exists()
     assert time.monotonic() - started < 120
+
+
+def test_results_are_reported_in_the_order_the_files_were_given(monkeypatch):
+    """The service streams results as they finish; the CLI reports them in the files'
+    order (the in-process path's order)."""
+    from quizzer.commands import judge as judge_command
+
+    local = cli("judge", str(TASKS / "simple-nn" / "reference.py"), "--task", "simple-nn",
+                "--seed", "5", "--json", "--no-server", sock=None)  # fmt: skip
+    doc = json.loads(local.stdout)
+    docs = [{**doc, "submission": name} for name in ("a.py", "b.py")]
+    events = [
+        {"event": "start", "file": "a.py", "index": 1, "total": 2},
+        {"event": "start", "file": "b.py", "index": 2, "total": 2},
+        docs[1],  # b finished first
+        docs[0],
+        {"event": "end", "exit": 0, "cancelled": False},
+    ]
+    monkeypatch.setattr(client, "judge_events", lambda request: iter(events))
+    results = judge_command.judge_remote({"files": ["a.py", "b.py"]}, events=False, total=2)
+    assert [r.submission for r in results] == ["a.py", "b.py"]

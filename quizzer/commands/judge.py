@@ -225,11 +225,16 @@ def judge_remote(request: dict, *, events: bool, total: int) -> list[JudgeResult
     from quizzer.judge.result import JudgeResult
 
     docs: list[dict] = []
+    #: Each file's place on the command line, from its `start` event: results come
+    #: back as they finish, and are reported in the order the files were given.
+    order: dict[str, int] = {}
     try:
         for event in judge_events(request):
             kind = event.get("event")
             if kind == "error":
                 raise ServiceError(str(event.get("message")))
+            if kind == "start" and isinstance(event.get("index"), int):
+                order.setdefault(str(event.get("file")), event["index"])
             if kind in ("end", "summary"):
                 continue
             is_result = kind is None and isinstance(event.get("checks"), list)
@@ -248,9 +253,8 @@ def judge_remote(request: dict, *, events: bool, total: int) -> list[JudgeResult
             raise UsageError(str(exc)) from None
         typer.echo(f"error: {exc}; judge without it with --no-server", err=True)
         raise typer.Exit(INFRASTRUCTURE) from None
-    by_name = {str(Path(f).resolve()): i for i, f in enumerate(request["files"])}
     results = [JudgeResult.model_validate(d) for d in docs]
-    return sorted(results, key=lambda r: by_name.get(r.submission, len(by_name)))
+    return sorted(results, key=lambda r: order.get(r.submission, total + 1))
 
 
 def judge_paths(
