@@ -178,10 +178,14 @@ def judge(
         from quizzer.judge.sandbox.limits import parse_overrides, with_limits
 
         overrides = parse_overrides(limit or [])
-        found = find_task(load_bank(list(bank) if bank else None), task)
-        coding = with_limits(found, overrides)
-        # started once the request is known to be good, before torch is imported here
+        # started before the bank loads and before torch is imported here: the warm
+        # parent's start-up is the cold call's critical path
         box, _ = warm_sandbox(sandbox, device, allow_weak_sandbox, workers)
+        try:
+            coding = with_limits(find_task(load_bank(list(bank) if bank else None), task), overrides)
+        except BaseException:
+            box.close()
+            raise
         results = judge_paths(
             files,
             coding,
