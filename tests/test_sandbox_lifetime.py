@@ -237,3 +237,74 @@ def test_bubblewrap_gets_a_new_session_and_dies_with_its_parent():
         argv = bwrap_argv("bwrap", python_view(), root=root, info_fd=3, scratch_mb=16, device="cpu")
         options = argv[: argv.index("--")]
         assert "--new-session" in options and "--die-with-parent" in options
+
+
+#: A judge that starts the real worker's warm parent (which imports torch, seconds)
+#: and prints its pid as soon as it exists.
+STARTING = rf"""
+import sys, threading, time
+sys.path.insert(0, {str(REPO)!r})
+from quizzer.judge.sandbox.process import ProcessSandbox
+box = ProcessSandbox()
+threading.Thread(target=box.start, daemon=True).start()
+while box._zygote is None:
+    time.sleep(0.005)
+print(box._zygote.proc.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_warm_parent_still_starting_dies_with_its_judge():
+    """A judge killed while its warm parent is still importing torch leaves nothing
+    behind: the warm parent notices at once, not when its start-up is over."""
+    judge = subprocess.Popen([sys.executable, "-c", STARTING], stdout=subprocess.PIPE, text=True)
+    assert judge.stdout is not None
+    zygote = int(judge.stdout.readline())
+    judge.kill()
+    judge.wait()
+    deadline = time.monotonic() + 1.0
+    while _running(zygote) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    alive = _running(zygote)
+    if alive:
+        os.kill(zygote, signal.SIGKILL)
+    assert not alive, "the warm parent outlived its judge by more than a second"
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_closing_a_sandbox_whose_warm_parent_is_starting_ends_it_at_once():
+    """Cancelling a cold judgement closes its sandbox while the warm parent imports
+    torch: closing does not wait for the start-up, and nothing is left."""
+    import threading
+
+    from quizzer.errors import SandboxError
+    from quizzer.judge.sandbox.process import ProcessSandbox
+
+    box = ProcessSandbox()
+    failures: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            box.start()
+        except SandboxError as exc:  # its start-up was ended: expected
+            failures.append(exc)
+
+    starter = threading.Thread(target=start, daemon=True)
+    starter.start()
+    while box._zygote is None:
+        time.sleep(0.005)
+    pid = box._zygote.proc.pid
+    began = time.monotonic()
+    box.close()
+    took = time.monotonic() - began
+    starter.join(5)
+    assert took < 1.0, f"closing waited {took:.2f} s for the warm parent's start-up"
+    assert not _running(pid)
+    assert failures, "the start-up should have ended with the sandbox"

@@ -8,6 +8,7 @@ the real `quizzer judge` on CPU against the bundled SimpleNN task.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -386,3 +387,151 @@ def test_the_ui_judges_through_the_service_it_starts_and_stops_it_on_exit(tmp_pa
     assert not _alive(seen["pid"]), "the service the UI started outlived it"
     assert client.health(sock) is None
     rig.store.close()
+
+
+@pytest.mark.parametrize("keys", [("q",), ("ctrl+q",)])
+def test_quitting_while_a_judgement_runs_is_clean(rig, tmp_path, keys):
+    """Quitting mid-judgement ends the app without an error and takes the judge
+    (and everything it started) along."""
+    rig.submissions.mkdir()
+    submission(rig).write_text("SLOW\n")
+    seen = {}
+
+    async def scenario(app, pilot):
+        screen = await open_task(app, pilot)
+        await pilot.press("j")
+        await wait_for(pilot, lambda: rig.of(QuizzerApp.CheckReported))
+        assert screen.judging
+        seen["pid"] = int((tmp_path / "judge.pids").read_text().split()[0])
+        await pilot.press(*keys)
+        await pilot.pause(0.2)
+
+    app = drive(rig, scenario)
+    assert app._exception is None, app._exception
+    assert app.return_code in (0, None)
+    deadline = time.monotonic() + 5
+    while pid_alive(seen["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(seen["pid"]), "the judge outlived the app"
+
+
+class _StallingService:
+    """A stand-in judge service on a Unix socket: it accepts a job, reports one check
+    and then stalls until the job is cancelled (which it answers slowly, so the app is
+    torn down while the cancel is still in flight)."""
+
+    def __init__(self, sock: Path) -> None:
+        import http.server
+        import socketserver
+        import threading
+
+        self.cancelled = threading.Event()
+        self.release = threading.Event()  # set: the job ends with a verdict
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):  # quiet
+                pass
+
+            def address_string(self):  # a Unix socket has no (host, port)
+                return "unix"
+
+            def _json(self, status: int, doc: dict) -> None:
+                body = json.dumps(doc).encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                if self.path == "/health":
+                    self._json(200, {"ok": True, "pid": os.getpid()})
+                    return
+                self.send_response(200)
+                self.end_headers()
+                check = {"name": "load", "status": "pass", "message": "", "metrics": {}}
+                self.wfile.write((json.dumps({"event": "check", "check": check}) + "\n").encode())
+                self.wfile.flush()
+                deadline = time.monotonic() + 30
+                while not outer.cancelled.is_set() and time.monotonic() < deadline:
+                    if outer.release.wait(0.02):
+                        doc = {"schema_version": 1, "status": "pass", "message": None}
+                        lines = [{**doc, "checks": [check]}, {"event": "end", "exit": 0}]
+                        for line in lines:
+                            self.wfile.write((json.dumps(line) + "\n").encode())
+                        return
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._json(202, {"id": "job1"})
+
+            def do_DELETE(self):
+                time.sleep(0.3)
+                outer.cancelled.set()
+                self._json(200, {"cancelled": True})
+
+        class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+            daemon_threads = True
+
+        self.server = Server(str(sock), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.cancelled.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("verdict_comes", [False, True])
+@pytest.mark.parametrize("keys", [("q",), ("ctrl+q",), ("c",)])
+def test_leaving_a_judgement_in_the_service_is_clean(rig, tmp_path, keys, verdict_comes):
+    """Quitting or cancelling while the service judges: no error, and the service is
+    told to cancel that job."""
+    rig.submissions.mkdir()
+    submission(rig).write_text("anything\n")
+    sock = tmp_path / "svc.sock"
+    service = _StallingService(sock)
+    try:
+
+        async def scenario(app, pilot):
+            screen = await open_task(app, pilot)
+            await wait_for(pilot, lambda: app.judge_service() is not None)
+            await pilot.press("j")
+            await wait_for(pilot, lambda: rig.of(QuizzerApp.CheckReported))
+            await pilot.press(*keys)
+            if verdict_comes:  # while the app is closing
+                service.release.set()
+            await wait_for(pilot, lambda: not screen.judging or not screen.is_attached)
+            await pilot.pause(0.5)
+
+        app = drive(rig, scenario, judge_server=sock)
+    finally:
+        service.close()
+    assert app._exception is None, app._exception
+    if not verdict_comes:
+        assert service.cancelled.is_set()
+        assert finished(rig) == []
+
+
+def test_switching_language_during_a_judgement_keeps_the_live_checks(rig, tmp_path):
+    """The screen is rebuilt in the other language while the judge runs: the checks
+    reported so far stay, and later ones land in the new list."""
+    rig.submissions.mkdir()
+    submission(rig).write_text("SLOW\n")
+
+    async def scenario(app, pilot):
+        screen = await open_task(app, pilot)
+        await pilot.press("j")
+        await wait_for(pilot, lambda: rig.of(QuizzerApp.CheckReported))
+        await pilot.press("l")
+        await pilot.pause(0.2)
+        checks = screen.query_one(CheckList)
+        assert checks.status_of("load") == "pass"
+        assert checks.status_of("shapes") == "running"
+        assert "评测中" in str(screen.query_one("#judge-status", Static).content)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: not screen.judging)
+
+    app = drive(rig, scenario)
+    assert app._exception is None, app._exception

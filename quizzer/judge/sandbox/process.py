@@ -180,6 +180,10 @@ class ProcessSandbox:
             return self._zygote
 
     def close(self) -> None:
+        starting = self._zygote
+        if starting is not None and not starting.ready:  # still importing: end it now
+            with contextlib.suppress(OSError):
+                starting.proc.kill()
         with self._zlock:
             if self._zygote is not None:
                 self._zygote.close()

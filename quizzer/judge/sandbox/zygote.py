@@ -201,6 +201,35 @@ def serve_process(worker, ctl: socket.socket) -> None:
         _remove_groups(groups)
 
 
+@contextlib.contextmanager
+def _ending_with_the_judge(ctl: socket.socket | None):
+    """While the worker imports (seconds), a thread watches the control socket: the
+    judge going away (closed, killed, cancelled) ends this process at once instead
+    of after its start-up. The thread is gone before any fork."""
+    if ctl is None:
+        yield
+        return
+    import select
+    import threading
+
+    done = threading.Event()
+
+    def watch() -> None:
+        poller = select.poll()
+        poller.register(ctl.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+        while not done.is_set():
+            if poller.poll(50):  # the judge sends nothing before "ready": a hang-up
+                os._exit(0)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+
+
 def main(argv: list[str]) -> None:
     mode, worker_path, sys_path = argv[0], argv[1], json.loads(argv[2])
     retitle("zygote.py", mode)  # "zygote.py": how the tests recognise runs' processes
@@ -208,10 +237,12 @@ def main(argv: list[str]) -> None:
         sys.path[:] = sys_path
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     confine.seccomp_available()  # load libseccomp here: a child cannot look it up
-    worker = _load("quizzer_worker", worker_path)
-    warm_up(worker)
-    if mode == "process":
-        serve_process(worker, socket.socket(fileno=int(argv[3])))
+    ctl = socket.socket(fileno=int(argv[3])) if mode == "process" else None
+    with _ending_with_the_judge(ctl):
+        worker = _load("quizzer_worker", worker_path)
+        warm_up(worker)
+    if ctl is not None:
+        serve_process(worker, ctl)
     else:
         _load("quizzer_zygote_docker", os.path.join(HERE, "zygote_docker.py")).serve(worker, _child)
     sys.stdout.flush()

@@ -73,6 +73,9 @@ class CodingScreen(LocalScreen[None]):
         self.watching = False
         self.judging = False
         self.outcome: JudgeOutcome | None = None
+        #: Checks the running judgement has reported so far: the screen's state, which
+        #: the check list shows (the list itself is rebuilt on a language switch).
+        self.reported: list[CheckEvent] = []
         self.status_key = ""
 
     @property
@@ -99,10 +102,22 @@ class CodingScreen(LocalScreen[None]):
         self.qapp.ensure_judge_service()  # warm by the time the first j comes
 
     def after_relocalize(self) -> None:
-        checks = self.query_one(CheckList)
-        if self.outcome is not None:
-            checks.finish(self.outcome.checks)
+        self._paint_checks()
         self._paint_status()
+
+    def _paint_checks(self) -> None:
+        """Show the judgement's checks: those reported so far while it runs, else the
+        last outcome's. Nothing to paint while the body is being rebuilt or torn down."""
+        found = self.query(CheckList)
+        if not found:
+            return
+        checks = found.first()
+        checks.reset(running=self.judging)
+        if self.judging:
+            for event in self.reported:
+                checks.add(event)
+        elif self.outcome is not None:
+            checks.finish(self.outcome.checks)
 
     def spec_lines(self) -> list[str]:
         spec, t = self.coding_task.spec, self.t
@@ -148,7 +163,10 @@ class CodingScreen(LocalScreen[None]):
             parts.append(self.t(f"code.result.{self.outcome.status}"))
         if self.watching:
             parts.append(f"[{self.t('code.watching')}]")
-        status = self.query_one("#judge-status", Static)
+        found = self.query("#judge-status")
+        if not found:  # the body is being rebuilt (language switch) or torn down (quit)
+            return
+        status = found.first(Static)
         status.update(" ".join(parts))
         for cls in ("-pass", "-fail", "-error"):
             status.remove_class(cls)
@@ -207,15 +225,18 @@ class CodingScreen(LocalScreen[None]):
     @work(exclusive=True, group="judge")
     async def judge(self) -> JudgeOutcome | None:
         app = self.qapp
-        checks = self.query_one(CheckList)
         self.judging = True
         self.outcome = None
-        checks.reset(running=True)
+        self.reported = []
+        self._paint_checks()
         self._paint_status()
         argv = judge_argv(app.judge_command, self.path, self.coding_task.id)
 
         def on_check(event: CheckEvent) -> None:
-            checks.add(event)
+            self.reported.append(event)
+            found = self.query(CheckList)
+            if found:
+                found.first().add(event)
             self.post_message(app.CheckReported(self.coding_task.id, event))
 
         service = app.judge_service()
@@ -228,8 +249,8 @@ class CodingScreen(LocalScreen[None]):
                 outcome = await run_judge(argv, on_check, cwd=app.judge_cwd, env=app.judge_env())
         except asyncio.CancelledError:
             self.judging = False
-            if self.is_mounted:
-                checks.reset(running=False)
+            if self.is_attached and self.app.is_running:
+                self._paint_checks()
                 self._paint_status()
                 self.notify(self.t("code.cancelled"))
             raise
@@ -237,7 +258,7 @@ class CodingScreen(LocalScreen[None]):
             outcome = JudgeOutcome("error", f"cannot start the judge: {exc}", (), None, None)
         self.judging = False
         self.outcome = outcome
-        checks.finish(outcome.checks)
+        self._paint_checks()
         self._paint_status()
         app.store.record_task_result(
             self.coding_task.id,
