@@ -166,3 +166,29 @@ def test_the_clock_running_out_on_its_own_shows_the_result_without_a_crash(rig):
     assert seen == {"running": True, "timed_out": True}
     assert app.return_code in (None, 0)
     assert len(rig.store.exams()) == 1
+
+
+def test_quitting_during_an_exam_asks_first(rig):
+    """q in a running exam asks before the exam is thrown away; no keeps it going."""
+    seen = {}
+
+    async def scenario(app, pilot):
+        await pilot.press("1")  # an answer that would be lost
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        question = str(app.screen.query_one("#confirm-question", Static).content)
+        assert "1 of 4 answered" in question
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, ExamScreen) and app.is_running
+        assert app.screen.answers[0].answered  # nothing was lost
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        seen["running"] = app.is_running
+
+    drive(rig, scenario, exam=PLAN)
+    assert seen == {"running": False}
+    assert rig.store.exams() == []  # quitting records no exam

@@ -198,3 +198,31 @@ def test_all_topics_holds_every_concept_question_easy_first(rig):
         assert ranks == sorted(ranks)
 
     drive(rig, scenario)
+
+
+def test_home_counts_agree_with_each_other_under_a_filter(rig):
+    """With a filter on, every number on home speaks of the same questions: nothing
+    answered means no accuracy, and the due line is what the Due cells add up to."""
+    from fsrs import Rating
+
+    from quizzer.tui.session import Filters
+
+    answer(rig, "pick-one", correct=True, when=rig.clock.now(), rating=Rating.Good)
+    answer(rig, "true-or-false", correct=False, when=rig.clock.now(), rating=Rating.Again)
+    answer(rig, "count-params", correct=False, when=rig.clock.now(), rating=Rating.Again)
+    rig.clock.advance(3600)  # the two wrong ones are due again
+
+    async def scenario(app, pilot):
+        app.set_filters(Filters(difficulty="medium"))  # count-params, pick-many
+        await app.screen.refresh_view()
+        rows = topic_rows(app)
+        assert rows["*"] == ["All topics", "2", "1", "0%", "1"]
+        assert rows["basics"] == ["basics", "1", "0", "–", "0"]
+        assert rows["modules"] == ["modules", "1", "1", "0%", "1"]
+        assert line(app, "#due-line") == "r  1 due for review"
+        await pilot.press("r")
+        await pilot.pause()
+        assert isinstance(app.screen, PracticeScreen)
+        assert app.screen.session.ids == ["count-params"]
+
+    drive(rig, scenario)

@@ -141,22 +141,29 @@ class QuizzerApp(App[None]):
         return not self.locked or action in self.LOCKED_ALLOWS
 
     async def action_quit(self) -> None:
-        """Quit; in a locked exam that is still running, only after asking."""
+        """Quit; while an exam runs, only after asking (a locked exam keeps its answers
+        and clock for the next start; a practice exam ends unrecorded)."""
         from quizzer.tui.screens.exam import ExamScreen
 
         running = [s for s in self.screen_stack if isinstance(s, ExamScreen) and not s.finished]
-        if not (self.locked and running):
+        if not running:
             self.exit()
             return
         from quizzer.tui.screens.confirm import ConfirmScreen
 
-        running[-1]._save()
+        exam = running[-1]
+        exam._save()
+        if self.locked:
+            question = tr("exam.leave_confirm", self.lang)
+        else:
+            answered = sum(1 for a in exam.answers if a.answered)
+            question = tr("exam.quit_confirm", self.lang, k=answered, n=len(exam.answers))
 
         def decided(yes: bool | None) -> None:
             if yes:
                 self.exit()
 
-        self.push_screen(ConfirmScreen(tr("exam.leave_confirm", self.lang)), decided)
+        self.push_screen(ConfirmScreen(question), decided)
 
     # --- shared state ---------------------------------------------------------
 
@@ -203,7 +210,7 @@ class QuizzerApp(App[None]):
         self.stop_own_judge_service()
 
     def due_count(self) -> int:
-        return due_count(self.bank, self.store, self.now())
+        return due_count(self.bank, self.store, self.now(), self.filters)
 
     def new_count(self) -> int:
         return new_count(self.bank, self.store, self.filters)

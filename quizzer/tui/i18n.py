@@ -209,6 +209,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Leave the exam? Your answers so far are kept and the clock keeps running.",
         "确定离开考试吗？已作答的内容会保留，计时不会停止。",
     ),
+    "exam.quit_confirm": (
+        "Quit now? The exam ends unrecorded ({k} of {n} answered).",
+        "现在退出吗？本次考试不会被记录（已答 {k}/{n}）。",
+    ),
     "exam.resumed": ("Exam resumed: the clock kept running.", "考试已恢复：计时没有停止。"),
     "exam.recorded": (
         "{answered} of {total} answers recorded. The reviewer grades them; press x to export.",
@@ -253,6 +257,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "还没有作答记录：先练习一会儿再来看。",
     ),
     "stats.na": ("–", "–"),
+    # answers refused before grading
+    "q.not_a_number": (
+        "Not a number: type one such as 55, 6/3 or 1e-3.",
+        "这不是一个数：请输入数，例如 55、6/3 或 1e-3。",
+    ),
 }
 
 

@@ -186,9 +186,18 @@ def learn_session(
     return Session("learn", title, _ordered(fresh)[:limit])
 
 
-def review_session(bank: Bank, store: Store, now: datetime, title: str) -> Session:
-    """Every question due for review at `now` that is still in the bank."""
-    return Session("review", title, [q for q in store.due_ids(now) if q in bank])
+def due_ids(bank: Bank, store: Store, now: datetime, filters: Filters) -> list[str]:
+    """Questions due for review at `now` that are still in the bank and match the
+    filters, most overdue first (the order the store gives)."""
+    matching = {q.id for q in filters.concept_questions(bank)}
+    return [q for q in store.due_ids(now) if q in matching]
+
+
+def review_session(
+    bank: Bank, store: Store, now: datetime, title: str, filters: Filters | None = None
+) -> Session:
+    """Every question due for review at `now` within the filters."""
+    return Session("review", title, due_ids(bank, store, now, filters or Filters()))
 
 
 def bookmark_session(bank: Bank, store: Store, title: str) -> Session:
@@ -196,8 +205,8 @@ def bookmark_session(bank: Bank, store: Store, title: str) -> Session:
     return Session("bookmarks", title, [q.id for q in bank.questions if q.id in marked])
 
 
-def due_count(bank: Bank, store: Store, now: datetime) -> int:
-    return sum(1 for q in store.due_ids(now) if q in bank)
+def due_count(bank: Bank, store: Store, now: datetime, filters: Filters | None = None) -> int:
+    return len(due_ids(bank, store, now, filters or Filters()))
 
 
 def new_count(bank: Bank, store: Store, filters: Filters) -> int:

@@ -121,34 +121,28 @@ class HomeScreen(LocalScreen[None]):
         table.add_column(self.t("home.col.topic"), key="topic")
         for key in ("questions", "answered", "accuracy", "due"):
             table.add_column(self.t(f"home.col.{key}"), key=key)
+        # Every cell counts the questions its row holds (the filters but the topic):
+        # answered, accuracy and due all speak of those questions and no others.
         scope = Filters(None, self.filters.tag, self.filters.type, self.filters.difficulty)
         questions = scope.concept_questions(app.bank)
-        per_topic = stats.topic_stats(app.store)
+        tried = stats.question_accuracy(app.store)
         due = set(app.store.due_ids(app.now()))
-        seen = {q for q, _ in stats.question_accuracy(app.store).items()}
-        total_attempts = sum(s.attempts for s in per_topic.values())
-        total_correct = sum(s.correct for s in per_topic.values())
-        table.add_row(
-            self.t("home.all_topics"),
-            str(len(questions)),
-            str(sum(1 for q in questions if q.id in seen)),
-            percent(total_correct / total_attempts if total_attempts else None),
-            str(sum(1 for q in questions if q.id in due)),
-            key=ALL_TOPICS,
-        )
+
+        def cells(mine: list) -> list[str]:
+            attempts = sum(tried[q.id][0] for q in mine if q.id in tried)
+            correct = sum(tried[q.id][1] for q in mine if q.id in tried)
+            return [
+                str(len(mine)),
+                str(sum(1 for q in mine if q.id in tried)),
+                percent(correct / attempts if attempts else None),
+                str(sum(1 for q in mine if q.id in due)),
+            ]
+
+        table.add_row(self.t("home.all_topics"), *cells(questions), key=ALL_TOPICS)
         for topic in app.bank.topics():
             mine = [q for q in questions if q.topic == topic]
-            if not mine:
-                continue
-            topic_stats = per_topic.get(topic)
-            table.add_row(
-                topic,
-                str(len(mine)),
-                str(sum(1 for q in mine if q.id in seen)),
-                percent(topic_stats.accuracy if topic_stats else None),
-                str(sum(1 for q in mine if q.id in due)),
-                key=topic,
-            )
+            if mine:
+                table.add_row(topic, *cells(mine), key=topic)
         # Back from a session: the cursor stays on the topic just practised.
         table.move_cursor(row=min(self._topic_row, max(table.row_count - 1, 0)))
 
@@ -194,7 +188,9 @@ class HomeScreen(LocalScreen[None]):
 
     def action_review(self) -> None:
         app = self.qapp
-        session = review_session(app.bank, app.store, app.now(), self.t("session.review"))
+        session = review_session(
+            app.bank, app.store, app.now(), self.t("session.review"), self.filters
+        )
         self._start(session, "home.nothing_due")
 
     def action_learn(self) -> None:
