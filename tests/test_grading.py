@@ -4,7 +4,9 @@ rule, and properties that hold for any response."""
 from __future__ import annotations
 
 import math
+import re
 import string
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from quizzer.bank.grading import (
     Grade,
     grade,
     grade_multiple_choice,
+    loose_output,
     normalise_output,
     normalise_text,
     parse_bool,
@@ -377,3 +380,250 @@ def test_the_good_bank_answers_grade_as_right():
         if question.type == "short_answer":
             answer = question.accepted[0]
         assert grade(question, answer).correct, question.id
+
+
+# --- numeric expressions --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("6/3", 2.0),
+        ("2**10", 1024.0),
+        ("1e-3", 0.001),
+        ("3*4", 12.0),
+        ("(1 + 2) * 3", 9.0),
+        ("-(2 - 5)", 3.0),
+        ("+7", 7.0),
+        ("7 // 2", 3.0),
+        ("10 % 3", 1.0),
+        ("2**-1", 0.5),
+        ("10 * 5 + 5", 55.0),
+        ("007", 7.0),  # float() takes leading zeros; so does an expression
+        ("007 * 2", 14.0),
+    ],
+)
+def test_numeric_accepts_arithmetic_expressions(text, value):
+    assert parse_number(text) == pytest.approx(value)
+    assert grade(numeric(answer=value), text).correct
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("６／３", 2.0),  # full-width digits and slash from a Chinese IME
+        ("１，０００", 1000.0),  # a full-width comma groups digits like ','
+        ("\u22122", -2.0),  # the Unicode minus sign
+        ("3×4", 12.0),
+        ("8÷2", 4.0),
+        ("2^10", 1024.0),  # nobody means XOR in a numeric answer
+        ("（1＋2）＊3", 9.0),
+    ],
+)
+def test_numeric_folds_full_width_and_typographic_signs(text, value):
+    assert parse_number(text) == pytest.approx(value)
+
+
+def test_numeric_expressions_keep_the_unit():
+    question = numeric(answer=1000, unit="MB")
+    assert grade(question, "2**10 - 24 MB").correct
+    assert grade(question, "1000/1 mb").correct
+    assert grade(question, "１０００ＭＢ").correct
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x",
+        "pi",
+        "2*x",
+        "abs(-3)",
+        '__import__("os").system("true")',
+        "(1).real",
+        "[1][0]",
+        "1 if 1 else 2",
+        "1 < 2",
+        "lambda: 1",
+        "True",
+        "1j",
+        "'3'",
+        "1; 2",
+        "2 3",
+        "1/0",
+        "5 % 0",
+        "(-8)**(1/3)",  # complex
+        "1e308 * 10",  # overflows to inf
+        "10**400",
+        "2**1025",  # the exponent cap
+        "9**9**9",  # would not finish as integers
+        "(" * 60 + "1" + ")" * 60,  # longer than any honest answer
+    ],
+)
+def test_numeric_refuses_anything_but_arithmetic(text):
+    assert parse_number(text) is None
+    assert grade(numeric(answer=1.0, tolerance=1e300), text).feedback == "Give a number."
+
+
+def test_a_huge_power_is_refused_at_once():
+    started = time.perf_counter()
+    assert parse_number("9**9**9**9") is None
+    assert parse_number("(10**300)**1000") is None
+    assert time.perf_counter() - started < 0.5
+
+
+def test_a_wrong_expression_reports_its_value():
+    result = grade(numeric(answer=55), "6/3")
+    assert not result.correct
+    assert result.feedback == "2 is off by 53."
+
+
+@given(st.integers(-(10**6), 10**6), st.integers(1, 1000))
+def test_a_fraction_is_its_quotient(top, bottom):
+    assert parse_number(f"{top}/{bottom}") == pytest.approx(top / bottom)
+
+
+# --- code_output: spacing Python decides -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "typed"),
+    [
+        ("torch.Size([2, 5, 3])", "torch.Size([2,5,3])"),
+        ("torch.Size([2, 5, 3])", "torch.Size( [ 2 , 5 , 3 ] )"),
+        ("(2, 3)", "(2,3)"),
+        ("{'a': 1, 'b': 2}", "{'a':1,'b':2}"),
+        ("tensor([1., 2., 3.])", "tensor([1.,  2.,   3.])"),
+        # torch aligns columns and indents the next row; neither is the value.
+        ("tensor([[ 1., -2.],\n        [ 3.,  4.]])", "tensor([[1., -2.],\n[3., 4.]])"),
+        ("tensor([[ 1., -2.],\n        [ 3.,  4.]])", "tensor([[1.,-2.],\n  [3.,4.]])"),
+        ("[2 5 3]", "[2  5 3]"),  # numpy separates with spaces: a run is one
+        ("a b", "a  b"),
+        ("a b", "a\tb"),
+        ("torch.Size([2, 5, 3])", "torch.Size（［2，5，3］）"),  # full-width, from an IME
+        ("Sequential(\n  (0): ReLU()\n)", "Sequential(\n(0): ReLU()\n)"),
+    ],
+)
+def test_code_output_accepts_spacing_python_decides_and_says_so(answer, typed):
+    result = grade(code_output(answer=answer), typed)
+    assert result.correct and result.score == 1.0
+    assert result.normalised
+    assert result.feedback == "Accepted: matched after normalising spaces."
+    assert result.expected == answer  # the exact form, to show beside the note
+    assert grade(code_output(answer=answer), typed, lang="zh").feedback == (
+        "已接受：统一空格后与输出一致。"
+    )
+
+
+def test_an_exact_answer_is_not_marked_as_normalised():
+    result = grade(code_output(answer="torch.Size([2, 5, 3])"), "torch.Size([2, 5, 3])  \n")
+    assert result.correct and not result.normalised
+    assert result.feedback == "Right."
+
+
+@pytest.mark.parametrize(
+    ("answer", "typed"),
+    [
+        ("[2, 5, 3]", "[2, 53]"),  # a separator is never dropped
+        ("torch.Size([2, 5, 3])", "torch.Size([25, 3])"),
+        ("[2 5 3]", "[25 3]"),  # numpy's separator is a space: it counts
+        ("tensor([1, 2])", "tensor([12])"),
+        ("a b", "ab"),
+        ("a, b", "a,b"),  # outside brackets a comma's space is printed text
+        ("  x", "x"),  # so is indentation
+        ("x", "  x"),
+        ("['a  b']", "['a b']"),  # inside quotes every space counts
+        ("['a b']", "['ab']"),
+        ("{'a': 1}", "{'a': 1, }"),
+        ("a\n\nb", "a\nb"),  # inner blank lines count
+        ("1\n2", "1 2"),
+    ],
+)
+def test_code_output_spacing_that_carries_meaning_still_counts(answer, typed):
+    result = grade(code_output(answer=answer), typed)
+    assert not result.correct and not result.normalised
+
+
+def test_code_output_feedback_skips_lines_that_differ_only_in_spacing():
+    question = code_output(answer="torch.Size([2, 5, 3])\n[3, 2, 1]\n")
+    result = grade(question, "torch.Size([2,5,3])\n[1, 2, 3]")
+    assert result.feedback == "Line 2 differs: expected '[3, 2, 1]', got '[1, 2, 3]'."
+
+
+def test_bank_verify_keeps_the_strict_rule():
+    # `bank verify` compares what a snippet prints with the bank's answer through
+    # same_output: the bank's key must be exact, spacing included.
+    assert not same_output("torch.Size([2,5,3])", "torch.Size([2, 5, 3])")
+    assert loose_output("torch.Size([2,5,3])") == loose_output("torch.Size([2, 5, 3])")
+
+
+@given(st.text(alphabet="ab1 ,:[](){}'\"\t\n", max_size=30))
+def test_loose_output_is_idempotent_and_keeps_every_other_character(text):
+    loose = loose_output(text)
+    assert loose_output("\n".join(loose)) == loose
+    # Only whitespace is ever normalised: what remains is the same characters.
+    assert "".join("".join(loose).split()) == "".join(text.split())
+
+
+@given(
+    st.text(alphabet="ab1 ,:[]()'\n", max_size=20), st.text(alphabet="ab1 ,:[]()'\n", max_size=20)
+)
+def test_a_strict_match_is_a_loose_match(first, second):
+    if same_output(first, second):
+        assert loose_output(first) == loose_output(second)
+    if loose_output(first) == loose_output(second):
+        assert "".join(first.split()) == "".join(second.split())
+
+
+# --- messages in Chinese --------------------------------------------------------------
+
+
+def test_every_grading_message_is_given_in_chinese():
+    zh = "zh"
+    assert grade(single(), "a", lang=zh).feedback == "正确。"
+    assert grade(single(), "", lang=zh).feedback == "请只选一个选项。"
+    assert grade(single(), "b", lang=zh).feedback == "「b」不是正确选项。"
+    assert grade(multiple(), ["a", "c"], lang=zh).feedback == (
+        "选对 1 个，选错 1 个，漏选 1 个；部分得分 0.00。"
+    )
+    assert grade(true_false(True), "maybe", lang=zh).feedback == "请回答正确或错误。"
+    wrong = grade(true_false(True), "false", lang=zh)
+    assert (wrong.feedback, wrong.expected) == ("这个说法是正确的。", "正确")
+    assert grade(numeric(answer=55), "abc", lang=zh).feedback == "请给出一个数。"
+    assert grade(numeric(answer=55), "56", lang=zh).feedback == "56 与答案相差 1。"
+    assert grade(short(), "", lang=zh).feedback == "请输入答案。"
+    assert grade(short(), "backward", lang=zh).feedback == "这不是可接受的答案之一。"
+    assert grade(code_output(), 3, lang=zh).feedback == "请输入这段代码打印的内容。"
+    assert grade(code_output(), "6\n[1, 2, 3]", lang=zh).feedback == (
+        "第 2 行不同：应为 '[3, 2, 1]'，你写的是 '[1, 2, 3]'。"
+    )
+    assert grade(code_output(), "", lang=zh).feedback == "应有 2 行，你写了 0 行。"
+    assert grade(open_question(), "", lang=zh).feedback == (
+        "将你的答案与参考答案对照，勾选你答到的要点。"
+    )
+    assert self_assess(open_question(), [0, 1, 2], lang=zh).feedback == "答到了全部要点。"
+    assert self_assess(open_question(), [1], lang=zh).feedback == "遗漏：debugging；export"
+
+
+@given(
+    st.one_of(st.none(), st.booleans(), st.floats(), st.text(max_size=12)),
+    st.sampled_from(["single", "multiple", "true_false", "numeric", "short", "code_output"]),
+)
+def test_no_chinese_message_falls_back_to_english(response, kind):
+    question = {
+        "single": single,
+        "multiple": multiple,
+        "true_false": true_false,
+        "numeric": numeric,
+        "short": short,
+        "code_output": code_output,
+    }[kind]()
+    feedback = grade(question, response, lang="zh").feedback
+    assert re.search(r"[\u4e00-\u9fff]", feedback), feedback
+    assert not re.search(r"\b(is|the|Give|Type|Line|Expected|right|pick)\b", feedback)
+
+
+def test_the_english_messages_are_unchanged():
+    assert grade(code_output(), "").feedback == "Expected 2 line(s), got 0."
+    assert grade(true_false(True), "no").feedback == "The statement is true."
+    assert grade(open_question(), "").feedback.startswith("Compare your answer")
+    assert self_assess(open_question(), [1]).feedback == "Missed: debugging; export"

@@ -6,8 +6,11 @@ what a widget holds and the response that `quizzer.bank.grading.grade` takes.
 - numeric, short_answer: `TextAnswer` (an Input; Enter submits)
 - code_output without options, open (a draft): `OutputAnswer` (Ctrl+S submits)
 
-Every widget ends in an `AnswerSubmitted` message. Used by the practice and exam
-screens.
+Every widget ends in an `AnswerSubmitted` message. An empty answer is submitted as
+None, which the practice screen refuses as it refuses a choice with nothing picked
+(and the exam screen takes as "next"); a numeric answer that is not a number is not
+submitted at all: the field says so and keeps the focus. Used by the practice and
+exam screens.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
+from quizzer.bank.grading import parse_number
 from quizzer.bank.models import (
     CodeOutput,
     MultipleChoice,
+    Numeric,
     Open,
     Question,
     SingleChoice,
@@ -53,10 +58,24 @@ def question_of_widget(widget: Widget) -> str | None:
 
 
 class TextAnswer(Input):
-    """One line of text or a number. Escape leaves the field so that letter keys
-    (h for a hint, s to skip) reach the screen."""
+    """One line of text or, with `number`, a number (in `unit`, and an arithmetic
+    expression allowed: see `quizzer.bank.grading.parse_number`). Escape leaves the
+    field so that letter keys (h for a hint, s to skip) reach the screen."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "leave", show=False)]
+
+    def __init__(
+        self,
+        value: str | None = None,
+        placeholder: str = "",
+        *,
+        number: bool = False,
+        unit: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(value, placeholder, id=id)
+        self.number = number
+        self.unit = unit
 
     def on_mount(self) -> None:
         self.cursor_blink = getattr(self.app, "cursor_blink", True)
@@ -66,16 +85,28 @@ class TextAnswer(Input):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.post_message(AnswerSubmitted(event.value, question_of_widget(self)))
+        value: str | None = event.value
+        if not event.value.strip():
+            value = None
+        elif self.number and parse_number(event.value, self.unit) is None:
+            # Grading it would only say "wrong" and schedule the question again.
+            lang = getattr(self.app, "lang", "en")
+            self.app.notify(tr("q.not_a_number", lang), severity="warning")
+            return
+        self.post_message(AnswerSubmitted(value, question_of_widget(self)))
 
 
 class OutputAnswer(TextArea):
-    """Several lines (what a snippet prints, or a draft answer). Ctrl+S submits."""
+    """Several lines (what a snippet prints, or a draft answer). Ctrl+S submits; an
+    empty answer is submitted as None unless it is `optional` (an open question's
+    draft, which may stay empty)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "submit", "key.submit"),
         Binding("escape", "leave", show=False),
     ]
+
+    optional: bool = False
 
     def on_mount(self) -> None:
         translate_bindings(self, getattr(self.app, "lang", "en"))
@@ -86,7 +117,8 @@ class OutputAnswer(TextArea):
 
     def action_submit(self) -> None:
         if not self.read_only:
-            self.post_message(AnswerSubmitted(self.text, question_of_widget(self)))
+            value = self.text if self.optional or self.text.strip() else None
+            self.post_message(AnswerSubmitted(value, question_of_widget(self)))
 
 
 def choice_items(question: Question, lang: str) -> list[tuple[str, str]] | None:
@@ -157,10 +189,13 @@ def _answer_widget(question: Question, lang: str, response: Any) -> Widget:
             placeholder=tr("q.answer_placeholder", lang),
         )
         area.styles.height = 6
+        area.optional = isinstance(question, Open)
         return area
     return TextAnswer(
         "" if response is None else str(response),
         placeholder=tr("q.answer_placeholder", lang),
+        number=isinstance(question, Numeric),
+        unit=question.unit if isinstance(question, Numeric) else None,
         id=ANSWER_ID,
     )
 

@@ -1,5 +1,6 @@
 """`Feedback`: what the learner sees after answering: right or wrong, the right
-answer, what was off, the explanation and the references, and when the question
+answer, what was off (or, for an answer accepted after normalising its spacing, that
+note and the exact form), the explanation and the references, and when the question
 comes back for review. Used by the practice screen.
 """
 
@@ -57,6 +58,10 @@ class Feedback(Vertical):
                 yield Static(grade.feedback, markup=False, classes="dim")
         elif grade.self_assess and not grade.correct and grade.feedback:
             yield Static(grade.feedback, markup=False)
+        elif grade.normalised:
+            # Right, but not as Python prints it: show the exact form beside the note.
+            yield Static(grade.feedback, markup=False, classes="dim", id="grade-note")
+            yield Static(tr("q.expected", lang, expected=grade.expected), markup=False)
         if self.schedule_note:
             yield Static(self.schedule_note, markup=False, id="schedule-note")
         yield Static(tr("q.explanation", lang), classes="heading")
