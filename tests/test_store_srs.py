@@ -54,3 +54,14 @@ def test_the_expected_time_depends_on_the_type():
 )  # fmt: skip
 def test_self_ratings_count_in_accuracy(rating, correct, score):
     assert self_rating_score(rating) == (correct, score)
+
+
+def test_a_quick_right_answer_to_a_question_seen_the_first_time_is_only_good():
+    """A lucky guess on a new question must not put it days away."""
+    quick = 0.1 * EXPECTED_SECONDS["single_choice"]
+    first = derive_rating(
+        correct=True, score=1.0, hints_used=0, seconds=quick, qtype="single_choice",
+        first_time=True,
+    )  # fmt: skip
+    assert first == Rating.Good
+    assert rate(seconds=quick) == Rating.Easy  # seen before: easy

@@ -100,7 +100,9 @@ def test_learn_new_then_review_when_due(rig):
         rig.clock.advance(10)
         await pilot.press("1", "enter")
         await pilot.pause()
-        await pilot.press("n")  # the end of the review session
+        await pilot.press("n")  # the end of the review session: its summary
+        await pilot.pause()
+        await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
         assert line(app, "#due-line") == "r  0 due for review"

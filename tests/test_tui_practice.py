@@ -4,6 +4,8 @@ a session and continuing where one left off."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from fsrs import Rating
 from test_tui_support import drive, make_rig
@@ -178,10 +180,23 @@ def test_hints_come_in_tiers_and_each_is_recorded(rig):
     assert attempt["hints_used"] == 2 and attempt["rating"] == int(Rating.Hard)
 
 
-@pytest.mark.parametrize(("seconds", "rating"), [
-    (5, Rating.Easy), (30, Rating.Good), (90, Rating.Hard),
+def _seen_before(rig, qid: str) -> None:
+    """An answer from a month ago: the question is no longer new."""
+    q = rig.bank.get(qid)
+    rig.store.record_attempt(
+        question_id=qid, topic=q.topic, qtype=q.type, mode="practice", response="a",
+        correct=True, score=1.0, rating=Rating.Good, when=rig.clock.now() - timedelta(days=30),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(("seen", "seconds", "rating"), [
+    (True, 5, Rating.Easy), (True, 30, Rating.Good), (True, 90, Rating.Hard),
+    (False, 5, Rating.Good),  # a quick right answer to a new question may be a guess
 ])  # fmt: skip
-def test_time_taken_shapes_the_rating(rig, seconds, rating):
+def test_time_taken_shapes_the_rating(rig, seen, seconds, rating):
+    if seen:
+        _seen_before(rig, "pick-one")
+
     async def scenario(app, pilot):
         await open_questions(app, pilot, "pick-one")
         rig.clock.advance(seconds)
@@ -191,8 +206,43 @@ def test_time_taken_shapes_the_rating(rig, seconds, rating):
         assert f"Counted as {rating.name.lower()}" in note
 
     drive(rig, scenario)
-    (attempt,) = rig.store.attempts("pick-one")
+    attempt = rig.store.attempts("pick-one")[-1]
     assert attempt["rating"] == int(rating) and attempt["duration_ms"] == seconds * 1000
+
+
+def test_the_learner_rates_the_answer_and_takes_it_back(rig):
+    """After seeing the answer, 1-4 replace the automatic rating (the schedule
+    follows); u takes the answer back: nothing recorded, the question open again."""
+
+    async def scenario(app, pilot):
+        await open_questions(app, pilot, "pick-one", "true-or-false")
+        rig.clock.advance(5)
+        await pilot.press("1", "enter")  # right and quick: counted as good
+        await pilot.pause()
+        assert "Counted as good" in text_of(app, "#schedule-note")
+        good_due = rig.store.card("pick-one").due
+        await pilot.press("1")  # "again": I guessed
+        await pilot.pause()
+        assert "Counted as again" in text_of(app, "#schedule-note")
+        assert rig.store.card("pick-one").due < good_due
+        assert rig.store.attempts("pick-one")[-1]["rating"] == int(Rating.Again)
+        await pilot.press("4")
+        await pilot.pause()
+        assert rig.store.card("pick-one").due > good_due
+        await pilot.press("n")  # move on, then take the first answer back from there
+        await pilot.pause()
+        await pilot.press("u")
+        await pilot.pause()
+        screen = app.screen
+        assert screen.session.current_id == "pick-one"
+        assert not screen.session.current.answered
+        assert not app.screen.query("#feedback")
+        await pilot.press("u")  # nothing more to take back
+        await pilot.pause()
+
+    drive(rig, scenario)
+    assert rig.store.attempts("pick-one") == []
+    assert rig.store.card("pick-one") is None
 
 
 # --- navigation, bookmarks, the end of a session ------------------------------------
@@ -240,19 +290,49 @@ def test_bookmarks_toggle_from_the_question(rig):
 
 
 @pytest.mark.slow
-def test_finishing_a_session_returns_home_with_the_score(rig):
+def test_a_missed_question_comes_back_then_the_summary_shows_the_session(rig):
+    """Wrong answers are asked once more before the session ends (learning steps);
+    then a summary: first answers' score, time, due tomorrow, the missed questions
+    (Enter opens one again); Escape goes home."""
+    from quizzer.tui.screens.summary import SummaryScreen
+
     async def scenario(app, pilot):
-        await open_questions(app, pilot, "pick-one", "true-or-false")
-        await pilot.press("1", "enter", "n", "1", "enter")
+        screen = await open_questions(app, pilot, "pick-one", "true-or-false")
+        rig.clock.advance(12)
+        await pilot.press("1", "enter", "n")  # right
+        await pilot.pause()
+        rig.clock.advance(8)
+        await pilot.press("1", "enter")  # "true": wrong, so it is due again in minutes
         await pilot.pause()
         await pilot.press("n")
         await pilot.pause()
+        assert app.screen is screen  # not done: the missed one comes back
+        assert screen.session.current_id == "true-or-false"
+        assert not screen.session.current.answered
+        await pilot.press("2", "enter")  # right this time
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, SummaryScreen)
+        assert text_of(app, "#summary-score") == "Score: 1.0 of 2 (first answers)"
+        assert text_of(app, "#summary-time") == "Time spent: 0:20"
+        # Both are new cards in FSRS's learning steps: due again within minutes.
+        assert text_of(app, "#summary-tomorrow") == "Due by the end of tomorrow: 2"
+        table = app.screen.query_one("#missed")
+        assert [str(k.value) for k in table.rows] == ["true-or-false"]
+        assert rig.store.get_setting("resume") is None  # nothing left to continue
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PracticeScreen)
+        assert app.screen.session.ids == ["true-or-false"]
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
-        notes = [str(n.message) for n in app._notifications]
-        assert any("Session done: 1.0/2 right" in n for n in notes)
 
     drive(rig, scenario)
-    assert rig.store.get_setting("resume") is None
+    assert len(rig.store.attempts("true-or-false")) == 2
 
 
 @pytest.mark.slow

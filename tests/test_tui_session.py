@@ -63,3 +63,32 @@ def test_nothing_to_resume(bank):
     assert Session.from_resume({"ids": ["ghost"]}, bank) is None
     finished = {"mode": "practice", "ids": ["pick-one"], "answered": ["pick-one"]}
     assert Session.from_resume(finished, bank) is None
+
+
+def test_missed_questions_come_back_once_more_before_the_session_ends():
+    session = Session("review", "t", ["a", "b", "c"])
+    for qid, rating, score in (("a", 1, 0.0), ("b", 3, 1.0), ("c", 1, 0.0)):
+        session.index = session.ids.index(qid)
+        session.current.grade = Grade(correct=score == 1.0, score=score, feedback="", expected="")
+        session.rated(qid, rating, score)
+    assert session.finished
+    assert session.bring_back() == 2
+    assert session.ids == ["b", "a", "c"] and session.current_id == "a"
+    assert not session.finished and session.states["a"].repeats == 1
+    assert session.missed == ["a", "c"]
+    # Right on the second go: the session's score still counts the first answer.
+    for qid in ("a", "c"):
+        session.states[qid].grade = Grade(correct=True, score=1.0, feedback="", expected="")
+        session.rated(qid, 3, 1.0)
+    assert session.score() == (1.0, 3)
+    assert session.bring_back() == 0 and session.missed == ["a", "c"]
+
+
+def test_rating_a_first_answer_again_or_taking_it_back_unmisses_it():
+    session = Session("learn", "t", ["a", "b"])
+    session.rated("a", 1, 0.0)
+    session.rated("a", 3, 0.0)  # the learner's own rating: it was a typo
+    assert session.again == [] and session.missed == []
+    session.rated("b", 1, 0.0)
+    session.taken_back("b")
+    assert session.again == [] and session.missed == [] and "b" not in session.first_scores

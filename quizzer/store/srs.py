@@ -31,20 +31,29 @@ RATING_NAMES: dict[int, str] = {1: "again", 2: "hard", 3: "good", 4: "easy"}
 
 
 def derive_rating(
-    *, correct: bool, score: float, hints_used: int, seconds: float, qtype: str
+    *,
+    correct: bool,
+    score: float,
+    hints_used: int,
+    seconds: float,
+    qtype: str,
+    first_time: bool = False,
 ) -> Rating:
-    """The FSRS rating an automatically graded answer earns.
+    """The FSRS rating an automatically graded answer earns (the learner may replace
+    it after seeing the answer, as in Anki).
 
     - wrong (score below 0.5): Again. Partly right (multiple choice, 0.5 <= score < 1): Hard.
     - right but with hints, or slower than 3x the expected time: Hard.
-    - right, no hints, within 40% of the expected time: Easy. Otherwise Good.
+    - right, no hints, within 40% of the expected time: Easy, except the first time a
+      question is seen (a quick right answer then may be a lucky guess, and Easy
+      would put the question days away). Otherwise Good.
     """
     if not correct:
         return Rating.Hard if score >= 0.5 else Rating.Again
     expected = EXPECTED_SECONDS.get(qtype, 30.0)
     if hints_used > 0 or seconds > 3 * expected:
         return Rating.Hard
-    if seconds <= 0.4 * expected:
+    if seconds <= 0.4 * expected and not first_time:
         return Rating.Easy
     return Rating.Good
 

@@ -16,6 +16,7 @@ from quizzer.bank.grading import Grade
 from quizzer.bank.loader import Bank
 from quizzer.bank.models import Question
 from quizzer.store import Store
+from quizzer.store.db import AttemptResult
 
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 #: How many new questions one "learn new" session introduces.
@@ -66,6 +67,16 @@ class QuestionState:
     ticks: list[int] = field(default_factory=list)
     #: when the review schedule brings the question back (after a rated answer).
     due: datetime | None = None
+    #: what the store recorded for this answer (to rate it again or take it back).
+    recorded: AttemptResult | None = None
+    #: how many times the session asked it again after it was missed.
+    repeats: int = 0
+
+    def take_back(self) -> None:
+        """Forget the answer (its draft stays): the question is open again."""
+        self.grade = self.rating = self.due = self.recorded = None
+        self.revealed = False
+        self.ticks = []
 
     @property
     def answered(self) -> bool:
@@ -82,10 +93,63 @@ class Session:
     ids: list[str]
     index: int = 0
     states: dict[str, QuestionState] = field(default_factory=dict)
+    #: Questions rated "again" here, waiting to be asked once more before the session
+    #: ends (learning steps), in the order they were missed.
+    again: list[str] = field(default_factory=list)
+    #: Every question missed (rated "again") at least once in this session.
+    missed: list[str] = field(default_factory=list)
+    #: The score of each question's first answer here (repeats do not raise it).
+    first_scores: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for qid in self.ids:
             self.states.setdefault(qid, QuestionState())
+
+    def rated(self, qid: str, rating: int, score: float) -> None:
+        """Note a question's (new) rating: "again" brings it back before the session
+        ends; another rating of the same answer takes that back. The first answer's
+        score is the one the session's score counts."""
+        self.first_scores.setdefault(qid, score)
+        first = self.states[qid].repeats == 0
+        if rating == 1:
+            if qid not in self.again:
+                self.again.append(qid)
+            if qid not in self.missed:
+                self.missed.append(qid)
+            return
+        if qid in self.again:
+            self.again.remove(qid)
+        if first and qid in self.missed:  # the learner re-rated their first answer
+            self.missed.remove(qid)
+
+    def taken_back(self, qid: str) -> None:
+        """An answer was undone: as if it had never been given."""
+        if qid in self.again:
+            self.again.remove(qid)
+        if self.states[qid].repeats == 0:
+            self.first_scores.pop(qid, None)
+            if qid in self.missed:
+                self.missed.remove(qid)
+
+    def bring_back(self) -> int:
+        """Ask the questions missed here once more: they move to the end, open again,
+        and the session goes to the first of them. Returns how many came back."""
+        back = [q for q in self.again if q in self.states]
+        self.again = []
+        for qid in back:
+            self.ids.remove(qid)
+            self.ids.append(qid)
+            state = self.states[qid]
+            state.take_back()
+            state.response = None
+            state.hints_shown = 0
+            state.repeats += 1
+        if back:
+            self.index = len(self.ids) - len(back)
+        return len(back)
+
+    def seconds(self) -> float:
+        return sum(s.seconds for s in self.states.values())
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -131,9 +195,9 @@ class Session:
         return all(s.answered for s in self.states.values())
 
     def score(self) -> tuple[float, int]:
-        """(sum of scores, number answered)."""
-        graded = [s.grade for s in self.states.values() if s.grade is not None]
-        return sum(g.score for g in graded), len(graded)
+        """(sum of the first answers' scores, number answered)."""
+        graded = {q: s.grade.score for q, s in self.states.items() if s.grade is not None}
+        return sum({**graded, **self.first_scores}.values()), len(graded)
 
     def to_resume(self) -> dict[str, Any]:
         answered = [q for q in self.ids if self.states[q].answered]
@@ -203,6 +267,11 @@ def review_session(
 def bookmark_session(bank: Bank, store: Store, title: str) -> Session:
     marked = store.bookmarks()
     return Session("bookmarks", title, [q.id for q in bank.questions if q.id in marked])
+
+
+def due_by(bank: Bank, store: Store, when: datetime) -> int:
+    """How many questions of the bank will be due for review at `when`."""
+    return sum(1 for q in store.due_ids(when) if q in bank)
 
 
 def due_count(bank: Bank, store: Store, now: datetime, filters: Filters | None = None) -> int:

@@ -45,6 +45,12 @@ class PracticeScreen(LocalScreen[None]):
         Binding("p,left", "previous", "key.prev"),
         Binding("s", "skip", "key.skip"),
         Binding("b", "bookmark", "key.bookmark"),
+        # Shown in the feedback's note, where they apply (the footer has no room).
+        Binding("1", "rate(1)", "key.again", show=False),
+        Binding("2", "rate(2)", "key.hard", show=False),
+        Binding("3", "rate(3)", "key.good", show=False),
+        Binding("4", "rate(4)", "key.easy", show=False),
+        Binding("u", "undo", "key.undo", show=False),
         Binding("escape", "back", "key.back"),
     ]
 
@@ -52,6 +58,17 @@ class PracticeScreen(LocalScreen[None]):
         super().__init__()
         self.session = session
         self._shown_at = 0.0
+        #: The question of the last answer recorded here (what u takes back).
+        self._last: str | None = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Rating keys only once the shown question's answer is recorded (before that,
+        digits pick options); undo only when there is an answer to take back."""
+        if action == "rate":
+            return bool(self.session.ids) and self.session.current.recorded is not None
+        if action == "undo":
+            return self._last is not None
+        return True
 
     # --- layout -----------------------------------------------------------------
 
@@ -115,15 +132,15 @@ class PracticeScreen(LocalScreen[None]):
     def _note(self, state: QuestionState) -> str | None:
         if state.rating is None or state.due is None:
             return None
-        seconds = (state.due - self.qapp.now()).total_seconds()
         rating = self.t(f"rating.{state.rating}")
-        return self.t("q.next_review", rating=rating, when=in_time(seconds, self.lang))
+        return self.t("q.next_review", rating=rating, when=self._when(state))
 
     def on_mount(self) -> None:
         self._enter_question()
 
     def _enter_question(self) -> None:
         self._shown_at = self.qapp.timer()
+        self.refresh_bindings()
         self._focus_answer()
         if self.session.ids and self.session.mode != "exam":
             self.qapp.store.set_setting("resume", self.session.to_resume())
@@ -219,12 +236,14 @@ class PracticeScreen(LocalScreen[None]):
         result = grade(question, response, self.lang)
         if shown:  # a question left before this was handled had its time counted then
             state.seconds += max(0.0, self.qapp.timer() - self._shown_at)
+            self._shown_at = self.qapp.timer()
         rating = derive_rating(
             correct=result.correct,
             score=result.score,
             hints_used=state.hints_shown,
             seconds=state.seconds,
             qtype=question.type,
+            first_time=self.qapp.store.card(qid) is None,
         )
         await self._record(question, state, result, rating, shown=shown)
 
@@ -234,12 +253,14 @@ class PracticeScreen(LocalScreen[None]):
         state.ticks = ticks
         result = self_assess(question, ticks, self.lang)
         state.seconds += max(0.0, self.qapp.timer() - self._shown_at)
+        self._shown_at = self.qapp.timer()
         rating = derive_rating(
             correct=result.correct,
             score=result.score,
             hints_used=state.hints_shown,
             seconds=state.seconds,
             qtype="open",
+            first_time=self.qapp.store.card(question.id) is None,
         )
         correct, score = self_rating_score(rating)
         await self._record(question, state, result, rating, counted=(correct, score))
@@ -270,6 +291,10 @@ class PracticeScreen(LocalScreen[None]):
         state.grade = result
         state.rating = int(rating)
         state.due = saved.due
+        state.recorded = saved
+        self._last = question.id
+        self.session.rated(question.id, int(rating), score)
+        self.refresh_bindings()
         self.qapp.store.set_setting("resume", self.session.to_resume())
         self.post_message(self.qapp.Answered(question.id, result, rating))
         if not shown:  # graded where it was typed; the question on screen stays as it is
@@ -277,6 +302,39 @@ class PracticeScreen(LocalScreen[None]):
         await self._rebuild()
         self.set_focus(None)
         self.query_one("#practice").scroll_end(animate=False)
+
+    async def action_rate(self, rating: int) -> None:
+        """The learner's own rating replaces the one the answer was given."""
+        state = self.session.current
+        if state.recorded is None:
+            return
+        state.recorded = self.qapp.store.rerate_attempt(state.recorded, Rating(rating))
+        state.rating, state.due = rating, state.recorded.due
+        self.session.rated(self.session.current_id, rating, state.grade.score if state.grade else 0)
+        self.notify(self.t("q.rerated", rating=self.t(f"rating.{rating}"), when=self._when(state)))
+        await self._rebuild()
+        self.set_focus(None)
+
+    async def action_undo(self) -> None:
+        """Take the last answer back and show its question again, open."""
+        qid = self._last
+        state = self.session.states.get(qid) if qid is not None else None
+        if qid is None or state is None or state.recorded is None:
+            self.notify(self.t("q.nothing_to_undo"), severity="warning")
+            return
+        self.qapp.store.undo_attempt(state.recorded)
+        self.session.taken_back(qid)
+        state.take_back()
+        self._last = None
+        self._keep_draft()
+        self.session.index = self.session.ids.index(qid)
+        self.qapp.store.set_setting("resume", self.session.to_resume())
+        self.notify(self.t("q.undone"))
+        await self._show()
+
+    def _when(self, state: QuestionState) -> str:
+        seconds = (state.due - self.qapp.now()).total_seconds() if state.due else 0.0
+        return in_time(seconds, self.lang)
 
     # --- navigation and extras --------------------------------------------------
 
@@ -340,10 +398,19 @@ class PracticeScreen(LocalScreen[None]):
         )
 
     async def _finish(self) -> None:
+        """The end of the questions: those missed come back once more (learning
+        steps), then the summary takes this screen's place."""
+        back = self.session.bring_back()
+        if back:
+            self.notify(self.t("q.again_round", n=back))
+            await self._show()
+            return
         score, answered = self.session.score()
         self.notify(self.t("q.session_done", score=score, n=answered))
         self.qapp.store.set_setting("resume", None)
-        self.dismiss()
+        from quizzer.tui.screens.summary import SummaryScreen
+
+        await self.app.switch_screen(SummaryScreen(self.session))
 
     def action_back(self) -> None:
         self._keep_draft()
