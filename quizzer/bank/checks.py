@@ -1,7 +1,7 @@
 """Checks across validated questions: the ones loading needs (unique ids, answer keys
 that name options, task files that exist, sane judge specs) and the quality checks
-`bank validate` adds (translations, empty text, TODO left by `bank new`,
-near-duplicate questions).
+`bank validate` adds (translations, empty text, Markdown that would not show what the
+author wrote, TODO left by `bank new`, near-duplicate questions).
 
 Called by `quizzer.bank.loader` after every question passed the schema. Each check
 reports positioned `Problem`s to a `ProblemSink`.
@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from quizzer.bank.grading import normalise_output, normalise_text
+from quizzer.bank.markup import FIX, MARKDOWN_FIELDS, markdown_losses
 from quizzer.bank.models import (
     DOTTED_TORCH,
     LANGS,
@@ -28,6 +29,7 @@ from quizzer.bank.models import (
     SingleChoice,
     Text,
     text_in,
+    verbatim_in,
 )
 from quizzer.bank.problems import Problem, ProblemSink, display_path, suggest
 from quizzer.bank.schema import field_name
@@ -92,6 +94,7 @@ def check_quality(
     """The checks `bank validate` adds to loading's."""
     for entry in entries:
         check_texts(entry, sink, require_translations(entry.file))
+        check_markdown(entry, sink)
         check_todo(entry, sink)
     check_near_duplicates(entries, sink)
 
@@ -154,7 +157,7 @@ def check_options(entry: Entry, sink: ProblemSink) -> None:
             sink.report(
                 entry.problem(("answer",), "answer is empty; write exactly what the code prints")
             )
-        texts = [normalise_output(text_in(o.text, "en")) for o in q.options]
+        texts = [normalise_output(verbatim_in(o.text, "en")) for o in q.options]
         if q.options and normalise_output(q.answer) not in texts:
             sink.report(
                 entry.problem(
@@ -348,6 +351,21 @@ def check_texts(entry: Entry, sink: ProblemSink, translations: bool) -> None:
                     f"text in both languages, as {form}",
                 )
             )
+
+
+def check_markdown(entry: Entry, sink: ProblemSink) -> None:
+    """Texts shown as Markdown (`MARKDOWN_FIELDS`) must show every character the
+    author wrote: no formula turned into emphasis, no shape into a link or HTML."""
+    for sub, text in text_fields(entry.question):
+        if sub[0] not in MARKDOWN_FIELDS:
+            continue
+        for lang, value in _langs(text).items():
+            losses = markdown_losses(value)
+            if losses:
+                where, which = (sub, "") if isinstance(text, str) else ((*sub, lang), f"{lang} ")
+                found = "; ".join(str(loss) for loss in losses)
+                message = f"Markdown does not show this {which}text as written: {found}; {FIX}"
+                sink.report(entry.problem(where, message))
 
 
 def _strings(value: Any, path: DataPath) -> Iterator[tuple[DataPath, str]]:

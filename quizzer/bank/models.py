@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from quizzer.bank.cjk import join_cjk_lines
+
 Lang = Literal["en", "zh"]
 LANGS: tuple[Lang, ...] = ("en", "zh")
 
@@ -61,11 +63,20 @@ IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]*$"
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]*[a-z0-9]$"
 
 
-def text_in(text: Text, lang: str = "en") -> str:
-    """The text in `lang`, falling back to English, then to any language present."""
+def verbatim_in(text: Text, lang: str = "en") -> str:
+    """The text in `lang` exactly as the YAML gives it, falling back to English, then
+    to any language present. For comparing with what code prints (a code_output
+    option's text with the answer); for showing a text, use `text_in`."""
     if isinstance(text, str):
         return text
     return text.get(lang) or text.get("en") or next(iter(text.values()), "")  # type: ignore[call-overload]
+
+
+def text_in(text: Text, lang: str = "en") -> str:
+    """The text in `lang` (see `verbatim_in`) as it is shown: the line breaks that only
+    wrap the YAML between two CJK characters removed (`join_cjk_lines`), so that
+    Markdown does not show them as spaces inside Chinese sentences."""
+    return join_cjk_lines(verbatim_in(text, lang))
 
 
 class Strict(BaseModel):

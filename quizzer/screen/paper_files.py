@@ -2,6 +2,10 @@
 `answers.yaml` (the template to fill in) and `solutions/<task>.py` (each task's
 starter file).
 
+Bank text reaches the paper through `text_in`, so Chinese lines wrapped in the YAML
+are joined as in the practice UI. Prompts are Markdown (as in the UI); option texts are
+plain text there, so an option that Markdown would change is written escaped.
+
 Called by `quizzer screen paper` and `quizzer exam`. Only what the candidate may see
 goes in: prompts, options, code to read, task statements and starters; never answers,
 explanations, hints, references, rubrics, reference solutions, known-bad variants,
@@ -13,16 +17,19 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from quizzer.bank.markup import markdown_losses
 from quizzer.bank.models import (
     CodeOutput,
     Coding,
     MultipleChoice,
     Numeric,
+    Option,
     Question,
     SingleChoice,
     text_in,
 )
 from quizzer.errors import UsageError
+from quizzer.escaping import md_cell
 from quizzer.screen import scoring
 from quizzer.screen.answers import FILE_NAME, HOW, KIND, answers_text
 from quizzer.screen.load import LoadedScreen
@@ -40,6 +47,15 @@ def _shape(dims: tuple[int | str, ...]) -> str:
     return "(" + ", ".join(str(d) for d in dims) + ")"
 
 
+def option_md(option: Option, lang: str) -> str:
+    """An option as a line of paper.md that shows its text as written: as is when
+    Markdown leaves it alone (the common case, easy to read in an editor), else
+    escaped (`__init__` would turn bold)."""
+    text = text_in(option.text, lang)
+    shown = text if not markdown_losses(text) else md_cell(text)
+    return f"- **{option.id}**: {shown}"
+
+
 def _question_md(item: PaperItem, question: Question, lang: str) -> list[str]:
     kind = KIND[question.type]
     out = [
@@ -51,7 +67,7 @@ def _question_md(item: PaperItem, question: Question, lang: str) -> list[str]:
     if isinstance(question, CodeOutput):
         out += ["```python", question.code.rstrip(), "```", ""]
     if isinstance(question, (SingleChoice, MultipleChoice, CodeOutput)) and question.options:
-        out += [f"- **{o.id}**: {text_in(o.text, lang)}" for o in question.options] + [""]
+        out += [option_md(o, lang) for o in question.options] + [""]
     if isinstance(question, Numeric) and question.unit:
         out += [f"Unit: {question.unit}.", ""]
     out += [f"*Answer in `{FILE_NAME}` under `{item.label}`: {HOW[question.type]}.*", ""]
