@@ -400,3 +400,40 @@ def test_an_answer_is_bound_to_the_question_it_was_typed_for(rig):
     assert rig.store.attempts("name-method") == []
     (message,) = answered(rig)
     assert message.question_id == "count-params"
+
+
+@pytest.mark.parametrize("qid", ["name-method", "what-prints"])
+def test_typing_an_answer_never_runs_a_command(rig, qid):
+    """After a hint the answer box has the focus again; with the box left (Escape),
+    letters that are no command, and Enter, go back to it: typing MulBackward0
+    neither switches the language (l) nor quits (q would, but it is typed inside)."""
+
+    async def scenario(app, pilot):
+        screen = await open_questions(app, pilot, qid)
+        box = screen.query_one("#answer")
+        await pilot.press("escape")
+        assert app.focused is None
+        await pilot.press("M")  # no command: into the box
+        assert app.focused is box
+        await pilot.press(*"ulBackward0")
+        await pilot.press("escape", "enter")  # Enter: back into the box
+        assert app.focused is box
+        await pilot.press(*"lq")
+        await pilot.pause()
+        assert app.lang == "en" and app.is_running
+        text = box.value if isinstance(box, Input) else box.text
+        assert text == "MulBackward0lq"
+
+    drive(rig, scenario)
+
+
+def test_a_hint_gives_the_answer_box_its_focus_back(rig):
+    async def scenario(app, pilot):
+        screen = await open_questions(app, pilot, "count-params")
+        await pilot.press("escape", "h")
+        await pilot.pause()
+        assert len(screen.query(".hint")) == 1
+        await pilot.press(*"55")
+        assert screen.query_one(Input).value == "55"
+
+    drive(rig, scenario)

@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from fsrs import Rating
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Markdown, Static
+from textual.widgets import Input, Markdown, Static, TextArea
 
 from quizzer.bank.grading import Grade, grade, self_assess
 from quizzer.bank.models import Open, Question, text_in
@@ -352,6 +353,35 @@ class PracticeScreen(LocalScreen[None]):
         if not state.answered:
             self.qapp.store.record_hint(question.id, state.hints_shown, when=self.qapp.now())
         await self.query_one("#hints").mount(self._hint_widget(question, state.hints_shown - 1))
+        self._focus_answer()  # back to typing: the next letters are the answer's
+
+    def on_key(self, event: events.Key) -> None:
+        """With the answer box left (Escape) and the question still open, a key that
+        is no command goes to the answer box, and so does Enter: typing an answer
+        never runs a command by accident, and the box is one key away."""
+        if self.app.focused is not None or not self.session.ids:
+            return
+        state = self.session.current
+        if state.answered or state.revealed:
+            return
+        found = self.query(f"#{ANSWER_ID}")
+        box = found.first() if found else None
+        if not isinstance(box, (Input, TextArea)):
+            return
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            box.focus()
+            return
+        if not event.is_printable or event.key in self.app.active_bindings:
+            return
+        event.stop()
+        event.prevent_default()
+        box.focus()
+        if isinstance(box, Input):
+            box.insert_text_at_cursor(event.character or "")
+        else:
+            box.insert(event.character or "")
 
     async def action_next(self) -> None:
         if not self.session.ids:

@@ -22,7 +22,7 @@ def pct(value: float | None) -> str:
 
 
 class StatsScreen(LocalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "back", "key.back")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "key.back")]
 
     def __init__(self) -> None:
         super().__init__(id="stats")

@@ -27,7 +27,7 @@ def end_of_tomorrow(now: datetime, tz) -> datetime:  # type: ignore[no-untyped-d
 
 
 class SummaryScreen(LocalScreen[None]):
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "back", "key.home")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "key.home")]
 
     def __init__(self, session: Session) -> None:
         super().__init__(id="summary")

@@ -73,7 +73,9 @@ class TextAnswer(Input):
         unit: str | None = None,
         id: str | None = None,
     ) -> None:
-        super().__init__(value, placeholder, id=id)
+        # Coming back to the box continues the answer; it does not select it all
+        # (the next key would replace what was typed).
+        super().__init__(value, placeholder, id=id, select_on_focus=False)
         self.number = number
         self.unit = unit
 
