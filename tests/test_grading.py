@@ -627,3 +627,24 @@ def test_the_english_messages_are_unchanged():
     assert grade(true_false(True), "no").feedback == "The statement is true."
     assert grade(open_question(), "").feedback.startswith("Compare your answer")
     assert self_assess(open_question(), [1]).feedback == "Missed: debugging; export"
+
+
+def test_options_are_named_by_their_number_on_screen_when_numbered():
+    from quizzer.bank.grading import grade
+    from quizzer.bank.models import MultipleChoice, SingleChoice
+
+    single = SingleChoice.model_validate(
+        {"id": "pick-s", "type": "single_choice", "topic": "t", "difficulty": "easy",
+         "prompt": "p", "explanation": "e", "answer": "c",
+         "options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}, {"id": "c", "text": "C"}]}
+    )  # fmt: skip
+    shown = grade(single, "b", numbered=True)
+    assert shown.expected == "3: C" and "'2'" in shown.feedback
+    assert grade(single, "b").expected == "c: C"  # papers keep the ids
+    many = MultipleChoice.model_validate(
+        {"id": "pick-m", "type": "multiple_choice", "topic": "t", "difficulty": "easy",
+         "prompt": "p", "explanation": "e", "answer": ["a", "c"],
+         "options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}, {"id": "c", "text": "C"}]}
+    )  # fmt: skip
+    assert grade(many, ["a"], numbered=True).expected == "1, 3"
+    assert grade(many, ["a"]).expected == "a, c"

@@ -437,3 +437,16 @@ def test_a_hint_gives_the_answer_box_its_focus_back(rig):
         assert screen.query_one(Input).value == "55"
 
     drive(rig, scenario)
+
+
+def test_feedback_names_options_by_their_number_on_screen(rig):
+    async def scenario(app, pilot):
+        await open_questions(app, pilot, "pick-one")
+        await pilot.press("2", "enter")  # Theano: wrong
+        await pilot.pause()
+        feedback = " ".join(str(s.content) for s in app.screen.query("#feedback Static"))
+        assert "'2' is not the right option" in feedback
+        assert "Answer: 1: PyTorch (eager)" in feedback
+        assert "'b'" not in feedback and "a: " not in feedback
+
+    drive(rig, scenario)

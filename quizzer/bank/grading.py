@@ -215,6 +215,17 @@ def _option_text(question: SingleChoice | MultipleChoice | CodeOutput, oid: str,
     return ""
 
 
+def option_label(question: SingleChoice | MultipleChoice, oid: str, numbered: bool) -> str:
+    """How an option is named to the learner: its number on screen (1-based, as the
+    practice UI shows and picks them) when `numbered`, else its id (as papers show
+    them). An id that is no option stays as it is."""
+    if numbered:
+        for number, option in enumerate(question.options, start=1):
+            if option.id == oid:
+                return str(number)
+    return oid
+
+
 def _ids(response: Response) -> list[str]:
     if response is None or isinstance(response, (bool, int, float)):
         return []
@@ -223,19 +234,25 @@ def _ids(response: Response) -> list[str]:
     return [str(p).strip().lower() for p in response if str(p).strip()]
 
 
-def grade_single_choice(question: SingleChoice, response: Response, lang: str = "en") -> Grade:
-    expected = f"{question.answer}: {_option_text(question, question.answer, lang)}"
+def grade_single_choice(
+    question: SingleChoice, response: Response, lang: str = "en", numbered: bool = False
+) -> Grade:
+    label = option_label(question, question.answer, numbered)
+    expected = f"{label}: {_option_text(question, question.answer, lang)}"
     picks = _ids(response)
     if len(picks) != 1:
         return _wrong(expected, message("pick_one", lang))
     if picks[0] == question.answer:
         return _right(expected, lang)
-    return _wrong(expected, message("not_the_option", lang, pick=picks[0]))
+    pick = option_label(question, picks[0], numbered)
+    return _wrong(expected, message("not_the_option", lang, pick=pick))
 
 
-def grade_multiple_choice(question: MultipleChoice, response: Response, lang: str = "en") -> Grade:
+def grade_multiple_choice(
+    question: MultipleChoice, response: Response, lang: str = "en", numbered: bool = False
+) -> Grade:
     answer = set(question.answer)
-    expected = ", ".join(question.answer)
+    expected = ", ".join(option_label(question, oid, numbered) for oid in question.answer)
     picks = set(_ids(response))
     right = len(picks & answer)
     wrong = len(picks - answer)
@@ -443,11 +460,16 @@ _GRADERS: dict[str, Any] = {
 }
 
 
-def grade(question: Question, response: Response, lang: str = "en") -> Grade:
-    """Grade `response` to any concept question. Coding tasks go to the judge and
-    raise TypeError here."""
+def grade(
+    question: Question, response: Response, lang: str = "en", *, numbered: bool = False
+) -> Grade:
+    """Grade `response` to any concept question. With `numbered`, options are named
+    by their number on screen (the practice UI), else by id (papers and reports).
+    Coding tasks go to the judge and raise TypeError here."""
     grader = _GRADERS.get(question.type)
     if grader is None:
         raise TypeError(f"{question.type} questions are graded by the judge, not by grade()")
+    if isinstance(question, (SingleChoice, MultipleChoice)):
+        return grader(question, response, lang, numbered)  # type: ignore[operator]
     result: Grade = grader(question, response, lang)
     return result

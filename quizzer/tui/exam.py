@@ -108,7 +108,7 @@ def grade_exam(
     by_type: dict[str, Breakdown] = defaultdict(Breakdown)
     for answer in answers:
         q = answer.question
-        result = grade(q, answer.response, lang)
+        result = grade(q, answer.response, lang, numbered=True)
         if result.self_assess:
             result = Grade(False, 0.0, result.expected, result.feedback, self_assess=True)
         answer.grade = result

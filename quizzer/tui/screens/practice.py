@@ -128,7 +128,7 @@ class PracticeScreen(LocalScreen[None]):
         """The grade in the current language (the stored one may be in the other)."""
         if isinstance(question, Open):
             return self_assess(question, state.ticks, self.lang)
-        return grade(question, state.response, self.lang)
+        return grade(question, state.response, self.lang, numbered=True)
 
     def _note(self, state: QuestionState) -> str | None:
         if state.rating is None or state.due is None:
@@ -234,7 +234,7 @@ class PracticeScreen(LocalScreen[None]):
             if shown:
                 await self._show()
             return
-        result = grade(question, response, self.lang)
+        result = grade(question, response, self.lang, numbered=True)
         if shown:  # a question left before this was handled had its time counted then
             state.seconds += max(0.0, self.qapp.timer() - self._shown_at)
             self._shown_at = self.qapp.timer()

@@ -154,6 +154,19 @@ def response_to_picks(question: Question, response: Any) -> list[str]:
     return [str(response)]
 
 
+def response_text(question: Question, response: Any, lang: str) -> str:
+    """A response as the screen shows it: picked options by their numbers (as they
+    are picked), true/false in words, anything else as typed."""
+    items = choice_items(question, lang)
+    if items is None:
+        return "" if response is None else str(response)
+    numbers = {oid: str(n) for n, (oid, _) in enumerate(items, start=1)}
+    picks = response_to_picks(question, response)
+    if isinstance(question, TrueFalse):
+        return ", ".join(label for oid, label in items if oid in picks)
+    return ", ".join(numbers.get(p, p) for p in picks)
+
+
 def right_picks(question: Question) -> set[str]:
     if isinstance(question, TrueFalse):
         return {"true" if question.answer else "false"}
