@@ -159,3 +159,37 @@ def test_every_binding_label_is_a_known_string():
         for binding in cls.BINDINGS:
             if binding.show and binding.description:
                 assert binding.description in STRINGS, (cls.__name__, binding.description)
+
+
+def test_in_chinese_the_headers_and_session_labels_are_chinese(rig):
+    """Difficulty and type names, topic names and session titles follow the language
+    of the moment, also for a session begun in English and continued in Chinese."""
+
+    async def scenario(app, pilot):
+        await pilot.press("n")  # a learn session, begun in English
+        await pilot.pause()
+        assert app.screen.sub_title == "Learn new"
+        await pilot.press("escape")  # leave it for later
+        await pilot.pause()
+        await pilot.press("l")
+        await pilot.pause()
+        home = app.screen
+        assert str(home.query_one("#continue-line", Static).content).startswith("c  继续：学习新题")
+        await pilot.press("c")
+        await pilot.pause()
+        practice = app.screen
+        assert isinstance(practice, PracticeScreen)
+        assert practice.sub_title == "学习新题"
+        header = str(practice.query_one("#position", Static).content)
+        assert "简单" in header and "单选题" in header and "single_choice" not in header
+
+    drive(rig, scenario)
+
+
+def test_every_topic_of_the_bundled_bank_has_a_name_in_both_languages():
+    from quizzer.bank.loader import load_bank
+    from quizzer.tui.i18n import TOPICS, topic_name
+
+    topics = {q.topic for q in load_bank(None).questions}
+    assert topics <= set(TOPICS), f"topics without a name: {sorted(topics - set(TOPICS))}"
+    assert all(topic_name(t, "zh") != topic_name(t, "en") or t == "nn-module" for t in topics)

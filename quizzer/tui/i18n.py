@@ -291,7 +291,72 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Not a number: type one such as 55, 6/3 or 1e-3.",
         "这不是一个数：请输入数，例如 55、6/3 或 1e-3。",
     ),
+    # coding tasks: hints, and the file before it exists
+    "code.no_hints": ("This task has no hints.", "这道编程题没有提示。"),
+    "code.file_missing": (
+        "Your file: {path} (not written yet: press s for the starter)",
+        "你的文件：{path}（尚未生成：按 s 写入初始代码）",
+    ),
+    # exam results: one answer opened from the list
+    "exam.open_hint": (
+        "Enter opens a question with your answer, the right one and the explanation.",
+        "按 Enter 打开一道题：你的答案、正确答案和解析。",
+    ),
+    "exam.answer_title": ("Question {i} of {n} · {id}", "第 {i}/{n} 题 · {id}"),
+    "exam.your_answer": ("Your answer: {answer}", "你的答案：{answer}"),
 }
+
+
+#: The bundled bank's topics; a topic of another bank shows as its id.
+TOPICS: dict[str, tuple[str, str]] = {
+    "attention": ("attention", "注意力机制"),
+    "autograd": ("autograd", "自动求导"),
+    "cnn": ("CNNs", "卷积神经网络"),
+    "rnn": ("RNNs", "循环神经网络"),
+    "training": ("training", "训练"),
+    "cnn-arithmetic": ("CNN arithmetic", "卷积尺寸计算"),
+    "data-loading": ("data loading", "数据加载"),
+    "debugging": ("debugging", "调试"),
+    "devices-memory": ("devices and memory", "设备与显存"),
+    "distributed": ("distributed training", "分布式训练"),
+    "dynamic-graphs": ("dynamic graphs", "动态图"),
+    "graph-capture": ("graph capture", "图捕获"),
+    "initialisation": ("initialisation", "参数初始化"),
+    "losses": ("losses", "损失函数"),
+    "mixed-precision": ("mixed precision", "混合精度"),
+    "nn-module": ("nn.Module", "nn.Module"),
+    "optimizers": ("optimizers", "优化器"),
+    "regularisation": ("regularisation", "正则化"),
+}
+
+#: Difficulty and question-type names, by language.
+NAMES: dict[str, tuple[str, str]] = {
+    "easy": ("easy", "简单"),
+    "medium": ("medium", "中等"),
+    "hard": ("hard", "困难"),
+    "single_choice": ("single choice", "单选题"),
+    "multiple_choice": ("multiple choice", "多选题"),
+    "true_false": ("true or false", "判断题"),
+    "numeric": ("numeric", "数值题"),
+    "short_answer": ("short answer", "简答题"),
+    "code_output": ("code output", "代码输出题"),
+    "open": ("open", "开放题"),
+    "coding": ("coding", "编程题"),
+}
+
+
+def _pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == "zh" else pair[0]
+
+
+def topic_name(topic: str, lang: str) -> str:
+    """A topic as the learner reads it (its id when the UI has no name for it)."""
+    return _pick(TOPICS[topic], lang) if topic in TOPICS else topic
+
+
+def kind_name(value: str, lang: str) -> str:
+    """A difficulty or a question type in words (the value itself when unknown)."""
+    return _pick(NAMES[value], lang) if value in NAMES else value
 
 
 def tr(key: str, lang: str = "en", **values: Any) -> str:

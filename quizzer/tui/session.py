@@ -100,6 +100,18 @@ class Session:
     missed: list[str] = field(default_factory=list)
     #: The score of each question's first answer here (repeats do not raise it).
     first_scores: dict[str, float] = field(default_factory=dict)
+    #: The title as words to translate: an i18n key and a topic (None: all topics),
+    #: so that a session shows its title in the language of the moment.
+    label: str | None = None
+    topic: str | None = None
+
+    def title_in(self, lang: str) -> str:
+        from quizzer.tui.i18n import topic_name, tr
+
+        if self.label is None:
+            return self.title
+        what = tr("home.all_topics", lang) if self.topic is None else topic_name(self.topic, lang)
+        return tr(self.label, lang, what=what)
 
     def __post_init__(self) -> None:
         for qid in self.ids:
@@ -204,6 +216,8 @@ class Session:
         return {
             "mode": self.mode,
             "title": self.title,
+            "label": self.label,
+            "topic": self.topic,
             "ids": list(self.ids),
             "index": self.index,
             "answered": answered,
@@ -219,6 +233,10 @@ class Session:
         if not ids or data.get("mode") == "exam":
             return None
         session = cls(str(data.get("mode", "practice")), str(data.get("title", "")), ids)
+        label, topic = data.get("label"), data.get("topic")
+        if isinstance(label, str) and label.startswith("session."):
+            session.label = label
+            session.topic = topic if isinstance(topic, str) else None
         done = set(data.get("answered") or [])
         unanswered = [i for i, q in enumerate(ids) if q not in done]
         if not unanswered:

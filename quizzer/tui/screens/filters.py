@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Label, Select
 
 from quizzer.tui.base import LocalModal
+from quizzer.tui.i18n import kind_name, topic_name
 from quizzer.tui.session import Filters
 
 FIELDS = ("topic", "tag", "type", "difficulty")
@@ -34,13 +35,18 @@ class FilterScreen(LocalModal[Filters | None]):
             return [t for t in bank.types() if t != "coding"]
         return [d for d in ("easy", "medium", "hard") if any(q.difficulty == d for q in concept)]
 
+    def _shown(self, field: str, value: str) -> str:
+        if field == "topic":
+            return topic_name(value, self.lang)
+        return value if field == "tag" else kind_name(value, self.lang)
+
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="filters"):
             yield Label(self.t("filters.title"), classes="heading")
             for field in FIELDS:
                 yield Label(self.t(f"filters.{field}"))
                 value = getattr(self.current, field)
-                options = [(c, c) for c in self._choices(field)]
+                options = [(self._shown(field, c), c) for c in self._choices(field)]
                 yield Select(
                     options,
                     prompt=self.t("filters.any"),

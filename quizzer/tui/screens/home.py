@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Static
 from quizzer.bank.models import Coding
 from quizzer.store import stats
 from quizzer.tui.base import LocalScreen
+from quizzer.tui.i18n import topic_name
 from quizzer.tui.session import (
     Filters,
     Session,
@@ -80,7 +81,8 @@ class HomeScreen(LocalScreen[None]):
         resume = app.resumable()
         if resume is not None:
             done = sum(1 for s in resume.states.values() if s.answered)
-            text = self.t("home.continue", title=resume.title, done=done, total=len(resume))
+            title = resume.title_in(self.lang)
+            text = self.t("home.continue", title=title, done=done, total=len(resume))
         else:
             text = self.t("home.nothing_to_continue")
         yield Static(f"c  {text}", id="continue-line", markup=False)
@@ -142,7 +144,7 @@ class HomeScreen(LocalScreen[None]):
         for topic in app.bank.topics():
             mine = [q for q in questions if q.topic == topic]
             if mine:
-                table.add_row(topic, *cells(mine), key=topic)
+                table.add_row(topic_name(topic, self.lang), *cells(mine), key=topic)
         # Back from a session: the cursor stays on the topic just practised.
         table.move_cursor(row=min(self._topic_row, max(table.row_count - 1, 0)))
 
@@ -176,8 +178,10 @@ class HomeScreen(LocalScreen[None]):
         scope = Filters(
             None if topic == ALL_TOPICS else topic, filters.tag, filters.type, filters.difficulty
         )
-        what = self.t("home.all_topics") if topic == ALL_TOPICS else str(topic)
-        session = practice_session(self.qapp.bank, scope, self.t("session.practice", what=what))
+        session = practice_session(self.qapp.bank, scope, "")
+        session.label = "session.practice"
+        session.topic = None if topic == ALL_TOPICS else str(topic)
+        session.title = session.title_in(self.lang)
         self._start(session, "home.no_questions")
 
     @on(DataTable.RowSelected, "#tasks")
@@ -191,11 +195,13 @@ class HomeScreen(LocalScreen[None]):
         session = review_session(
             app.bank, app.store, app.now(), self.t("session.review"), self.filters
         )
+        session.label = "session.review"
         self._start(session, "home.nothing_due")
 
     def action_learn(self) -> None:
         app = self.qapp
         session = learn_session(app.bank, app.store, self.filters, self.t("session.learn"))
+        session.label = "session.learn"
         self._start(session, "home.nothing_new")
 
     def action_resume(self) -> None:
@@ -207,9 +213,9 @@ class HomeScreen(LocalScreen[None]):
 
     def action_bookmarks(self) -> None:
         app = self.qapp
-        self._start(
-            bookmark_session(app.bank, app.store, self.t("session.bookmarks")), "home.no_bookmarks"
-        )
+        session = bookmark_session(app.bank, app.store, self.t("session.bookmarks"))
+        session.label = "session.bookmarks"
+        self._start(session, "home.no_bookmarks")
 
     def action_filters(self) -> None:
         self.qapp.action_filters()

@@ -78,7 +78,7 @@ class PracticeScreen(LocalScreen[None]):
         return self.qapp.bank.get(self.session.current_id)
 
     def screen_title(self) -> str:
-        return self.session.title
+        return self.session.title_in(self.lang)
 
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="practice"):

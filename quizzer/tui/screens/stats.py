@@ -13,7 +13,7 @@ from textual.widgets import Sparkline, Static
 
 from quizzer.store import stats
 from quizzer.tui.base import LocalScreen
-from quizzer.tui.i18n import duration
+from quizzer.tui.i18n import duration, topic_name
 from quizzer.tui.widgets.bars import BarChart
 
 
@@ -77,7 +77,11 @@ class StatsScreen(LocalScreen[None]):
             yield Static(self.t("stats.topics"), classes="heading")
             yield BarChart(
                 [
-                    (t.topic, t.accuracy or 0.0, f"{pct(t.accuracy)} ({t.correct}/{t.attempts})")
+                    (
+                        topic_name(t.topic, self.lang),
+                        t.accuracy or 0.0,
+                        f"{pct(t.accuracy)} ({t.correct}/{t.attempts})",
+                    )
                     for t in stats.topic_stats(store).values()
                 ],
                 maximum=1.0,

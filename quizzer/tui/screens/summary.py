@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 
 from quizzer.bank.models import text_in
 from quizzer.tui.base import LocalScreen
-from quizzer.tui.i18n import duration
+from quizzer.tui.i18n import duration, topic_name
 from quizzer.tui.session import Session, due_by
 
 
@@ -34,7 +34,7 @@ class SummaryScreen(LocalScreen[None]):
         self.session = session
 
     def screen_title(self) -> str:
-        return self.t("summary.title", title=self.session.title)
+        return self.t("summary.title", title=self.session.title_in(self.lang))
 
     def compose_body(self) -> ComposeResult:
         app, session = self.qapp, self.session
@@ -78,7 +78,7 @@ class SummaryScreen(LocalScreen[None]):
             question = self.qapp.bank.get(qid)
             first = text_in(question.prompt, self.lang).strip().splitlines()[0]
             shown = first if len(first) <= 70 else first[:69] + "…"
-            table.add_row(shown, question.topic, key=qid)
+            table.add_row(shown, topic_name(question.topic, self.lang), key=qid)
         table.focus()
 
     @on(DataTable.RowSelected, "#missed")

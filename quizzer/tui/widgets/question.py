@@ -12,7 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Markdown, Static
 
 from quizzer.bank.models import CodeOutput, Question, text_in
-from quizzer.tui.i18n import tr
+from quizzer.tui.i18n import kind_name, topic_name, tr
 from quizzer.tui.widgets.answers import hint_for_type
 
 
@@ -35,9 +35,9 @@ def question_header(
 ) -> str:
     parts = [
         tr("q.position", lang, i=index + 1, n=total),
-        question.topic,
-        question.difficulty,
-        question.type,
+        topic_name(question.topic, lang),
+        kind_name(question.difficulty, lang),
+        kind_name(question.type, lang),
     ]
     if bookmarked:
         parts.append(tr("q.bookmarked", lang))
