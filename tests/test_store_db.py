@@ -68,11 +68,13 @@ def test_a_database_from_a_newer_quizzer_is_refused_with_advice(tmp_path):
         Store(path)
 
 
-def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+def test_a_file_that_is_not_a_database_is_a_clear_error_when_not_recovering(tmp_path):
+    # (By default it is kept aside and replaced: tests/test_store_recover.py.)
     path = tmp_path / "garbage.sqlite3"
     path.write_bytes(b"this is not sqlite at all" * 100)
-    with pytest.raises(ProgressError, match="not a usable progress database"):
-        Store(path)
+    with pytest.raises(ProgressError, match=r"garbage.sqlite3 is damaged \(file is not a database"):
+        Store(path, recover=False)
+    assert path.read_bytes() == b"this is not sqlite at all" * 100
 
 
 def test_default_location_follows_the_env_override(tmp_path):
@@ -202,3 +204,34 @@ def test_reset_forgets_everything(store):
     store.reset()
     assert store.attempts() == [] and store.settings() == {} and store.bookmarks() == set()
     assert store.card("q-one") is None
+
+
+def test_rating_an_answer_again_schedules_it_from_before_that_answer(store):
+    answer(store, rating=Rating.Good, when=T0)
+    later = T0 + timedelta(days=3)
+    easy = answer(store, rating=Rating.Easy, when=later)
+    again = store.rerate_attempt(easy, Rating.Again)
+    # The same as if the learner had rated it Again in the first place.
+    with Store(store.path.parent / "other.sqlite3") as other:
+        answer(other, rating=Rating.Good, when=T0)
+        direct = answer(other, rating=Rating.Again, when=later)
+    assert again.due == direct.due
+    assert store.card("q-one").due == direct.due
+    assert store.attempts("q-one")[-1]["rating"] == int(Rating.Again)
+    ratings = [r[0] for r in store.query("SELECT rating FROM reviews ORDER BY id")]
+    assert ratings == [int(Rating.Good), int(Rating.Again)]
+
+
+def test_undoing_an_answer_puts_the_schedule_back(store):
+    first = answer(store, rating=Rating.Good, when=T0)
+    card = store.card("q-one")
+    second = answer(store, rating=Rating.Again, when=T0 + timedelta(days=3))
+    store.undo_attempt(second)
+    assert store.card("q-one").to_dict() == card.to_dict()
+    assert store.due_ids(first.due) == ["q-one"]
+    assert [a["uid"] for a in store.attempts("q-one")] == [first.uid]
+    assert store.query("SELECT COUNT(*) FROM reviews")[0][0] == 1
+    store.undo_attempt(first)  # a question seen once goes back to never seen
+    assert store.card("q-one") is None
+    assert store.attempts("q-one") == []
+    assert store.scheduled_ids() == set()

@@ -2,7 +2,8 @@
 review schedule, bookmarks, settings) kept in the SQLite store.
 
 Registered by `quizzer.cli`; raises `ProgressError` (a `UsageError`, exit 2) for a
-bad file or a refused reset.
+bad file or a refused reset. A damaged database is rebuilt when it is opened (the
+damaged file is kept aside), and each command says so on stderr before it goes on.
 """
 
 from __future__ import annotations
@@ -14,13 +15,22 @@ from typing import Annotated
 
 import typer
 
-from quizzer.store import open_store
+from quizzer.store import Store, open_store
 from quizzer.store.db import ProgressError, utcnow
 
 app = typer.Typer(
     help="Export, import or reset your practice progress (answers, reviews, settings).",
     no_args_is_help=True,
 )
+
+
+def _open() -> Store:
+    """The user's store; what was done about a damaged database goes to stderr (stdout
+    may be the export)."""
+    store = open_store()
+    if store.recovery is not None:
+        typer.secho(f"warning: {store.recovery.message}", fg=typer.colors.YELLOW, err=True)
+    return store
 
 
 @app.command()
@@ -40,7 +50,7 @@ def export_cmd(
     """Write all progress as one JSON document (for another machine or a backup)."""
     from quizzer.store.transfer import export_progress
 
-    with open_store() as store:
+    with _open() as store:
         text = json.dumps(export_progress(store), indent=2, ensure_ascii=False) + "\n"
     if file == "-":
         sys.stdout.write(text)
@@ -68,7 +78,7 @@ def import_cmd(
     from quizzer.store.transfer import import_progress, read_document
 
     doc = read_document(file)
-    with open_store() as store:
+    with _open() as store:
         added = import_progress(store, doc, replace=replace)
     summary = ", ".join(f"{n} {kind}" for kind, n in added.items() if n)
     typer.echo(f"imported {file}: {summary or 'nothing new'}")
@@ -78,10 +88,13 @@ def import_cmd(
 def reset(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Forget all progress. A JSON backup is written next to the database first."""
+    """Forget all progress. A JSON backup is written next to the database first.
+
+    A damaged database is kept aside first, and what could be read from it goes into
+    the JSON backup."""
     from quizzer.store.transfer import export_progress
 
-    with open_store() as store:
+    with _open() as store:
         if not yes:
             if not sys.stdin.isatty():
                 raise ProgressError(
