@@ -139,7 +139,7 @@ def test_a_syntax_error_comes_back_without_a_worker(service, tmp_path):
     [doc] = [e for e in events if isinstance(e.get("checks"), list)]
     load = doc["checks"][0]
     assert (load["name"], load["status"]) == ("load", "fail")
-    assert load["message"].startswith("submission.py:2:31: SyntaxError")
+    assert load["message"].startswith(f"{bad}:2:31: SyntaxError")  # the file it was given
     assert "^" in load["message"]
     assert doc["sandbox"]["exit_code"] is None  # no sandbox run at all
     assert events[-1] == {"event": "end", "exit": 1, "cancelled": False}
@@ -151,7 +151,7 @@ def test_a_file_that_never_names_the_class_fails_load_at_once(service, tmp_path)
     events = list(client.judge_events({"files": [str(other)], "task": "simple-nn"}, service))
     [doc] = [e for e in events if isinstance(e.get("checks"), list)]
     assert doc["checks"][0]["message"] == (
-        "submission.py defines no SimpleNN; classes found: Net. Name your class SimpleNN."
+        f"{other} defines no SimpleNN; classes found: Net. Name your class SimpleNN."
     )
     assert doc["sandbox"]["exit_code"] is None
 

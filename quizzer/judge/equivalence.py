@@ -225,7 +225,9 @@ def _run_solution(
     for frame, doing in ((loaded, "loading it"), (ran, "running the trials")):
         error = frame.header.get("error") if frame is not None else None
         if error is not None and not reply.tampered:
-            return RefPlan(name, problem=explain.exception(error, doing))
+            # Its frames name the reference's file, not the submission's.
+            problem = explain.name_file(explain.exception(error, doing), task.reference)
+            return RefPlan(name, problem=problem)
     if loaded is not None and ran is None and not reply.tampered and reply.ended:
         return RefPlan(name, problem=f"it does not define {task.class_name} as the task's entry")
     if reply.tampered or ran is None:

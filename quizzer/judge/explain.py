@@ -6,6 +6,10 @@ own), and the layer that was running. This module turns that into a short messag
 the reason first, then the submission's own traceback lines, then a hint that explains
 common shape mistakes (e.g. a Linear layer that expects 21632 features but gets 32).
 Everything it reads is untrusted, so it only formats and caps text. No torch.
+
+`submission.py` is the worker's name for every file (it tells the submission's frames
+from the judge's own by it, and never learns the real path); `name_file`, called by
+`quizzer.judge.runner` on the trusted side, puts the file the user gave in its place.
 """
 
 from __future__ import annotations
@@ -13,7 +17,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from quizzer.escaping import no_surrogates, term
+
 MAX_MESSAGE = 2000
+#: What the worker compiles every submission as, and what messages say until
+#: `name_file` names the real file.
+FILE = "submission.py"
+_FILE = re.compile(r"(?<![\w./\\-])submission\.py(?!\w)")
 
 _MATMUL = re.compile(r"mat1 and mat2 shapes cannot be multiplied \((\d+)x(\d+) and (\d+)x(\d+)\)")
 _CHANNELS = re.compile(
@@ -38,20 +48,30 @@ def _shape(shape: Any) -> str:
     return _s(shape, 60)
 
 
+def name_file(message: str, shown: str) -> str:
+    """`message` with the worker's name for the file (`FILE`) replaced by `shown`, the
+    path the user gave (`submissions/simple_nn.py:12 in forward: ...`). `shown` is
+    made one printable line first, so that a file name cannot forge message lines."""
+    if shown == FILE or FILE not in message:
+        return message
+    name = term(no_surrogates(shown))
+    return _FILE.sub(lambda _: name, message)
+
+
 def traceback_lines(error: dict[str, Any]) -> list[str]:
     lines = []
     frames = error.get("frames")
     for frame in frames if isinstance(frames, list) else []:
         if isinstance(frame, list) and len(frame) == 3:
             lineno, func, text = frame
-            lines.append(f"  submission.py:{_s(lineno, 10)} in {_s(func, 60)}: {_s(text, 200)}")
+            lines.append(f"  {FILE}:{_s(lineno, 10)} in {_s(func, 60)}: {_s(text, 200)}")
     return lines
 
 
 def syntax_error(error: dict[str, Any]) -> str:
     """`submission.py:3:9: SyntaxError: invalid syntax`, the line and a caret."""
     line, col = error.get("lineno"), error.get("offset")
-    where = f"submission.py:{_s(line, 10)}" + (f":{_s(col, 10)}" if isinstance(col, int) else "")
+    where = f"{FILE}:{_s(line, 10)}" + (f":{_s(col, 10)}" if isinstance(col, int) else "")
     text = _s(error.get("text") or "", 300)
     out = [f"{where}: {_s(error.get('type'), 40)}: {_s(error.get('message'), 300)}"]
     if text.strip():

@@ -100,7 +100,7 @@ def judge_bytes(
         trusted = _trusted_checks(task, source)
         for check in trusted.values():  # known in milliseconds: said at once
             if on_check:
-                on_check(check)
+                on_check(_named(check, display))
         ctx = _with_plans(ctx, sandbox)
         payload = build_request(task, source, probes, device, plan=ctx.plan, step=ctx.step)
         outcome = _run(sandbox, RunRequest(payload=payload, limits=task.spec.limits, device=device))
@@ -129,6 +129,7 @@ def judge_bytes(
                 message=f"the worker hit the {outcome.limit_hit} limit after its checks",
             )
         )
+    checks = [_named(check, display) for check in checks]
     for check in checks:
         if on_check and check.name not in trusted:
             on_check(check)
@@ -165,6 +166,13 @@ def judge_bytes(
         output=explain.cap(outcome.output[-2000:], 2000) if outcome else "",
         infrastructure=infrastructure,
     )
+
+
+def _named(check: CheckResult, display: str) -> CheckResult:
+    """`check` with its message naming the file as the user gave it (`display`), not
+    as the worker compiled it (`submission.py`): an editor then finds the line."""
+    message = explain.name_file(check.message, display)
+    return check if message == check.message else check.model_copy(update={"message": message})
 
 
 class SandboxFailed(Exception):

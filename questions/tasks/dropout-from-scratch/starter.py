@@ -1,6 +1,10 @@
 """dropout-from-scratch: implement Dropout(p=0.5) without nn.Dropout or F.dropout.
 Train mode: zero elements with probability p, scale the rest by 1 / (1 - p). Eval mode:
-the identity. Check your work with `quizzer judge starter.py --task dropout-from-scratch`.
+the identity.
+
+Judge your solution with:
+
+    quizzer judge submissions/dropout_from_scratch.py --task dropout-from-scratch
 """
 
 import torch

@@ -1,5 +1,11 @@
-# The interview article's SimpleCNN, exactly as published: it crashes. Fix it.
-# Keep conv1, the ReLU, the global average pooling and fc1; keep the script working.
+"""fix-simple-cnn: the interview article's SimpleCNN, exactly as published: it crashes.
+Fix it. Keep conv1, the ReLU, the global average pooling and fc1; keep the script working.
+
+Judge your solution with:
+
+    quizzer judge submissions/fix_simple_cnn.py --task fix-simple-cnn
+"""
+
 import torch
 import torch.nn as nn
 import torch.optim as optim

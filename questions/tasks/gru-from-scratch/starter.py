@@ -2,7 +2,10 @@
 
 x (B, T, input_size) -> all hidden states (B, T, hidden_size), starting from h = 0.
 Parameters as in nn.GRUCell: weight_ih, weight_hh, bias_ih, bias_hh, gates (r, z, n).
-Check your work with `quizzer judge starter.py --task gru-from-scratch`.
+
+Judge your solution with:
+
+    quizzer judge submissions/gru_from_scratch.py --task gru-from-scratch
 """
 
 import math

@@ -1,6 +1,9 @@
 """layernorm-from-scratch: implement LayerNorm(normalized_shape, eps=1e-5) without the
-built-in. Input (..., normalized_shape), output the same shape. Check your work with
-`quizzer judge starter.py --task layernorm-from-scratch`.
+built-in. Input (..., normalized_shape), output the same shape.
+
+Judge your solution with:
+
+    quizzer judge submissions/layernorm_from_scratch.py --task layernorm-from-scratch
 """
 
 import torch

@@ -1,7 +1,10 @@
 """linear-from-scratch: implement Linear(in_features, out_features) without nn.Linear.
 
-Input (..., in_features), output (..., out_features). Check your work with
-`quizzer judge starter.py --task linear-from-scratch`.
+Input (..., in_features), output (..., out_features).
+
+Judge your solution with:
+
+    quizzer judge submissions/linear_from_scratch.py --task linear-from-scratch
 """
 
 import math

@@ -2,7 +2,10 @@
 
 forward(x, mask): x (B, T, embed_dim), mask bool (B, T, T) with True = may attend;
 returns (B, T, embed_dim). Use nn.Linear layers named q_proj, k_proj, v_proj, out_proj.
-Check your work with `quizzer judge starter.py --task multi-head-attention`.
+
+Judge your solution with:
+
+    quizzer judge submissions/multi_head_attention.py --task multi-head-attention
 """
 
 import math

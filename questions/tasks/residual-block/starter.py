@@ -1,8 +1,11 @@
 """residual-block: implement ResidualBlock(in_channels, out_channels, stride=1).
 
 conv1 -> bn1 -> relu -> conv2 -> bn2, plus a shortcut (identity, or 1x1 conv + BN when
-the shape changes), then relu. Check your work with
-`quizzer judge starter.py --task residual-block`.
+the shape changes), then relu.
+
+Judge your solution with:
+
+    quizzer judge submissions/residual_block.py --task residual-block
 """
 
 import torch

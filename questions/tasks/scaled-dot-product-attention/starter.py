@@ -1,8 +1,11 @@
 """scaled-dot-product-attention: write scaled_dot_product_attention(q, k, v, mask).
 
 q (B, H, Lq, D), k (B, H, Lk, D), v (B, H, Lk, Dv), mask bool broadcastable to
-(B, H, Lq, Lk) with True = may attend; returns (B, H, Lq, Dv). Check your work with
-`quizzer judge starter.py --task scaled-dot-product-attention`.
+(B, H, Lq, Lk) with True = may attend; returns (B, H, Lq, Dv).
+
+Judge your solution with:
+
+    quizzer judge submissions/scaled_dot_product_attention.py --task scaled-dot-product-attention
 """
 
 import math

@@ -1,7 +1,9 @@
 """simple-cnn: implement SimpleCNN. Input (B, 1, 28, 28) float32 images, output
 (B, 10) logits.
 
-Run `quizzer judge starter.py --task simple-cnn` to check your work.
+Judge your solution with:
+
+    quizzer judge submissions/simple_cnn.py --task simple-cnn
 """
 
 import torch

@@ -1,6 +1,8 @@
 """simple-nn: implement SimpleNN. Input (B, 10) float32, output (B, 3) logits.
 
-Run `quizzer judge starter.py --task simple-nn` to check your work.
+Judge your solution with:
+
+    quizzer judge submissions/simple_nn.py --task simple-nn
 """
 
 import torch

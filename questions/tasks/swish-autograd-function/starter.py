@@ -1,6 +1,9 @@
 """swish-autograd-function: implement Swish, a torch.autograd.Function with a
 hand-written backward for swish(x) = x * sigmoid(x). The judge calls Swish.apply(x).
-Check your work with `quizzer judge starter.py --task swish-autograd-function`.
+
+Judge your solution with:
+
+    quizzer judge submissions/swish_autograd_function.py --task swish-autograd-function
 """
 
 import torch
