@@ -47,13 +47,22 @@ def test_a_missing_bank_folder_is_exit_2_before_the_ui(run_cli, opened, tmp_path
     assert opened == []
 
 
-def test_a_broken_progress_store_is_exit_2_with_advice(run_cli, opened, tmp_path):
+def test_a_broken_progress_store_is_kept_aside_and_the_ui_opens_on_a_fresh_one(
+    run_cli, opened, tmp_path
+):
+    """A file that is not a database is never lost or overwritten: it is kept as a
+    copy, the UI opens on a fresh store and says what happened."""
     data = tmp_path / "data"
     data.mkdir()
-    (data / "progress.sqlite3").write_bytes(b"not a database" * 200)
+    garbage = b"not a database" * 200
+    (data / "progress.sqlite3").write_bytes(garbage)
     result = run_cli("practice")
-    assert result.exit_code == 2 and "not a usable progress database" in result.stderr
+    assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.stderr
+    (kept,) = data.glob("progress.sqlite3.damaged-*")
+    assert kept.read_bytes() == garbage
+    (app,) = opened
+    assert app.store.recovery is not None and str(kept.name) in app.store.recovery.message
 
 
 def test_practice_help_names_its_options(run_cli):

@@ -168,7 +168,8 @@ def build(rig: Rig, scenario: Scenario, **options: Any) -> tuple[QuizzerApp, Any
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 @pytest.mark.slow
 def test_main_screens_look_as_approved(scenario, snap_compare, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # paths on screen are shown relative to here
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))  # full paths on screen start with ~/
     monkeypatch.setenv("FAKE_JUDGE_PID", str(tmp_path / "judge.pids"))
     rig = make_rig(tmp_path)
     app, run_before = build(rig, scenario)
@@ -203,6 +204,7 @@ def save_docs_screenshots(target: Path = REPO / "docs" / "screenshots") -> list[
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             os.chdir(root)
+            os.environ["HOME"] = str(root)  # the file's full path shows as ~/submissions/...
             rig = Rig(bank, Store(root / "p.sqlite3"), FakeClock(), root, [])
             app, run_before = build(rig, scenario, judge_command=default_command())
 

@@ -80,9 +80,14 @@ def card_from_json(text: str) -> Card:
     return Card.from_dict(json.loads(text))
 
 
-def make_scheduler() -> Scheduler:
+#: The share of reviews FSRS aims to have answered right (fsrs's own default).
+DEFAULT_RETENTION = 0.9
+
+
+def make_scheduler(desired_retention: float = DEFAULT_RETENTION) -> Scheduler:
+    """FSRS aiming at `desired_retention` (higher: more reviews, spaced closer)."""
     # No fuzzing: the same history always gives the same schedule (tests, exports).
-    return Scheduler(enable_fuzzing=False)
+    return Scheduler(desired_retention=desired_retention, enable_fuzzing=False)
 
 
 def schedule(

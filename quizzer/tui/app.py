@@ -28,12 +28,15 @@ from quizzer.bank.loader import Bank
 from quizzer.bank.locate import ENV_VAR as BANK_ENV
 from quizzer.bank.models import LANGS, Coding
 from quizzer.store import Store
+from quizzer.store.srs import make_scheduler
+from quizzer.tui import submissions
 from quizzer.tui.base import LocalScreen, translate_bindings
 from quizzer.tui.exam import ExamPlan
 from quizzer.tui.i18n import other_lang, tr
 from quizzer.tui.judging import CheckEvent, JudgeOutcome, default_command
 from quizzer.tui.screens.home import HomeScreen
 from quizzer.tui.session import Filters, Session, due_count, new_count
+from quizzer.tui.study import StudySettings
 
 DARK, LIGHT = "textual-dark", "textual-light"
 #: A service the UI starts stops itself after this long unused, even if the UI dies.
@@ -95,7 +98,7 @@ class QuizzerApp(App[None]):
         super().__init__()
         self.bank = bank
         self.store = store
-        self.submissions_dir = submissions_dir or Path.cwd() / "submissions"
+        self.submissions_dir = submissions_dir or submissions.submissions_dir()
         self.judge_command = list(judge_command or default_command())
         self.judge_cwd = judge_cwd
         self.now: Callable[[], datetime] = now or (lambda: datetime.now(timezone.utc))
@@ -113,6 +116,8 @@ class QuizzerApp(App[None]):
         self._service_state: str | None = None
         self._service_started = False
         self.filters = Filters.from_dict(store.get_setting("filters"))
+        self.study = StudySettings.load(store)
+        store.scheduler = make_scheduler(self.study.retention)
         saved = store.get_setting("lang")
         chosen = lang or (saved if saved in LANGS else "en")
         self.set_reactive(QuizzerApp.lang, chosen if chosen in LANGS else "en")
@@ -131,6 +136,8 @@ class QuizzerApp(App[None]):
             self.push_screen(HomeScreen())
         if self.exam_plan is not None:
             self.open_exam(self.exam_plan)
+        if self.store.recovery is not None:  # the store rebuilt a damaged database on open
+            self.notify(self.store.recovery.message, severity="warning", timeout=30, markup=False)
 
     #: What a locked exam allows of the app's own actions.
     LOCKED_ALLOWS: ClassVar[frozenset[str]] = frozenset(
@@ -254,6 +261,27 @@ class QuizzerApp(App[None]):
 
         self.push_screen(FilterScreen(self.filters), chosen)
 
+    def action_browse(self) -> None:
+        from quizzer.tui.screens.browser import BrowserScreen
+
+        self.push_screen(BrowserScreen())
+
+    def set_study(self, study: StudySettings) -> None:
+        """New study settings: saved, and the retention applies from the next answer."""
+        self.study = study
+        study.save(self.store)
+        self.store.scheduler = make_scheduler(study.retention)
+
+    def action_settings(self) -> None:
+        from quizzer.tui.screens.settings import SettingsScreen
+
+        def chosen(study: StudySettings | None) -> None:
+            if study is not None:
+                self.set_study(study)
+                self._refresh_home()
+
+        self.push_screen(SettingsScreen(self.study), chosen)
+
     def action_exam(self) -> None:
         from quizzer.tui.screens.exam_setup import ExamSetupScreen
 
@@ -319,6 +347,10 @@ class QuizzerApp(App[None]):
         yield SystemCommand(tr("cmd.review", lang), tr("cmd.review", lang), self.action_review)
         yield SystemCommand(tr("cmd.learn", lang), tr("cmd.learn", lang), self.action_learn)
         yield SystemCommand(tr("cmd.stats", lang), tr("cmd.stats", lang), self.action_stats)
+        yield SystemCommand(
+            tr("cmd.settings", lang), tr("cmd.settings.help", lang), self.action_settings
+        )
+        yield SystemCommand(tr("cmd.browse", lang), tr("cmd.browse.help", lang), self.action_browse)
         yield SystemCommand(tr("cmd.exam", lang), tr("cmd.exam", lang), self.action_exam)
         yield SystemCommand(tr("cmd.home", lang), tr("cmd.home", lang), self.action_home)
 

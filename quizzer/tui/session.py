@@ -17,6 +17,7 @@ from quizzer.bank.loader import Bank
 from quizzer.bank.models import Question
 from quizzer.store import Store
 from quizzer.store.db import AttemptResult
+from quizzer.tui.study import suspended
 
 DIFFICULTY_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 #: How many new questions one "learn new" session introduces.
@@ -255,15 +256,19 @@ def _ordered(questions: list[Question]) -> list[str]:
     return [q.id for _, q in ranked]
 
 
-def practice_session(bank: Bank, filters: Filters, title: str) -> Session:
-    return Session("practice", title, _ordered(filters.concept_questions(bank)))
+def practice_session(
+    bank: Bank, filters: Filters, title: str, skip: frozenset[str] | set[str] = frozenset()
+) -> Session:
+    """Every matching question but those in `skip` (suspended), easiest first."""
+    found = [q for q in filters.concept_questions(bank) if q.id not in skip]
+    return Session("practice", title, _ordered(found))
 
 
 def learn_session(
     bank: Bank, store: Store, filters: Filters, title: str, limit: int = LEARN_BATCH
 ) -> Session:
     """Questions never scheduled for review yet, easiest first."""
-    seen = store.scheduled_ids()
+    seen = store.scheduled_ids() | suspended(store)
     fresh = [q for q in filters.concept_questions(bank) if q.id not in seen]
     return Session("learn", title, _ordered(fresh)[:limit])
 
@@ -271,25 +276,32 @@ def learn_session(
 def due_ids(bank: Bank, store: Store, now: datetime, filters: Filters) -> list[str]:
     """Questions due for review at `now` that are still in the bank and match the
     filters, most overdue first (the order the store gives)."""
-    matching = {q.id for q in filters.concept_questions(bank)}
+    matching = {q.id for q in filters.concept_questions(bank)} - suspended(store)
     return [q for q in store.due_ids(now) if q in matching]
 
 
 def review_session(
-    bank: Bank, store: Store, now: datetime, title: str, filters: Filters | None = None
+    bank: Bank,
+    store: Store,
+    now: datetime,
+    title: str,
+    filters: Filters | None = None,
+    limit: int | None = None,
 ) -> Session:
-    """Every question due for review at `now` within the filters."""
-    return Session("review", title, due_ids(bank, store, now, filters or Filters()))
+    """The questions due for review at `now` within the filters, the most overdue
+    first, at most `limit` of them."""
+    due = due_ids(bank, store, now, filters or Filters())
+    return Session("review", title, due if limit is None else due[:limit])
 
 
 def bookmark_session(bank: Bank, store: Store, title: str) -> Session:
-    marked = store.bookmarks()
+    marked = store.bookmarks() - suspended(store)
     return Session("bookmarks", title, [q.id for q in bank.questions if q.id in marked])
 
 
 def due_by(bank: Bank, store: Store, when: datetime) -> int:
     """How many questions of the bank will be due for review at `when`."""
-    return sum(1 for q in store.due_ids(when) if q in bank)
+    return len(due_ids(bank, store, when, Filters()))
 
 
 def due_count(bank: Bank, store: Store, now: datetime, filters: Filters | None = None) -> int:
@@ -297,5 +309,5 @@ def due_count(bank: Bank, store: Store, now: datetime, filters: Filters | None =
 
 
 def new_count(bank: Bank, store: Store, filters: Filters) -> int:
-    seen = store.scheduled_ids()
+    seen = store.scheduled_ids() | suspended(store)
     return sum(1 for q in filters.concept_questions(bank) if q.id not in seen)

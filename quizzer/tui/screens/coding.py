@@ -1,12 +1,14 @@
-"""The coding-task screen: the statement (Markdown) and the spec on the left; the
-submission file, live judge progress check by check, and the report on the right.
+"""The coding-task screen: the statement (Markdown), the spec, the hints taken and,
+once the task is passed, its explanation on the left; the submission file (its full
+path), live judge progress check by check, and the report on the right.
 
-s writes the starter into `submissions/` (asking before it overwrites anything),
-j judges in a background worker (through the judge service, which entering this
-screen starts, or a `quizzer judge --events` subprocess: this process never imports
-torch), w toggles watch mode (re-judge when the file is
-saved; a worker polls its mtime), e opens $EDITOR, r shows the reference solution
-once the task has been passed. Pushed by the home screen.
+s writes the starter into the submissions folder (`quizzer.tui.submissions`; asking
+before it overwrites anything, and naming the file in its judge command), j judges in
+a background worker (through the judge service, which entering this screen starts, or
+a `quizzer judge --events` subprocess: this process never imports torch), w toggles
+watch mode (re-judge when the file is saved; a worker polls its mtime), e opens
+$EDITOR, h shows the next hint (each recorded, as the practice screen does), r shows
+the reference solution once the task has been passed. Pushed by the home screen.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from textual.widgets import Markdown, Static
 
 from quizzer.bank.models import Coding, text_in
 from quizzer.errors import QuizzerError
+from quizzer.tui import submissions
 from quizzer.tui.base import LocalScreen
 from quizzer.tui.judging import (
     CheckEvent,
@@ -39,8 +42,9 @@ from quizzer.tui.screens.confirm import ConfirmScreen
 from quizzer.tui.widgets.checks import CheckList
 
 
-def submission_path(submissions: Path, task: Coding) -> Path:
-    return submissions / f"{task.id.replace('-', '_')}.py"
+def submission_path(folder: Path, task: Coding) -> Path:
+    """The learner's file for `task` in the submissions `folder`."""
+    return submissions.submission_path(folder, task.id)
 
 
 def file_signature(path: Path) -> tuple[int, int] | None:
@@ -62,6 +66,7 @@ class CodingScreen(LocalScreen[None]):
         Binding("j", "judge", "key.judge"),
         Binding("w", "watch", "key.watch"),
         Binding("e", "edit", "key.edit"),
+        Binding("h", "hint", "key.hint"),
         Binding("r", "reference", "key.reference"),
         Binding("c", "cancel", "key.cancel"),
         Binding("escape", "back", "key.back"),
@@ -77,6 +82,8 @@ class CodingScreen(LocalScreen[None]):
         #: the check list shows (the list itself is rebuilt on a language switch).
         self.reported: list[CheckEvent] = []
         self.status_key = ""
+        #: How many of the task's hints this visit has shown (they stay on screen).
+        self.hints_shown = 0
 
     @property
     def path(self) -> Path:
@@ -91,11 +98,43 @@ class CodingScreen(LocalScreen[None]):
                 yield Markdown(text_in(self.coding_task.prompt, self.lang), id="task-prompt")
                 yield Static(self.t("code.spec"), classes="heading")
                 yield Static("\n".join(self.spec_lines()), id="spec", markup=False)
+                yield Vertical(
+                    *(self._hint_widget(tier) for tier in range(self.hints_shown)),
+                    id="hints",
+                )
+                if self.passed:
+                    yield from self._explanation_widgets()
             with Vertical(id="judge-panel"):
                 yield Static(self._file_line(), id="file-line", markup=False)
                 yield Static("", id="judge-status", markup=False)
                 yield CheckList(list(self.coding_task.spec.checks), id="checks")
                 yield Static("", id="judge-message", markup=False)
+
+    @property
+    def passed(self) -> bool:
+        """Whether the learner has passed this task (now or on an earlier visit)."""
+        return self.qapp.store.task_passed(self.coding_task.id)
+
+    def _hint_widget(self, tier: int) -> Markdown:
+        hints = self.coding_task.hints
+        label = self.t("q.hint", i=tier + 1, n=len(hints))
+        return Markdown(f"**{label}:** {text_in(hints[tier], self.lang)}", classes="hint")
+
+    def _explanation_widgets(self) -> list[Static | Markdown]:
+        return [
+            Static(self.t("q.explanation"), classes="heading", id="explanation-heading"),
+            Markdown(text_in(self.coding_task.explanation, self.lang), id="task-explanation"),
+        ]
+
+    async def _show_explanation(self) -> None:
+        """After a pass: the explanation below the statement (once), scrolled to."""
+        found = self.query("#statement")
+        if not found or self.query("#task-explanation"):
+            return
+        statement = found.first(VerticalScroll)
+        widgets = self._explanation_widgets()
+        await statement.mount_all(widgets)
+        widgets[0].scroll_visible(animate=False, top=True)
 
     def on_mount(self) -> None:
         self._paint_status()
@@ -147,13 +186,10 @@ class CodingScreen(LocalScreen[None]):
     def _file_line(self) -> str:
         if self.path.exists():
             return self.t("code.file", path=self._shown_path())
-        return self.t("code.no_file")
+        return self.t("code.file_missing", path=self._shown_path())
 
     def _shown_path(self) -> str:
-        try:
-            return str(self.path.relative_to(Path.cwd()))
-        except ValueError:
-            return str(self.path)
+        return submissions.shown(self.path)
 
     def _paint_status(self) -> None:
         parts = []
@@ -179,14 +215,13 @@ class CodingScreen(LocalScreen[None]):
     # --- start ------------------------------------------------------------------
 
     def action_start(self) -> None:
+        task, path = self.coding_task, self.path
         try:
-            starter = self.qapp.bank.resolve(
-                self.coding_task.id, self.coding_task.starter
-            ).read_text("utf-8")
+            starter = self.qapp.bank.resolve(task.id, task.starter).read_text("utf-8")
         except (QuizzerError, OSError) as exc:
             self.notify(str(exc), severity="error")
             return
-        path = self.path
+        starter = submissions.personalised(starter, path, task.id)
         if path.exists():
             if path.read_text("utf-8", errors="replace") == starter:
                 self.notify(self.t("code.kept", path=self._shown_path()))
@@ -268,6 +303,8 @@ class CodingScreen(LocalScreen[None]):
             when=app.now(),
         )
         self.post_message(app.JudgeFinished(self.coding_task.id, outcome))
+        if outcome.status == "pass":
+            await self._show_explanation()
         return outcome
 
     def action_cancel(self) -> None:
@@ -300,7 +337,7 @@ class CodingScreen(LocalScreen[None]):
                     self.notify(self.t("code.changed"))
                     self.judge()
 
-    # --- editor and reference ---------------------------------------------------
+    # --- editor, hints and reference -------------------------------------------
 
     def action_edit(self) -> None:
         path = self.path
@@ -323,8 +360,27 @@ class CodingScreen(LocalScreen[None]):
         if not self.watching and file_signature(path) != before:
             self.judge()
 
+    async def action_hint(self) -> None:
+        """The next hint tier, recorded as a concept question's is (unless the task
+        is already passed: a hint then helps nobody's score)."""
+        hints = self.coding_task.hints
+        if not hints:
+            self.notify(self.t("code.no_hints"))
+            return
+        if self.hints_shown >= len(hints):
+            self.notify(self.t("q.no_more_hints"))
+            return
+        self.hints_shown += 1
+        if not self.passed:
+            self.qapp.store.record_hint(self.coding_task.id, self.hints_shown, when=self.qapp.now())
+        found = self.query("#hints")
+        if found:
+            widget = self._hint_widget(self.hints_shown - 1)
+            await found.first(Vertical).mount(widget)
+            widget.scroll_visible(animate=False)
+
     def action_reference(self) -> None:
-        if not self.qapp.store.task_passed(self.coding_task.id):
+        if not self.passed:
             self.notify(self.t("code.reference_locked"), severity="warning")
             return
         try:

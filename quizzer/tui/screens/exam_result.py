@@ -1,12 +1,14 @@
 """The exam result screen: the score, a breakdown per topic and per type, and every
-question with the answer given and the right one. x exports the answers to a JSON
-file. Replaces the exam screen when the exam ends."""
+question with the answer given and the right one; Enter on a question opens it with
+its explanation (`ExamAnswerScreen`). x exports the answers to a JSON file. Replaces
+the exam screen when the exam ends."""
 
 from __future__ import annotations
 
 import json
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -15,6 +17,8 @@ from textual.widgets import DataTable, Static
 from quizzer.tui.base import LocalScreen
 from quizzer.tui.exam import ExamResult, export_answers
 from quizzer.tui.i18n import duration
+from quizzer.tui.screens.exam_answer import ExamAnswerScreen
+from quizzer.tui.widgets.answers import response_text
 from quizzer.tui.widgets.bars import BarChart
 
 
@@ -76,6 +80,7 @@ class ExamResultScreen(LocalScreen[None]):
                 ]
                 yield BarChart(rows, maximum=1.0, width=24)
             yield Static(self.t("exam.questions"), classes="heading")
+            yield Static(self.t("exam.open_hint"), classes="dim", markup=False)
             yield DataTable(id="exam-answers", cursor_type="row")
 
     def on_mount(self) -> None:
@@ -86,9 +91,14 @@ class ExamResultScreen(LocalScreen[None]):
         for i, answer in enumerate(self.result.answers, start=1):
             grade = answer.grade
             mark = "✔" if grade and grade.correct else ("◐" if grade and grade.score else "✘")
-            given = shown(answer.response) if answer.answered else self.t("exam.unanswered")
+            given = (
+                shown(response_text(answer.question, answer.response, self.lang))
+                if answer.answered
+                else self.t("exam.unanswered")
+            )
             expected = shown(grade.expected) if grade else ""
-            table.add_row(str(i), answer.question.id, mark, given, expected)
+            table.add_row(str(i), answer.question.id, mark, given, expected, key=str(i - 1))
+        table.focus()  # arrows move between questions, Enter opens one
 
     def after_relocalize(self) -> None:
         self.on_mount()
@@ -98,6 +108,16 @@ class ExamResultScreen(LocalScreen[None]):
         and has no home screen to return to."""
         plan = self.result.plan
         return not ((action == "export" and not plan.reveal) or (action == "home" and plan.locked))
+
+    @on(DataTable.RowSelected, "#exam-answers")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.open_answer(int(str(event.row_key.value)))
+
+    def open_answer(self, index: int) -> None:
+        """The question, the answer given, the right one and the explanation."""
+        if self.result.plan.reveal and 0 <= index < len(self.result.answers):
+            self.app.push_screen(ExamAnswerScreen(self.result.answers, index))
 
     def action_export(self) -> None:
         directory = self.qapp.exam_export_dir

@@ -21,13 +21,16 @@ from quizzer.store import stats
 from quizzer.tui.base import LocalScreen
 from quizzer.tui.i18n import topic_name
 from quizzer.tui.session import (
+    LEARN_BATCH,
     Filters,
     Session,
     bookmark_session,
+    due_count,
     learn_session,
     practice_session,
     review_session,
 )
+from quizzer.tui.study import end_of_tomorrow, left_today, suspended, today
 
 ALL_TOPICS = "*"
 
@@ -47,6 +50,8 @@ class HomeScreen(LocalScreen[None]):
         Binding("e", "exam", "key.exam"),
         Binding("s", "stats", "key.stats"),
         Binding("t", "tasks", "key.tasks", show=False),
+        Binding("o", "settings", "key.settings", show=False),
+        Binding("slash", "browse", "key.browse"),
     ]
 
     def __init__(self) -> None:
@@ -91,6 +96,21 @@ class HomeScreen(LocalScreen[None]):
         active = self.filters.active()
         what = ", ".join(f"{k}={v}" for k, v in active.items()) or self.t("home.no_filters")
         yield Static(f"f  {self.t('home.filters', what=what)}", id="filters-line", markup=False)
+        done, study = today(app.store, now, app.tz), app.study
+        tomorrow = due_count(app.bank, app.store, end_of_tomorrow(now, app.tz), self.filters)
+        yield Static(
+            "o  "
+            + self.t(
+                "home.today_counts",
+                new=done.new,
+                new_limit=study.new_per_day,
+                reviews=done.reviews,
+                review_limit=study.reviews_per_day,
+                tomorrow=max(0, tomorrow - due),
+            ),
+            id="today-line",
+            markup=False,
+        )
         streak = stats.streaks(app.store, now=now, tz=app.tz)
         yield Static(self.t("home.streak", n=streak.current), id="streak-line", markup=False)
 
@@ -178,7 +198,7 @@ class HomeScreen(LocalScreen[None]):
         scope = Filters(
             None if topic == ALL_TOPICS else topic, filters.tag, filters.type, filters.difficulty
         )
-        session = practice_session(self.qapp.bank, scope, "")
+        session = practice_session(self.qapp.bank, scope, "", suspended(self.qapp.store))
         session.label = "session.practice"
         session.topic = None if topic == ALL_TOPICS else str(topic)
         session.title = session.title_in(self.lang)
@@ -190,19 +210,39 @@ class HomeScreen(LocalScreen[None]):
         if isinstance(task, Coding):
             self.qapp.open_task(task)
 
+    def _left_today(self) -> tuple[int, int]:
+        app = self.qapp
+        return left_today(app.study, today(app.store, app.now(), app.tz))
+
     def action_review(self) -> None:
         app = self.qapp
+        reviews_left = self._left_today()[1]
+        if reviews_left == 0 and app.due_count():
+            self.notify(self.t("home.limit_reviews", n=app.study.reviews_per_day))
+            return
         session = review_session(
-            app.bank, app.store, app.now(), self.t("session.review"), self.filters
+            app.bank, app.store, app.now(), self.t("session.review"), self.filters, reviews_left
         )
         session.label = "session.review"
         self._start(session, "home.nothing_due")
 
     def action_learn(self) -> None:
         app = self.qapp
-        session = learn_session(app.bank, app.store, self.filters, self.t("session.learn"))
+        new_left = self._left_today()[0]
+        session = learn_session(
+            app.bank, app.store, self.filters, self.t("session.learn"), min(LEARN_BATCH, new_left)
+        )
         session.label = "session.learn"
+        if not session.ids and new_left == 0 and app.new_count():
+            self.notify(self.t("home.limit_new", n=app.study.new_per_day))
+            return
         self._start(session, "home.nothing_new")
+
+    def action_settings(self) -> None:
+        self.qapp.action_settings()
+
+    def action_browse(self) -> None:
+        self.qapp.action_browse()
 
     def action_resume(self) -> None:
         session = self.qapp.resumable()

@@ -4,7 +4,6 @@ practice screen in its place when the session is done; Escape goes home."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import ClassVar
 
 from textual import on
@@ -17,13 +16,7 @@ from quizzer.bank.models import text_in
 from quizzer.tui.base import LocalScreen
 from quizzer.tui.i18n import duration, topic_name
 from quizzer.tui.session import Session, due_by
-
-
-def end_of_tomorrow(now: datetime, tz) -> datetime:  # type: ignore[no-untyped-def]
-    """Midnight after tomorrow, in the learner's time zone."""
-    local = now.astimezone(tz)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start + timedelta(days=2)
+from quizzer.tui.study import end_of_tomorrow
 
 
 class SummaryScreen(LocalScreen[None]):
