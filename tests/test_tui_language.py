@@ -193,3 +193,16 @@ def test_every_topic_of_the_bundled_bank_has_a_name_in_both_languages():
     topics = {q.topic for q in load_bank(None).questions}
     assert topics <= set(TOPICS), f"topics without a name: {sorted(topics - set(TOPICS))}"
     assert all(topic_name(t, "zh") != topic_name(t, "en") or t == "nn-module" for t in topics)
+
+
+def test_in_chinese_the_coding_screen_says_once_that_the_judge_speaks_english(rig):
+    async def scenario(app, pilot):
+        await pilot.press("t", "enter")
+        await pilot.pause()
+        assert not app.screen.query("#judge-english")
+        await pilot.press("l")
+        await pilot.pause()
+        note = app.screen.query_one("#judge-english", Static)
+        assert str(note.content) == "评测器的检查结果与说明为英文。"
+
+    drive(rig, scenario)

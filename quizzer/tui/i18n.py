@@ -361,6 +361,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "这不是一个数：请输入数，例如 55、6/3 或 1e-3。",
     ),
     # coding tasks: hints, and the file before it exists
+    "code.judge_in_english": (
+        "The judge's messages are in English.",
+        "评测器的检查结果与说明为英文。",
+    ),
     "code.no_hints": ("This task has no hints.", "这道编程题没有提示。"),
     "code.file_missing": (
         "Your file: {path} (not written yet: press s for the starter)",

@@ -109,6 +109,8 @@ class CodingScreen(LocalScreen[None]):
                 yield Static("", id="judge-status", markup=False)
                 yield CheckList(list(self.coding_task.spec.checks), id="checks")
                 yield Static("", id="judge-message", markup=False)
+                if self.lang != "en":  # said once, where the judge's words appear
+                    yield Static(self.t("code.judge_in_english"), id="judge-english", classes="dim")
 
     @property
     def passed(self) -> bool:
