@@ -70,3 +70,60 @@ def test_the_store_imports_neither_textual_nor_torch(tmp_path):
     )
     loaded = loaded_after(code, tmp_path)
     assert not loaded & {"textual", "torch", "typer"}
+
+
+def _all_modules(code: str, tmp_path: Path) -> set[str]:
+    probe = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=180,
+        env={"QUIZZER_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+SCREENS = sorted(
+    p.stem for p in (REPO / "quizzer" / "tui" / "screens").glob("*.py") if p.stem != "__init__"
+)
+
+
+def test_every_screen_module_loads_without_the_app(tmp_path):
+    """No import circle: a screen is read (and imported) on its own, knowing the app
+    only as a `Host`."""
+    code = "\n".join(f"import quizzer.tui.screens.{name}" for name in SCREENS)
+    loaded = _all_modules(code, tmp_path)
+    assert "quizzer.tui.app" not in loaded
+    assert {f"quizzer.tui.screens.{n}" for n in SCREENS} <= loaded
+
+
+def test_a_screen_runs_on_any_host_app(tmp_path):
+    """A screen tested alone: the stats screen on a bare app that provides the
+    `Host` protocol's data, with no QuizzerApp anywhere."""
+    code = f"""
+import asyncio, sys
+from datetime import datetime, timezone
+sys.path.insert(0, {str(REPO / "tests")!r})
+from textual.app import App
+from test_tui_support import load_test_bank
+from quizzer.store import Store
+from quizzer.tui.screens.stats import StatsScreen
+
+class Bare(App):
+    lang, tz = "zh", timezone.utc
+    def __init__(self):
+        super().__init__()
+        self.bank = load_test_bank(__import__("pathlib").Path({str(tmp_path)!r}))
+        self.store = Store(":memory:")
+        self.now = lambda: datetime(2025, 3, 10, tzinfo=timezone.utc)
+
+async def main():
+    app = Bare()
+    async with app.run_test() as pilot:
+        await app.push_screen(StatsScreen())
+        await pilot.pause()
+        assert app.screen.sub_title == "统计", app.screen.sub_title
+        print("SHOWN", flush=True)
+
+asyncio.run(main())
+"""
+    assert "quizzer.tui.app" not in _all_modules(code, tmp_path)

@@ -470,6 +470,6 @@ def grade(
     if grader is None:
         raise TypeError(f"{question.type} questions are graded by the judge, not by grade()")
     if isinstance(question, (SingleChoice, MultipleChoice)):
-        return grader(question, response, lang, numbered)  # type: ignore[operator]
+        return grader(question, response, lang, numbered)
     result: Grade = grader(question, response, lang)
     return result

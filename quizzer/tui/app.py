@@ -14,26 +14,24 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone, tzinfo
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from fsrs import Rating
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from quizzer.bank.grading import Grade
 from quizzer.bank.loader import Bank
 from quizzer.bank.locate import ENV_VAR as BANK_ENV
 from quizzer.bank.models import LANGS, Coding
 from quizzer.store import Store
 from quizzer.store.srs import make_scheduler
-from quizzer.tui import submissions
+from quizzer.tui import messages, submissions
 from quizzer.tui.base import LocalScreen, translate_bindings
 from quizzer.tui.exam import ExamPlan
+from quizzer.tui.host import Host
 from quizzer.tui.i18n import other_lang, tr
-from quizzer.tui.judging import CheckEvent, JudgeOutcome, default_command
+from quizzer.tui.judging import default_command
 from quizzer.tui.screens.home import HomeScreen
 from quizzer.tui.session import Filters, Session, due_count, new_count
 from quizzer.tui.study import StudySettings
@@ -54,28 +52,10 @@ class QuizzerApp(App[None]):
 
     lang: reactive[str] = reactive("en", init=False)
 
-    class Answered(Message):
-        """A concept answer was graded and stored."""
-
-        def __init__(self, question_id: str, grade: Grade, rating: Rating | None) -> None:
-            super().__init__()
-            self.question_id = question_id
-            self.grade = grade
-            self.rating = rating
-
-    class CheckReported(Message):
-        """The judge finished one check of a running submission."""
-
-        def __init__(self, task_id: str, check: CheckEvent) -> None:
-            super().__init__()
-            self.task_id = task_id
-            self.check = check
-
-    class JudgeFinished(Message):
-        def __init__(self, task_id: str, outcome: JudgeOutcome) -> None:
-            super().__init__()
-            self.task_id = task_id
-            self.outcome = outcome
+    # The screens' messages (`quizzer.tui.messages`), under the names tests use.
+    Answered = messages.Answered
+    CheckReported = messages.CheckReported
+    JudgeFinished = messages.JudgeFinished
 
     def __init__(
         self,
@@ -380,3 +360,9 @@ def run_app(
             app.run()
         finally:
             app.stop_own_judge_service()
+
+
+if TYPE_CHECKING:  # the app is what its screens take it for (checked by mypy)
+
+    def _is_a_host(app: QuizzerApp) -> Host:
+        return app

@@ -3,7 +3,9 @@ labels, and rebuilding itself when the language changes.
 
 Screens subclass `LocalScreen` (or `LocalModal`) and write `BINDINGS` descriptions
 as i18n keys ("key.next"); `translate_bindings` swaps in the words of the current
-language. Called by `quizzer.tui.app` and every module in `quizzer.tui.screens`.
+language. Screens reach the app through `qapp`, typed as `quizzer.tui.host.Host`, not
+as the app itself. Called by `quizzer.tui.app` and every module in
+`quizzer.tui.screens`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from textual.widgets import Footer, Header
 from quizzer.tui.i18n import STRINGS, tr
 
 if TYPE_CHECKING:
-    from quizzer.tui.app import QuizzerApp
+    from quizzer.tui.host import Host
 
 T = TypeVar("T")
 
@@ -45,7 +47,7 @@ class _Local:
     sub_title: str | None
 
     @property
-    def qapp(self) -> QuizzerApp:
+    def qapp(self) -> Host:
         return self.app  # type: ignore[attr-defined]
 
     @property

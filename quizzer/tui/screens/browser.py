@@ -54,14 +54,16 @@ def searchable(question: Question) -> str:
 def search(bank: Bank, marks: Marks, query: str) -> tuple[list[Question], list[str]]:
     """The concept questions matching every word of `query` (`is:FLAG` terms match
     marks), in bank order, and the `is:` terms that are not known flags."""
-    words, flags, unknown = [], [], []
+    words: list[str] = []
+    flags: list[str] = []
+    unknown: list[str] = []
     for term in query.split():
         if term.casefold().startswith("is:"):
             flag = term[3:].casefold()
             (flags if flag in FLAGS else unknown).append(flag)
         else:
             words.append(term.casefold())
-    found = [
+    found: list[Question] = [
         q
         for q in bank.questions
         if q.type != "coding"

@@ -37,6 +37,7 @@ from quizzer.tui.judging import (
     run_judge,
     run_judge_service,
 )
+from quizzer.tui.messages import CheckReported, JudgeFinished
 from quizzer.tui.screens.code_view import CodeScreen
 from quizzer.tui.screens.confirm import ConfirmScreen
 from quizzer.tui.widgets.checks import CheckList
@@ -274,7 +275,7 @@ class CodingScreen(LocalScreen[None]):
             found = self.query(CheckList)
             if found:
                 found.first().add(event)
-            self.post_message(app.CheckReported(self.coding_task.id, event))
+            self.post_message(CheckReported(self.coding_task.id, event))
 
         service = app.judge_service()
         try:
@@ -304,7 +305,7 @@ class CodingScreen(LocalScreen[None]):
             outcome.message[:500],
             when=app.now(),
         )
-        self.post_message(app.JudgeFinished(self.coding_task.id, outcome))
+        self.post_message(JudgeFinished(self.coding_task.id, outcome))
         if outcome.status == "pass":
             await self._show_explanation()
         return outcome

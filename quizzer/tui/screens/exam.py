@@ -223,4 +223,4 @@ class ExamScreen(LocalScreen[None]):
         )
         from quizzer.tui.screens.exam_result import ExamResultScreen
 
-        await app.switch_screen(ExamResultScreen(result))
+        await self.app.switch_screen(ExamResultScreen(result))

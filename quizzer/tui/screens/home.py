@@ -96,15 +96,15 @@ class HomeScreen(LocalScreen[None]):
         active = self.filters.active()
         what = ", ".join(f"{k}={v}" for k, v in active.items()) or self.t("home.no_filters")
         yield Static(f"f  {self.t('home.filters', what=what)}", id="filters-line", markup=False)
-        done, study = today(app.store, now, app.tz), app.study
+        day, study = today(app.store, now, app.tz), app.study
         tomorrow = due_count(app.bank, app.store, end_of_tomorrow(now, app.tz), self.filters)
         yield Static(
             "o  "
             + self.t(
                 "home.today_counts",
-                new=done.new,
+                new=day.new,
                 new_limit=study.new_per_day,
-                reviews=done.reviews,
+                reviews=day.reviews,
                 review_limit=study.reviews_per_day,
                 tomorrow=max(0, tomorrow - due),
             ),

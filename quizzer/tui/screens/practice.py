@@ -24,6 +24,7 @@ from quizzer.bank.models import Open, Question, text_in
 from quizzer.store.srs import derive_rating, self_rating_score
 from quizzer.tui.base import LocalScreen
 from quizzer.tui.i18n import in_time
+from quizzer.tui.messages import Answered
 from quizzer.tui.session import QuestionState, Session
 from quizzer.tui.widgets.answers import (
     ANSWER_ID,
@@ -297,7 +298,7 @@ class PracticeScreen(LocalScreen[None]):
         self.session.rated(question.id, int(rating), score)
         self.refresh_bindings()
         self.qapp.store.set_setting("resume", self.session.to_resume())
-        self.post_message(self.qapp.Answered(question.id, result, rating))
+        self.post_message(Answered(question.id, result, rating))
         if not shown:  # graded where it was typed; the question on screen stays as it is
             return
         await self._rebuild()
