@@ -427,6 +427,17 @@ def test_typing_an_answer_never_runs_a_command(rig, qid):
     drive(rig, scenario)
 
 
+def test_digits_typed_with_the_box_left_go_into_a_numeric_answer(rig):
+    """1-4 rate an answer once it is in; before that they are the answer's digits."""
+
+    async def scenario(app, pilot):
+        screen = await open_questions(app, pilot, "count-params")
+        await pilot.press("escape", "5", "5")
+        assert screen.query_one(Input).value == "55"
+
+    drive(rig, scenario)
+
+
 def test_a_hint_gives_the_answer_box_its_focus_back(rig):
     async def scenario(app, pilot):
         screen = await open_questions(app, pilot, "count-params")

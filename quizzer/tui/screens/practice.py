@@ -374,8 +374,9 @@ class PracticeScreen(LocalScreen[None]):
             event.prevent_default()
             box.focus()
             return
-        if not event.is_printable or event.key in self.app.active_bindings:
-            return
+        command = self.app.active_bindings.get(event.key)
+        if not event.is_printable or (command is not None and command.enabled):
+            return  # a command that applies now (a rating key before an answer does not)
         event.stop()
         event.prevent_default()
         box.focus()
