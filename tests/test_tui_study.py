@@ -107,3 +107,27 @@ def test_reviews_stop_at_the_days_limit(rig):
         assert app.screen.session.ids == ["count-params"]  # one review allowed today
 
     drive(rig, scenario)
+
+
+def test_home_shows_what_is_due_later_today_and_tomorrow(rig):
+    from quizzer.store import srs
+
+    now = rig.clock.now()  # 09:00 UTC
+    due_at = {
+        "pick-one": now - timedelta(minutes=5),  # due now
+        "true-or-false": now + timedelta(hours=3),  # later today
+        "count-params": now + timedelta(hours=20),  # tomorrow
+        "name-method": now + timedelta(days=3),  # later
+    }
+    for qid, when in due_at.items():
+        answer(rig, qid, when=now - timedelta(days=1))
+        with rig.store.transaction() as conn:
+            conn.execute("UPDATE cards SET due = ? WHERE question_id = ?", (srs.iso(when), qid))
+
+    async def scenario(app, pilot):
+        line = str(app.screen.query_one("#today-line", Static).content)
+        due_now = str(app.screen.query_one("#due-line", Static).content)
+        assert due_now == "r  1 due for review"
+        assert line.endswith("due later today: 1, tomorrow: 1"), line
+
+    drive(rig, scenario, tz=timezone.utc)

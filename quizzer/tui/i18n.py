@@ -156,8 +156,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "cmd.settings.help": ("Desired retention and daily limits", "目标记忆保持率与每日上限"),
     "key.settings": ("Settings", "设置"),
     "home.today_counts": (
-        "Today: {new}/{new_limit} new, {reviews}/{review_limit} reviews · tomorrow: {tomorrow} due",
-        "今天：新题 {new}/{new_limit}，复习 {reviews}/{review_limit} · 明天：{tomorrow} 道待复习",
+        "Today: {new}/{new_limit} new, {reviews}/{review_limit} reviews · due later today: "
+        "{later}, tomorrow: {tomorrow}",
+        "今天：新题 {new}/{new_limit}，复习 {reviews}/{review_limit} · 今天稍后到期 {later} 道，"
+        "明天 {tomorrow} 道",
     ),
     "home.limit_new": (
         "Today's new questions are done ({n}); change the limit in settings (o).",

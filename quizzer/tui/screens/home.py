@@ -30,7 +30,7 @@ from quizzer.tui.session import (
     practice_session,
     review_session,
 )
-from quizzer.tui.study import end_of_tomorrow, left_today, suspended, today
+from quizzer.tui.study import end_of_today, end_of_tomorrow, left_today, suspended, today
 
 ALL_TOPICS = "*"
 
@@ -97,6 +97,7 @@ class HomeScreen(LocalScreen[None]):
         what = ", ".join(f"{k}={v}" for k, v in active.items()) or self.t("home.no_filters")
         yield Static(f"f  {self.t('home.filters', what=what)}", id="filters-line", markup=False)
         day, study = today(app.store, now, app.tz), app.study
+        tonight = due_count(app.bank, app.store, end_of_today(now, app.tz), self.filters)
         tomorrow = due_count(app.bank, app.store, end_of_tomorrow(now, app.tz), self.filters)
         yield Static(
             "o  "
@@ -106,7 +107,8 @@ class HomeScreen(LocalScreen[None]):
                 new_limit=study.new_per_day,
                 reviews=day.reviews,
                 review_limit=study.reviews_per_day,
-                tomorrow=max(0, tomorrow - due),
+                later=max(0, tonight - due),
+                tomorrow=max(0, tomorrow - tonight),
             ),
             id="today-line",
             markup=False,
