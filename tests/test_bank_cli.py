@@ -193,6 +193,42 @@ def test_stats_counts_per_topic_type_difficulty_and_language(run_cli, tmp_path):
     assert sections["LANGUAGE"] == {"en": 10, "zh": 9}
 
 
+def test_stats_of_the_bundled_bank_show_floors_targets_and_what_is_short(
+    run_cli, tmp_path, monkeypatch
+):
+    from quizzer.bank import locate, targets
+
+    shutil.copytree(GOOD, tmp_path / "bank")
+    monkeypatch.setattr(locate, "bundled_bank_dir", lambda: tmp_path / "bank")
+    monkeypatch.setattr(targets, "TOPIC_FLOORS", {"autograd": 3, "graphs": 5})
+    monkeypatch.setattr(targets, "MIN_CONCEPT", 8)
+    monkeypatch.setattr(targets, "MIN_CODE_OUTPUT", 2)
+    result = run_cli("bank", "stats")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+    assert out.splitlines()[2].split() == ["TOPIC", "COUNT", "FLOOR"]
+    assert rows["autograd"] == ["3", "3"]  # at its floor
+    assert rows["graphs"] == ["2", "5", "under"]
+    assert rows["python"] == ["2"]  # no floor
+    assert rows["concept"] == ["8", "8"]  # the fixture's task is not a concept question
+    assert rows["code_output"] == ["2", "2"]  # the TARGET row (it comes after TYPE's)
+    assert "1 topic(s) under their floor: graphs (2 of 5)" in out
+    assert "totals under their goal" not in out
+    assert stats_sections(out)["TOPIC"]["graphs"] == 2
+
+    monkeypatch.setattr(targets, "TOPIC_FLOORS", {"autograd": 3})
+    monkeypatch.setattr(targets, "MIN_CONCEPT", 9)
+    out = run_cli("bank", "stats").stdout
+    assert "under their floor" not in out
+    assert "totals under their goal: concept (8 of 9)" in out
+
+
+def test_stats_of_another_bank_show_no_floors(run_cli):
+    result = run_cli("bank", "stats", env={"QUIZZER_BANK": str(GOOD)})
+    assert "FLOOR" not in result.stdout and "TARGET" not in result.stdout
+
+
 def stats_sections(text: str) -> dict[str, dict[str, int]]:
     sections: dict[str, dict[str, int]] = {}
     for block in text.strip().split("\n\n")[1:]:

@@ -351,12 +351,14 @@ def verify(
 
 @app.command()
 def stats(bank: BankDirs = None) -> None:
-    """Count questions per topic, type, difficulty and language."""
+    """Count questions per topic, type, difficulty and language; with the bundled bank,
+    also show each topic's floor and the totals it aims for, and what is short."""
     loaded = selected_bank(bank)
     files = {loc.path for loc in loaded.locations.values()}
     typer.echo(f"{len(loaded)} questions in {len(files)} file(s)")
+    goals = any(locate.is_bundled(d) for d in loaded.dirs)
+    topics = Counter(q.topic for q in loaded.questions)
     sections: list[tuple[str, Counter[str]]] = [
-        ("topic", Counter(q.topic for q in loaded.questions)),
         ("type", Counter(q.type for q in loaded.questions)),
         ("difficulty", Counter(q.difficulty for q in loaded.questions)),
         (
@@ -364,8 +366,56 @@ def stats(bank: BankDirs = None) -> None:
             Counter(lang for q in loaded.questions for lang in LANGS if is_translated(q, lang)),
         ),
     ]
+    typer.echo("")
+    typer.echo(_topic_table(topics, with_floors=goals))
     for title, counts in sections:
         typer.echo("")
         rows = [[title.upper(), "COUNT"]]
         rows += [[name, str(n)] for name, n in sorted(counts.items())]
         typer.echo(_table(rows))
+    if goals:
+        _echo_targets(loaded)
+
+
+def _topic_table(topics: Counter[str], *, with_floors: bool) -> str:
+    if not with_floors:
+        return _table([["TOPIC", "COUNT"], *([t, str(n)] for t, n in sorted(topics.items()))])
+    from quizzer.bank.targets import TOPIC_FLOORS
+
+    rows = [["TOPIC", "COUNT", "FLOOR", ""]]
+    for topic in sorted(set(topics) | set(TOPIC_FLOORS)):
+        floor = TOPIC_FLOORS.get(topic)
+        short = floor is not None and topics[topic] < floor
+        rows.append(
+            [
+                topic,
+                str(topics[topic]),
+                "" if floor is None else str(floor),
+                "under" if short else "",
+            ]
+        )
+    return _table(rows)
+
+
+def _echo_targets(loaded: Bank) -> None:
+    """The bundled bank's totals against their goals, then one line naming what is
+    short (or saying that nothing is)."""
+    from quizzer.bank.targets import topic_targets, total_targets
+
+    totals = total_targets(loaded.questions)
+    rows = [["TARGET", "COUNT", "GOAL", ""]]
+    rows += [[t.name, str(t.count), str(t.goal), "" if t.met else "under"] for t in totals]
+    typer.echo("")
+    typer.echo(_table(rows))
+    floors = [
+        f"{t.name} ({t.count} of {t.goal})" for t in topic_targets(loaded.questions) if not t.met
+    ]
+    below = [f"{t.name} ({t.count} of {t.goal})" for t in totals if not t.met]
+    typer.echo("")
+    if not floors and not below:
+        typer.echo("every topic is at its floor and every total at its goal")
+        return
+    if floors:
+        typer.echo(f"{len(floors)} topic(s) under their floor: {', '.join(floors)}")
+    if below:
+        typer.echo(f"totals under their goal: {', '.join(below)}")

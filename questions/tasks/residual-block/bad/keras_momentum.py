@@ -6,7 +6,8 @@ class ResidualBlock(nn.Module):
     def __init__(self, in_channels, out_channels, stride=1):
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False)
-        # Keras: moving = 0.9 * moving + 0.1 * batch; PyTorch's momentum weighs the batch
+        # Keras: moving = 0.9 * moving + 0.1 * batch. PyTorch's momentum weighs the new
+        # batch: running = 0.1 * running + 0.9 * batch, almost only the latest batch
         self.bn1 = nn.BatchNorm2d(out_channels, momentum=0.9)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_channels, momentum=0.9)
