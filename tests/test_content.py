@@ -391,6 +391,35 @@ def _kaiming_std() -> float:
     return nn.init.calculate_gain("relu") / math.sqrt(fan_in)
 
 
+def _accumulated_token_loss() -> float:
+    import torch
+
+    micro_batches = [torch.full((10,), 1.0), torch.full((90,), 2.0)]  # per-token losses
+    return sum(m.mean() / len(micro_batches) for m in micro_batches).item()
+
+
+def _gelu_linear_activation_mib() -> float:
+    """Bytes autograd saves for F.gelu(Linear(4096, 16384)(x)), parameters excluded,
+    measured with saved-tensor hooks on the meta device (no memory used)."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    fc = nn.Linear(4096, 16384, device="meta", dtype=torch.bfloat16)
+    x = torch.empty(8, 1024, 4096, device="meta", dtype=torch.bfloat16, requires_grad=True)
+    params = {id(p) for p in fc.parameters()}
+    saved: list[int] = []
+
+    def pack(t):
+        if id(t if t._base is None else t._base) not in params:
+            saved.append(t.nbytes)
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        F.gelu(fc(x))
+    return sum(saved) / 2**20
+
+
 def _fp16_max() -> float:
     import torch
 
@@ -410,6 +439,8 @@ NUMERIC_KEYS: dict[str, Callable[[], float]] = {
     "cnn-arithmetic-maxpool-output-size": _resnet_pool,
     "cnn-arithmetic-conv-params": _conv_params,
     "autograd-mean-gradient": _mean_square_grad,
+    "training-loop-accum-token-normalisation": _accumulated_token_loss,
+    "profiling-activation-memory-estimate": _gelu_linear_activation_mib,
     "cnn-arithmetic-receptive-field-stacked": lambda: _receptive_field([(3, 1)] * 3),
     "cnn-arithmetic-receptive-field-strided": lambda: _receptive_field([(3, 1), (3, 2), (3, 1)]),
     "cnn-arithmetic-depthwise-separable-params": _depthwise_separable,
@@ -444,6 +475,7 @@ NEAR_MISSES = {
     "autograd-requires-grad-inplace-method": ["requires_grad", "x.requires_grad", "detach_"],
     "losses-cross-entropy-decomposition": ["CrossEntropyLoss", "LogSoftmax", "NLL"],
     "nn-module-super-init-missing": ["self.__init__()", "Module()", "__init__"],
+    "profiling-sync-debug-mode": ["synchronize", "torch.cuda.synchronize", "set_debug_mode"],
     "data-loading-map-style-methods": ["__iter__", "__getitem__", "__len__ and __iter__"],
     "debugging-detect-anomaly": ["torch.isnan", "gradcheck", "anomaly"],
     "distributed-world-size": ["rank", "local_rank", "world"],
