@@ -431,6 +431,92 @@ def _effective_batch() -> float:
     return gpus * per_gpu_batch * accumulation
 
 
+def _ring_all_reduce_sent(n: int, chunk: int) -> tuple[int, int]:
+    """Elements rank 0 sends in each phase of a ring all-reduce over `n` ranks of
+    `n * chunk` elements each (reduce-scatter, then all-gather), simulated with
+    tensors and checked against the true sum."""
+    import torch
+
+    data = [torch.randn(n, chunk, dtype=torch.float64) for _ in range(n)]
+    bufs = [d.clone() for d in data]
+    sent = [0, 0]
+    for phase in (0, 1):
+        for step in range(n - 1):
+            msgs = [(r, (r - step + phase) % n, bufs[r][(r - step + phase) % n].clone()) for r in range(n)]
+            for r, c, payload in msgs:
+                if phase == 0:
+                    bufs[(r + 1) % n][c] += payload
+                else:
+                    bufs[(r + 1) % n][c] = payload
+                if r == 0:
+                    sent[phase] += payload.numel()
+    total = torch.stack(data).sum(0)
+    assert all(torch.allclose(b, total) for b in bufs)
+    return sent[0], sent[1]
+
+
+def _ring_all_reduce_mb() -> float:
+    gpus, megabytes = 8, 1000
+    reduce_scatter, all_gather = _ring_all_reduce_sent(gpus, 125)
+    return (reduce_scatter + all_gather) / (gpus * 125) * megabytes
+
+
+def _fsdp_over_ddp_traffic() -> float:
+    reduce_scatter, all_gather = _ring_all_reduce_sent(8, 16)
+    ddp = reduce_scatter + all_gather  # one all-reduce of the gradients
+    fsdp = all_gather + all_gather + reduce_scatter  # forward, backward, gradients
+    return fsdp / ddp
+
+
+def _gpipe_idle_fraction() -> float:
+    """Idle share of a GPipe step (4 stages, 12 micro-batches, unit time per stage),
+    from a slot-by-slot schedule: all forwards, then all backwards."""
+    stages, micro = 4, 12
+    fwd: dict[tuple[int, int], int] = {}
+    for j in range(micro):
+        for s in range(stages):
+            fwd[s, j] = max(fwd.get((s - 1, j), 0), fwd.get((s, j - 1), 0)) + 1
+    bwd: dict[tuple[int, int], int] = {}
+    for j in range(micro):
+        for s in reversed(range(stages)):
+            ready = bwd.get((s + 1, j), fwd[stages - 1, micro - 1])
+            bwd[s, j] = max(ready, bwd.get((s, j - 1), 0), fwd[s, micro - 1]) + 1
+    step = max(bwd.values())
+    return 1 - 2 * micro / step
+
+
+def _prefetched_batches() -> float:
+    """Batches a DataLoader requests before the first one is consumed."""
+    import warnings
+
+    from torch.utils.data import DataLoader
+
+    drawn: list[int] = []
+
+    def batches():
+        for i in range(100):
+            drawn.append(i)
+            yield [i]
+
+    loader = DataLoader(range(100), batch_sampler=batches(), num_workers=6, prefetch_factor=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # more workers than this machine's cores
+        it = iter(loader)
+    count = len(drawn)
+    it._shutdown_workers()
+    return count
+
+
+def _unsharded_iterable_samples() -> float:
+    from torch.utils.data import DataLoader, IterableDataset
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            return iter(range(10))
+
+    return len(list(DataLoader(Stream(), batch_size=None, num_workers=4)))
+
+
 #: How to compute the key of every numeric question; a new numeric question must add
 #: an entry here, so no number in the bank is typed by hand.
 NUMERIC_KEYS: dict[str, Callable[[], float]] = {
@@ -448,6 +534,11 @@ NUMERIC_KEYS: dict[str, Callable[[], float]] = {
     "initialisation-kaiming-std": _kaiming_std,
     "mixed-precision-fp16-max": _fp16_max,
     "distributed-effective-batch-size": _effective_batch,
+    "distributed-ring-allreduce-traffic": _ring_all_reduce_mb,
+    "distributed-fsdp-vs-ddp-traffic": _fsdp_over_ddp_traffic,
+    "distributed-pipeline-bubble": _gpipe_idle_fraction,
+    "data-loading-prefetch-factor-total": _prefetched_batches,
+    "data-loading-iterable-unsharded-count": _unsharded_iterable_samples,
 }
 
 
