@@ -28,6 +28,9 @@ BASE = {
     "variants": [{"path": "bad/x.py", "fails_at": "load", "why": "w"}],
 }
 
+#: Targets for a loss: a quarter of them take the value of init's ignore_index.
+LABELS = {"name": "y", "shape": ["B"], "kind": "labels", "classes": 3, "ignore": "ignore_index"}
+
 
 def _task(**spec) -> Coding:
     return Coding.model_validate(
@@ -82,6 +85,18 @@ def test_the_defaults_describe_a_module_task_with_no_new_checks():
         ({"reference": {"rename": {"a": "b"}}}, "reference.rename only applies with a builtin"),
         ({"entry": "function", "reference": {"buffers": True}}, "buffers are compared for module"),
         ({"entry": "function", "reference": {"modes": ["train"]}}, "train mode only applies"),
+        (
+            {"extra_inputs": [LABELS]},
+            "extra_inputs.0.ignore: ignore names the constructor argument",
+        ),
+        (
+            {
+                "init": {"ignore_index": -100},
+                "extra_inputs": [LABELS],
+                "reference": {"trials": 2, "configs": [{"init": {"ignore_index": 0.5}}]},
+            },
+            "every configuration must give it as a whole number",
+        ),
     ],
 )
 def test_specs_that_do_not_fit_together_are_problems(spec, words):
@@ -95,6 +110,12 @@ def test_specs_that_do_not_fit_together_are_problems(spec, words):
         ({"train_step": {"layers": [["linear", 8]]}}, "linear takes 2 sizes"),
         ({"extra_inputs": [{"name": "k", "shape": [4, "B"]}]}, "must start with the batch"),
         ({"extra_inputs": [{"name": "m", "shape": ["B", 4], "kind": "causal"}]}, "queries, keys"),
+        ({"extra_inputs": [{"name": "y", "shape": ["B"], "kind": "labels"}]}, "classes is needed"),
+        ({"extra_inputs": [{"name": "y", "shape": ["B"], "classes": 3}]}, "classes is needed"),
+        (
+            {"extra_inputs": [{"name": "y", "shape": ["B"], "kind": "mask", "ignore": "i"}]},
+            "ignore only applies to kind labels",
+        ),
         ({"reference": {"builtin": "os.system"}}, "should match pattern"),
         ({"reference": {"tolerances": {"float16": {"rtol": 1, "atol": 1}}}}, "float32"),
         ({"dropout": {"p": 1.0}}, "less than 1"),
@@ -153,3 +174,15 @@ def test_validate_reports_spec_problems_at_their_yaml_position(tmp_path: Path):
     hit = [p for p in problems if p.field == "spec.entry"]
     assert len(hit) == 1 and hit[0].line == 15
     assert "set entry: function" in hit[0].message
+
+
+def test_labels_that_ignore_an_argument_of_init_and_of_each_configuration_fit():
+    assert (
+        _messages(
+            checks=["load", "shapes"],
+            init={"ignore_index": -100},
+            extra_inputs=[LABELS],
+            reference={"trials": 2, "configs": [{"init": {"ignore_index": 1}}]},
+        )
+        == []
+    )

@@ -235,6 +235,25 @@ def spec_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
     for index, name in enumerate(names):
         if name in names[:index]:
             yield ("extra_inputs", index, "name"), f"input name '{name}' is used twice"
+    for index, extra in enumerate(spec.extra_inputs):
+        arg = extra.ignore
+        if arg is None:
+            continue
+        values = [spec.init.get(arg)] + [
+            c.init[arg] for c in spec.reference.configs if arg in c.init
+        ]
+        if spec.entry != "module" or arg not in spec.init:
+            yield (
+                ("extra_inputs", index, "ignore"),
+                f"ignore names the constructor argument whose value some labels take; "
+                f"set init: {{{arg}: ...}} on a module entry",
+            )
+        elif not all(type(v) is int for v in values):
+            yield (
+                ("extra_inputs", index, "ignore"),
+                f"the labels take the value of {arg}, so init and every configuration must "
+                "give it as a whole number",
+            )
     if "learning" in checks:
         if spec.extra_inputs:
             yield ("extra_inputs",), "the learning check feeds one input; drop it or the inputs"

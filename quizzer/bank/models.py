@@ -225,8 +225,15 @@ class InputSpec(Strict):
     shape: tuple[Dim, ...] = Field(min_length=1)
     #: float: random normal values in `input_dtype`. mask: a random bool tensor (True =
     #: take part) with at least one True in each row of its last dimension. causal: True
-    #: on and below the diagonal of its last two dimensions.
-    kind: Literal["float", "mask", "causal"] = "float"
+    #: on and below the diagonal of its last two dimensions. labels: int64 class
+    #: indices, uniform in [0, classes).
+    kind: Literal["float", "mask", "causal", "labels"] = "float"
+    #: labels: the number of classes.
+    classes: Annotated[int, Field(ge=2, le=1_000_000)] | None = None
+    #: labels: the constructor argument (of `init`, or of a configuration's) whose value
+    #: a quarter of the labels take (at least one, never the first), e.g. `ignore_index`,
+    #: so that labels to ignore are always among the inputs.
+    ignore: Annotated[str, Field(pattern=IDENTIFIER)] | None = None
 
     @model_validator(mode="after")
     def _batch_first(self) -> InputSpec:
@@ -234,6 +241,10 @@ class InputSpec(Strict):
             raise ValueError("shape must start with the batch dimension 'B'")
         if self.kind == "causal" and len(self.shape) < 3:
             raise ValueError("a causal mask needs shape [B, ..., queries, keys]")
+        if (self.kind == "labels") != (self.classes is not None):
+            raise ValueError("classes is needed by kind labels, and only by it")
+        if self.ignore is not None and self.kind != "labels":
+            raise ValueError("ignore only applies to kind labels")
         return self
 
 

@@ -161,7 +161,9 @@ def _one_mode(
             "random in eval mode (dropout applied regardless of self.training?)"
             if mode == "eval"
             else "with the same random seed the model still differs: it draws randomness "
-            "outside torch's generator (Python's random, NumPy, the clock?)"
+            "outside torch's generator (Python's random, NumPy, the clock?), or its output "
+            "depends on state that each forward changes (running statistics used to "
+            "normalise in training mode, where the batch's belong?)"
         )
         raise CheckFailed(
             f"two {mode}-mode forward passes on the same batch differ by up to "

@@ -106,8 +106,8 @@ def reference(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) 
             try:
                 worst = max(worst, _compare_out(ctx, done.get("out"), want, run, where, rounding))
             except CheckFailed as failed:
-                sample = failed.metrics.get("sample")
-                if not isinstance(sample, int):
+                sample = failed.metrics.get("sample", "none given")
+                if sample is not None and type(sample) is not int:
                     raise
                 raise CheckFailed(
                     failed.message + "; " + _input_text(ctx, trial, sample), **failed.metrics
@@ -172,9 +172,12 @@ def _config_text(ctx: Context, trial: Trial) -> str:
     return "; ".join(parts)
 
 
-def _input_text(ctx: Context, trial: Trial, sample: int) -> str:
-    """The failing sample's inputs: shapes and first values (scaled, in float64)."""
+def _input_text(ctx: Context, trial: Trial, sample: int | None) -> str:
+    """The failing sample's inputs: shapes and first values (scaled, in float64); the
+    whole trial's when the output has no batch dimension (a loss reduced over it)."""
     shown = input_text(list(trial.inputs), input_names(ctx.task.spec), sample)
+    if sample is None:
+        return f"that trial's inputs are {shown}"
     return f"sample {sample} of that trial has {shown}"
 
 
@@ -313,7 +316,7 @@ def _close(
             rtol=tol.rtol,
             atol=tol.atol,
             mismatched=bad,
-            sample=idx[0] if idx else 0,
+            sample=idx[0] if idx else None,  # None: a 0-d output, every sample made it
         )
     return worst
 

@@ -60,10 +60,11 @@ def trial_inputs(spec: JudgeSpec, seed: int) -> list[tuple[tuple[torch.Tensor, .
         config = ref.config(i)
         shape = concrete((config and config.input_shape) or spec.input_shape, b)
         xs = [torch.randn(shape, generator=gen, dtype=torch.float64)]
+        init = {**spec.init, **(config.init if config else {})}
         for s in spec.extra_inputs:
             if config and s.name in config.extra_inputs:
                 s = s.model_copy(update={"shape": config.extra_inputs[s.name]})
-            xs.append(make_input(s, b, gen, torch.float64))
+            xs.append(make_input(s, b, gen, torch.float64, init))
         out.append((tuple(t * scale if t.is_floating_point() else t for t in xs), scale))
     return out
 

@@ -64,12 +64,21 @@ class Probes:
         return [t if batch is None else t[:batch] for t in (self.x, *self.extra)]
 
 
-def make_input(spec: InputSpec, batch: int, gen: torch.Generator, dtype: torch.dtype):
-    """One extra input: random floats, or a bool mask where no row is all False (a
-    fully masked row has no defined attention output)."""
+def make_input(
+    spec: InputSpec,
+    batch: int,
+    gen: torch.Generator,
+    dtype: torch.dtype,
+    init: dict[str, Any] | None = None,
+):
+    """One extra input: random floats, class labels, or a bool mask where no row is
+    all False (a fully masked row has no defined attention output). `init` holds the
+    constructor arguments the model is built with, for labels to ignore."""
     shape = concrete(spec.shape, batch)
     if spec.kind == "float":
         return torch.randn(shape, generator=gen, dtype=dtype)
+    if spec.kind == "labels":
+        return _labels(spec, shape, gen, init or {})
     if spec.kind == "causal":
         return torch.ones(shape[-2:], dtype=torch.bool).tril().expand(shape).clone()
     mask = torch.rand(shape, generator=gen) < 0.7
@@ -79,12 +88,30 @@ def make_input(spec: InputSpec, batch: int, gen: torch.Generator, dtype: torch.d
     return rows.reshape(shape)
 
 
+def _labels(
+    spec: InputSpec, shape: tuple[int, ...], gen: torch.Generator, init: dict[str, Any]
+) -> torch.Tensor:
+    """int64 labels uniform in [0, classes); with `spec.ignore`, a quarter of them (at
+    least one, never the first, so that the first sample always counts and a batch is
+    never all ignored) take the value of that constructor argument."""
+    assert spec.classes is not None
+    labels = torch.randint(spec.classes, shape, generator=gen)
+    value = init.get(spec.ignore) if spec.ignore is not None else None
+    n = labels.numel()
+    if isinstance(value, int) and n > 1:
+        where = 1 + torch.randperm(n - 1, generator=gen)[: max(1, n // 4)]
+        labels.view(-1)[where] = value
+    return labels
+
+
 def input_names(spec: JudgeSpec) -> list[str]:
     """How the gradient check names each input: "input", then "input <name>"."""
     return ["input", *(f"input {s.name}" for s in spec.extra_inputs)]
 
 
 def bool_args(spec: JudgeSpec) -> list[int]:
+    """The inputs that are not floats (masks, labels): never cast to the run's dtype
+    nor given a gradient; masks travel as uint8 and the model host makes them bool."""
     return [i for i, s in enumerate(spec.extra_inputs, 1) if s.kind != "float"]
 
 
@@ -120,9 +147,10 @@ def make_probes(spec: JudgeSpec, seed: int) -> Probes:
     else:
         learn_x, learn_y = torch.empty(0), torch.empty(0)
     big = x.shape[0]
-    extra = tuple(make_input(s, big, gen, dtype) for s in spec.extra_inputs)
+    extra = tuple(make_input(s, big, gen, dtype, spec.init) for s in spec.extra_inputs)
     extra_grad = tuple(
-        _widened(make_input(s, GRAD_BATCH, gen, torch.float64)) for s in spec.extra_inputs
+        _widened(make_input(s, GRAD_BATCH, gen, torch.float64, spec.init))
+        for s in spec.extra_inputs
     )
     drop_x = drop_g = None
     if spec.dropout is not None:

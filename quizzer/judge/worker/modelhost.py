@@ -162,7 +162,7 @@ class Host:
         grad = set(a.get("grad_inputs", []))
         out = []
         for i, t in enumerate(a["xs"]):
-            t = t.bool() if i in bools else t
+            t = t.bool() if i in bools and t.dtype == torch.uint8 else t  # labels stay int64
             t = t.to(device)
             if i in grad:
                 t = t.detach().requires_grad_(True)

@@ -1,0 +1,34 @@
+import torch
+import torch.nn as nn
+
+
+class BatchNorm1d(nn.Module):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1):
+        super().__init__()
+        self.num_features = num_features
+        self.eps = eps
+        self.momentum = momentum
+        self.weight = nn.Parameter(torch.ones(num_features))
+        self.bias = nn.Parameter(torch.zeros(num_features))
+        # plain tensor attributes: not in state_dict, not moved by .to()
+        self.running_mean = torch.zeros(num_features)
+        self.running_var = torch.ones(num_features)
+        self.num_batches_tracked = 0
+
+    def forward(self, x):
+        # (N, C) or (N, C, L): statistics per channel, over every dimension but 1
+        dims = [0, *range(2, x.dim())]
+        shape = [1, self.num_features] + [1] * (x.dim() - 2)
+        if self.training:
+            mean = x.mean(dim=dims)
+            var = x.var(dim=dims, unbiased=False)  # normalise with the biased variance
+            n = x.numel() // self.num_features
+            with torch.no_grad():
+                m = self.momentum
+                self.running_mean = (1 - m) * self.running_mean + m * mean
+                self.running_var = (1 - m) * self.running_var + m * var * n / (n - 1)
+                self.num_batches_tracked += 1
+        else:
+            mean, var = self.running_mean, self.running_var
+        x_hat = (x - mean.view(shape)) / torch.sqrt(var.view(shape) + self.eps)
+        return x_hat * self.weight.view(shape) + self.bias.view(shape)
