@@ -7,6 +7,8 @@
   says ...", "一篇流传较广的面试文章说……"). Random seeds (`torch.manual_seed`, 随机种子)
   are of course fine.
 - No two questions are near-duplicates (the detector of `quizzer bank validate`).
+- Every topic with a floor has at least that many questions, and the totals reach
+  their goals (`quizzer/bank/targets.py`, shown by `quizzer bank stats`).
 - Every `code_output` key is what its snippet prints (`quizzer bank verify`, slow).
 """
 
@@ -124,6 +126,14 @@ def test_the_bundled_bank_has_no_near_duplicates() -> None:
     sink = ProblemSink(stop_at_first=False)
     check_near_duplicates(entries, sink)
     assert not sink.problems, "\n".join(str(p) for p in sink.problems)
+
+
+def test_the_bundled_bank_meets_its_floors_and_targets(bundled: Bank) -> None:
+    from quizzer.bank.targets import topic_targets, total_targets
+
+    questions = bundled.questions
+    short = [t for t in [*topic_targets(questions), *total_targets(questions)] if not t.met]
+    assert not short, ", ".join(f"{t.name}: {t.count} of {t.goal}" for t in short)
 
 
 @pytest.mark.slow
