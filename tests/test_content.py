@@ -426,6 +426,12 @@ def _fp16_max() -> float:
     return torch.finfo(torch.float16).max
 
 
+def _storage_offset() -> float:
+    import torch
+
+    return torch.zeros(4, 6, 8)[1:, 2:, 3].storage_offset()
+
+
 def _effective_batch() -> float:
     gpus, per_gpu_batch, accumulation = 8, 32, 4
     return gpus * per_gpu_batch * accumulation
@@ -519,7 +525,67 @@ def _unsharded_iterable_samples() -> float:
 
 #: How to compute the key of every numeric question; a new numeric question must add
 #: an entry here, so no number in the bank is typed by hand.
+def _kv_cache_gib(layers: int, kv_heads: int, head_dim: int, seq: int, batch: int) -> float:
+    import torch
+
+    # one layer's K (V is the same size), half precision, on the meta device: no memory
+    k = torch.empty(batch, kv_heads, seq, head_dim, dtype=torch.float16, device="meta")
+    return 2 * layers * k.numel() * k.element_size() / 2**30
+
+
+def _qk_dot_std(d_k: int = 64) -> float:
+    # a sum of d_k independent products of unit-variance terms: variance d_k
+    return float(sum(1.0 * 1.0 for _ in range(d_k))) ** 0.5
+
+
+def _beam_search_best() -> float:
+    step1 = {"A": 0.6, "B": 0.4}
+    step2 = {"A": {"C": 0.4, "D": 0.35, "E": 0.25}, "B": {"F": 0.9, "G": 0.1}}
+    beams = sorted(step1.items(), key=lambda kv: -kv[1])[:2]
+    expanded = [p * q for tok, p in beams for q in step2[tok].values()]
+    return max(expanded)
+
+
+def _affine_zero_point() -> float:
+    """uint8 affine quantization of the range [-2, 6]: the zero point, checked by
+    quantizing the ends and 0.0 with plain tensor arithmetic."""
+    import torch
+
+    lo, hi = -2.0, 6.0
+    scale = (hi - lo) / 255
+    zero_point = int(torch.round(torch.tensor(-lo / scale)))
+    x = torch.tensor([lo, 0.0, hi])
+    q = torch.clamp(torch.round(x / scale) + zero_point, 0, 255)
+    assert q.tolist() == [0, zero_point, 255]
+    return zero_point
+
+
+def _symmetric_int_value() -> float:
+    import torch
+
+    scale = torch.tensor(2.54) / 127
+    return torch.round(torch.tensor(-1.0) / scale).item()
+
+
+def _int4_group_bits() -> float:
+    """Bits per weight of int4 group-wise weights: 128 int4 values packed two per byte
+    plus one float16 scale per group."""
+    import torch
+
+    group = 128
+    packed = torch.zeros(group // 2, dtype=torch.uint8)
+    scale = torch.zeros(1, dtype=torch.float16)
+    return (packed.nbytes + scale.nbytes) * 8 / group
+
+
 NUMERIC_KEYS: dict[str, Callable[[], float]] = {
+    "transformers-qk-dot-std": _qk_dot_std,
+    "transformers-kv-cache-mha-bytes": lambda: _kv_cache_gib(32, 32, 128, 4096, 1),
+    "transformers-kv-cache-gqa-bytes": lambda: _kv_cache_gib(32, 8, 128, 8192, 4),
+    "transformers-beam-vs-greedy": _beam_search_best,
+    "quantization-affine-zero-point": _affine_zero_point,
+    "quantization-symmetric-int-value": _symmetric_int_value,
+    "quantization-int4-group-bits": _int4_group_bits,
     "nn-module-seed-simple-nn-params": _seed_simple_nn,
     "cnn-arithmetic-conv-output-size": _resnet_stem,
     "cnn-arithmetic-maxpool-output-size": _resnet_pool,
@@ -539,6 +605,7 @@ NUMERIC_KEYS: dict[str, Callable[[], float]] = {
     "distributed-pipeline-bubble": _gpipe_idle_fraction,
     "data-loading-prefetch-factor-total": _prefetched_batches,
     "data-loading-iterable-unsharded-count": _unsharded_iterable_samples,
+    "tensors-storage-offset": _storage_offset,
 }
 
 
@@ -562,6 +629,13 @@ def test_numeric_key_matches_pytorch(bank: Bank, qid: str) -> None:
 
 #: Plausible wrong answers each short-answer question must reject.
 NEAR_MISSES = {
+    "transformers-decoding-strategy-name": ["top-p", "nucleus sampling", "beam search", "greedy"],
+    "torch-func-hessian-composition": [
+        "jacrev(jacfwd(f))",
+        "jacrev(jacrev(f))",
+        "jacfwd(jacfwd(f))",
+        "vmap(grad(f))",
+    ],
     "dynamic-graphs-define-by-run-term": ["define-and-run", "define and run", "eager"],
     "autograd-requires-grad-inplace-method": ["requires_grad", "x.requires_grad", "detach_"],
     "losses-cross-entropy-decomposition": ["CrossEntropyLoss", "LogSoftmax", "NLL"],
@@ -570,6 +644,13 @@ NEAR_MISSES = {
     "data-loading-map-style-methods": ["__iter__", "__getitem__", "__len__ and __iter__"],
     "debugging-detect-anomaly": ["torch.isnan", "gradcheck", "anomaly"],
     "distributed-world-size": ["rank", "local_rank", "world"],
+    "tensors-result-type-uint8-int8": ["int8", "torch.uint8", "int32", "torch.int64"],
+    "reproducibility-cublas-workspace-config": [
+        "CUDA_LAUNCH_BLOCKING",
+        "CUBLAS_WORKSPACE",
+        "PYTHONHASHSEED",
+        "CUBLASLT_WORKSPACE_SIZE",
+    ],
 }
 
 
