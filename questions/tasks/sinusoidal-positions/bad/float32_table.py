@@ -1,0 +1,12 @@
+import torch
+
+
+def add_sinusoidal_positions(x):
+    t, d = x.shape[-2], x.shape[-1]
+    position = torch.arange(t, device=x.device).float().unsqueeze(1)  # float32 always
+    two_i = torch.arange(0, d, 2, device=x.device).float()
+    angle = position / 10000.0 ** (two_i / d)  # (T, D / 2)
+    pe = torch.empty(t, d, device=x.device)
+    pe[:, 0::2] = torch.sin(angle)  # features 0, 2, 4, ...
+    pe[:, 1::2] = torch.cos(angle)  # features 1, 3, 5, ...: the same frequencies
+    return x + pe  # broadcast over the batch

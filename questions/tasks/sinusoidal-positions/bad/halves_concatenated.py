@@ -1,0 +1,10 @@
+import torch
+
+
+def add_sinusoidal_positions(x):
+    t, d = x.shape[-2], x.shape[-1]
+    position = torch.arange(t, dtype=x.dtype, device=x.device).unsqueeze(1)  # (T, 1)
+    two_i = torch.arange(0, d, 2, dtype=x.dtype, device=x.device)  # 2i = 0, 2, 4, ...
+    angle = position / 10000.0 ** (two_i / d)  # (T, D / 2)
+    pe = torch.cat([torch.sin(angle), torch.cos(angle)], dim=-1)  # [sin | cos]
+    return x + pe  # broadcast over the batch
