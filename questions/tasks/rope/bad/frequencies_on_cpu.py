@@ -1,0 +1,19 @@
+import torch
+import torch.nn as nn
+
+
+class RotaryEmbedding(nn.Module):
+    def __init__(self, head_dim, base=10000.0):
+        super().__init__()
+        self.head_dim = head_dim
+        self.base = base
+
+    def forward(self, x):
+        t, d = x.shape[-2], self.head_dim
+        # made on the default device: on a GPU they meet x on another device
+        inv_freq = 1.0 / self.base ** (torch.arange(0, d, 2).float() / d)
+        angles = torch.outer(torch.arange(t).float(), inv_freq)
+        emb = torch.cat([angles, angles], dim=-1)
+        x1, x2 = x[..., : d // 2], x[..., d // 2 :]
+        rotated = torch.cat([-x2, x1], dim=-1)
+        return x * emb.cos() + rotated * emb.sin()

@@ -1,0 +1,21 @@
+import torch
+import torch.nn as nn
+
+
+class RotaryEmbedding(nn.Module):
+    def __init__(self, head_dim, base=10000.0):
+        super().__init__()
+        self.head_dim = head_dim
+        self.base = base
+
+    def forward(self, x):
+        # written for (B, T, H, D): with (B, H, T, D) it reads the head count as the
+        # length and rotates every head by its head index, whatever the position
+        t, d = x.shape[1], self.head_dim
+        inv_freq = 1.0 / self.base ** (torch.arange(0, d, 2, device=x.device, dtype=x.dtype) / d)
+        angles = torch.outer(torch.arange(t, device=x.device, dtype=x.dtype), inv_freq)
+        emb = torch.cat([angles, angles], dim=-1)
+        cos, sin = emb.cos()[None, :, None, :], emb.sin()[None, :, None, :]
+        x1, x2 = x[..., : d // 2], x[..., d // 2 :]
+        rotated = torch.cat([-x2, x1], dim=-1)
+        return x * cos + rotated * sin
