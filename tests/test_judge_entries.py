@@ -132,3 +132,24 @@ def test_several_inputs_reach_a_function_entry_and_masks_arrive_as_bool():
     result = judge_source(detached, "scaled-dot-product-attention")
     grads = next(c for c in result.checks if c.name == "gradients")
     assert grads.status is Status.FAIL and "input v gets no gradient" in grads.message
+
+
+@pytest.mark.parametrize(("task_id", "claims_independence"), [
+    ("simple-nn", True), ("infonce-loss", False),
+])  # fmt: skip
+def test_the_shapes_verdict_claims_independent_samples_only_where_checked(
+    task_id, claims_independence
+):
+    """A batch-wide loss (per_sample: false) is not checked for sample independence,
+    so its passing message must not say it was."""
+    import torch
+
+    from quizzer.judge.facts import expected_output
+
+    coding = task(task_id)
+    ctx = Context(task=coding, probes=make_probes(coding.spec, 1), device="cpu")
+    sizes = list(ctx.probes.batch_sizes or coding.spec.batch_sizes)
+    outs = {str(b): torch.zeros(expected_output(ctx, b)) for b in sizes}
+    data = {"eval": outs, "train": outs, "repeat": outs[str(max(sizes))]}
+    message, _ = checks_basic.shapes(ctx, data, None)
+    assert ("samples independent" in message) is claims_independence

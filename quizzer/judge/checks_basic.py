@@ -197,7 +197,8 @@ def shapes(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> 
     shown = ", ".join(str(b) for b in sizes)
     return (
         f"output shape {explain._shape(list(expected_output(ctx, biggest)))} for batch "
-        f"sizes {shown} (eval and train mode), floating point, finite, samples independent",
+        f"sizes {shown} (eval and train mode), floating point, finite"
+        + (", samples independent" if ctx.task.spec.per_sample else ""),
         {"batch_sizes": sizes},
     )
 
