@@ -164,6 +164,29 @@ def test_state_dict_keys_and_shapes_are_explained():
     assert "weight is (12, 5), expected (5, 12)" in failed.value.message
 
 
+def test_trainable_parameters_must_be_those_the_solution_trains_no_fewer_no_more():
+    """A buffer where the solution trains a parameter is never trained; a trainable
+    parameter where the solution keeps a frozen one or a buffer (a LoRA layer's base
+    weights, BatchNorm's running statistics) would be changed by an optimiser. The
+    outputs match either way, so only the names tell."""
+    ctx = _ctx(task("batchnorm-from-scratch"))
+    assert set(ctx.plan.trials[0].params or ()) == {"weight", "bias"}
+    checks_ref.reference(ctx, _facts(ctx.plan), None)  # the same names pass
+
+    facts = _facts(ctx.plan)
+    facts["trials"][0]["params"] = ["weight", "bias", "running_mean", "running_var"]
+    with pytest.raises(CheckFailed) as failed:
+        checks_ref.reference(ctx, facts, None)
+    assert failed.value.message.startswith("running_mean, running_var are trainable")
+    assert "keeps them frozen" in failed.value.message
+    assert failed.value.metrics["frozen_trainable"] == ["running_mean", "running_var"]
+
+    facts = _facts(ctx.plan)  # a missing one is named first, also when another is extra
+    facts["trials"][0]["params"] = ["bias", "running_mean"]
+    with pytest.raises(CheckFailed, match=r"weight is not a trainable nn\.Parameter"):
+        checks_ref.reference(ctx, facts, None)
+
+
 def test_running_statistics_are_compared_after_train_mode_forwards():
     raw = task("linear-from-scratch").model_dump()
     raw["id"] = "bn-probe"

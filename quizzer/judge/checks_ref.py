@@ -190,7 +190,9 @@ def _where(ctx: Context, index: int, run: Run, trial: Trial) -> str:
 def _trainable(raw: Any, want: tuple[str, ...]) -> None:
     """What is a trainable nn.Parameter in the task's solution must be one here too:
     the same state_dict key held as a buffer loads and computes alike, but is never
-    trained."""
+    trained. And the other way round: what the solution keeps frozen (a buffer, or a
+    parameter with requires_grad=False, such as a LoRA layer's base weights) must not
+    be trainable here, or an optimiser would change it."""
     if not isinstance(raw, list):
         raise Malformed("parameter names")
     got = {str(n) for n in raw}
@@ -204,6 +206,17 @@ def _trainable(raw: Any, want: tuple[str, ...]) -> None:
             f"{'it' if len(missing) == 1 else 'them'}. Use self.name = "
             "nn.Parameter(tensor) instead of register_buffer or a plain attribute",
             not_trainable=missing[:10],
+        )
+    extra = sorted(got - set(want))
+    if extra:
+        raise CheckFailed(
+            f"{', '.join(extra[:10])} {'is' if len(extra) == 1 else 'are'} trainable in "
+            "this model (an nn.Parameter with requires_grad=True), but the task's solution "
+            f"keeps {'it' if len(extra) == 1 else 'them'} frozen: an optimiser would change "
+            f"{'it' if len(extra) == 1 else 'them'}. Set requires_grad=False on "
+            f"{'it' if len(extra) == 1 else 'them'} (or register a buffer), as the "
+            "statement asks",
+            frozen_trainable=extra[:10],
         )
 
 
