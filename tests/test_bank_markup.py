@@ -158,6 +158,7 @@ def markdown_texts(entries):
                     yield entry, sub, lang, verbatim_in(text, lang)
 
 
+@pytest.mark.slow
 def test_shown_text_is_what_textual_shows_for_the_whole_bank_and_the_examples(bundled):
     samples = [
         "out = floor((in + 2*padding - dilation*(kernel - 1) - 1) / stride) + 1",

@@ -448,7 +448,10 @@ def _ring_all_reduce_sent(n: int, chunk: int) -> tuple[int, int]:
     sent = [0, 0]
     for phase in (0, 1):
         for step in range(n - 1):
-            msgs = [(r, (r - step + phase) % n, bufs[r][(r - step + phase) % n].clone()) for r in range(n)]
+            msgs = [
+                (r, (r - step + phase) % n, bufs[r][(r - step + phase) % n].clone())
+                for r in range(n)
+            ]
             for r, c, payload in msgs:
                 if phase == 0:
                     bufs[(r + 1) % n][c] += payload

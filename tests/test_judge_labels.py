@@ -112,6 +112,7 @@ def test_a_reduced_output_that_differs_shows_the_whole_trials_inputs():
     assert "sample" not in message
 
 
+@pytest.mark.slow
 def test_the_tasks_reference_passes_with_labels_through_the_sandbox():
     source = (TASKS / TASK / "reference.py").read_text()
     result = judge_source(source, TASK, seed=11)

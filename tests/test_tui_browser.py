@@ -76,6 +76,7 @@ def test_suspended_questions_leave_every_session_and_leeches_are_found(tmp_path)
         assert review_session(bank, store, later, "t").ids == ["pick-one"]
 
 
+@pytest.mark.slow
 def test_the_browser_searches_bookmarks_suspends_and_opens(rig):
     async def scenario(app, pilot):
         await pilot.press("slash")

@@ -389,6 +389,7 @@ def test_the_ui_judges_through_the_service_it_starts_and_stops_it_on_exit(tmp_pa
     rig.store.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("keys", [("q",), ("ctrl+q",)])
 def test_quitting_while_a_judgement_runs_is_clean(rig, tmp_path, keys):
     """Quitting mid-judgement ends the app without an error and takes the judge
@@ -483,6 +484,7 @@ class _StallingService:
         self.server.server_close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("verdict_comes", [False, True])
 @pytest.mark.parametrize("keys", [("q",), ("ctrl+q",), ("c",)])
 def test_leaving_a_judgement_in_the_service_is_clean(rig, tmp_path, keys, verdict_comes):
@@ -514,6 +516,7 @@ def test_leaving_a_judgement_in_the_service_is_clean(rig, tmp_path, keys, verdic
         assert finished(rig) == []
 
 
+@pytest.mark.slow
 def test_switching_language_during_a_judgement_keeps_the_live_checks(rig, tmp_path):
     """The screen is rebuilt in the other language while the judge runs: the checks
     reported so far stay, and later ones land in the new list."""

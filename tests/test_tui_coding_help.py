@@ -17,6 +17,8 @@ from quizzer.tui import submissions
 from quizzer.tui.app import QuizzerApp
 from quizzer.tui.screens.coding import CodingScreen
 
+pytestmark = pytest.mark.slow  # each test drives the whole app (Pilot)
+
 HINTS = """\
     hints:
       - {en: "One layer is enough.", zh: "一层就够了。"}

@@ -168,6 +168,7 @@ def test_the_clock_running_out_on_its_own_shows_the_result_without_a_crash(rig):
     assert len(rig.store.exams()) == 1
 
 
+@pytest.mark.slow
 def test_quitting_during_an_exam_asks_first(rig):
     """q in a running exam asks before the exam is thrown away; no keeps it going."""
     seen = {}

@@ -16,6 +16,8 @@ from quizzer.tui.screens.exam_answer import ExamAnswerScreen
 from quizzer.tui.screens.exam_result import ExamResultScreen
 from quizzer.tui.widgets.feedback import Feedback
 
+pytestmark = pytest.mark.slow  # each test drives the whole app (Pilot)
+
 PLAN = ExamPlan("mock", ("pick-one", "count-params", "pick-many", "true-or-false"), 600)
 
 

@@ -161,6 +161,7 @@ def test_every_binding_label_is_a_known_string():
                 assert binding.description in STRINGS, (cls.__name__, binding.description)
 
 
+@pytest.mark.slow
 def test_in_chinese_the_headers_and_session_labels_are_chinese(rig):
     """Difficulty and type names, topic names and session titles follow the language
     of the moment, also for a session begun in English and continued in Chinese."""
@@ -198,6 +199,7 @@ def test_every_topic_of_the_bundled_bank_has_a_name_in_both_languages():
     )
 
 
+@pytest.mark.slow
 def test_in_chinese_the_coding_screen_says_once_that_the_judge_speaks_english(rig):
     async def scenario(app, pilot):
         await pilot.press("t", "enter")

@@ -210,6 +210,7 @@ def test_time_taken_shapes_the_rating(rig, seen, seconds, rating):
     assert attempt["rating"] == int(rating) and attempt["duration_ms"] == seconds * 1000
 
 
+@pytest.mark.slow
 def test_the_learner_rates_the_answer_and_takes_it_back(rig):
     """After seeing the answer, 1-4 replace the automatic rating (the schedule
     follows); u takes the answer back: nothing recorded, the question open again."""
@@ -402,6 +403,7 @@ def test_an_answer_is_bound_to_the_question_it_was_typed_for(rig):
     assert message.question_id == "count-params"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("qid", ["name-method", "what-prints"])
 def test_typing_an_answer_never_runs_a_command(rig, qid):
     """After a hint the answer box has the focus again; with the box left (Escape),
@@ -450,6 +452,7 @@ def test_a_hint_gives_the_answer_box_its_focus_back(rig):
     drive(rig, scenario)
 
 
+@pytest.mark.slow
 def test_feedback_names_options_by_their_number_on_screen(rig):
     async def scenario(app, pilot):
         await open_questions(app, pilot, "pick-one")

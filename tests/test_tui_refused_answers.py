@@ -18,6 +18,8 @@ from quizzer.tui.screens.exam import ExamScreen
 from quizzer.tui.screens.practice import PracticeScreen
 from quizzer.tui.session import Session
 
+pytestmark = pytest.mark.slow  # each test drives the whole app (Pilot)
+
 #: A code_output question whose answer has spacing Python's printing decides.
 SIZE_YAML = """\
 questions:

@@ -51,6 +51,7 @@ def test_today_counts_new_questions_and_reviews_of_old_ones(rig):
     assert left_today(StudySettings(0.9, 3, 5), done) == (2, 3)
 
 
+@pytest.mark.slow
 def test_settings_are_edited_in_a_dialog_and_applied(rig):
     async def scenario(app, pilot):
         await pilot.press("o")
@@ -80,6 +81,7 @@ def test_settings_are_edited_in_a_dialog_and_applied(rig):
     }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_no_new_questions_past_the_days_limit(rig):
     StudySettings(0.9, 1, 200).save(rig.store)
     answer(rig, "pick-one", when=rig.clock.now())
@@ -94,6 +96,7 @@ def test_no_new_questions_past_the_days_limit(rig):
     drive(rig, scenario)
 
 
+@pytest.mark.slow
 def test_reviews_stop_at_the_days_limit(rig):
     StudySettings(0.9, 20, 1).save(rig.store)
     start = rig.clock.now() - timedelta(days=2)

@@ -182,7 +182,8 @@ def judge(
         # parent's start-up is the cold call's critical path
         box, _ = warm_sandbox(sandbox, device, allow_weak_sandbox, workers)
         try:
-            coding = with_limits(find_task(load_bank(list(bank) if bank else None), task), overrides)
+            found = find_task(load_bank(list(bank) if bank else None), task)
+            coding = with_limits(found, overrides)
         except BaseException:
             box.close()
             raise
