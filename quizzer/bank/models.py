@@ -206,6 +206,13 @@ class LearningSpec(Strict):
     batch_size: Annotated[int, Field(ge=1, le=4096)] = 16
     #: Pass when final loss <= loss_ratio * initial loss.
     loss_ratio: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    #: The batch: `templates` (one random template, offset and scale per class) or
+    #: `dotted_lines` (images (B, C, H, W), H and W >= 12, cross_entropy, at most 4
+    #: classes: four dots three pixels apart in a row, a column, a diagonal or an
+    #: antidiagonal at a random place, with noise; every class has the same pixel
+    #: statistics and no 3x3 window holds two dots, so only a model that combines
+    #: what it sees over a wider area can tell them apart).
+    data: Literal["templates", "dotted_lines"] = "templates"
 
 
 class Limits(Strict):
@@ -418,6 +425,11 @@ class JudgeSpec(Strict):
     reference: ReferenceSpec = ReferenceSpec()
     dropout: DropoutSpec | None = None
     train_step: TrainStepSpec | None = None
+    #: The load check's budget: at most this many trainable parameters (module entries).
+    max_parameters: Annotated[int, Field(ge=1)] | None = None
+    #: The load check's floor: at least this many convolution layers, counted as
+    #: trainable parameters with four dimensions (an nn.Conv2d's weight).
+    min_conv_layers: Annotated[int, Field(ge=1, le=64)] | None = None
 
     @model_validator(mode="after")
     def _shapes_have_batch(self) -> JudgeSpec:
@@ -430,6 +442,24 @@ class JudgeSpec(Strict):
             raise ValueError("list the 'promises' check in checks exactly when promises are set")
         if self.promises and (self.entry != "module" or self.extra_inputs):
             raise ValueError("promises are for module entries with one input")
+        for field in ("max_parameters", "min_conv_layers"):
+            if getattr(self, field) is not None and self.entry != "module":
+                raise ValueError(f"{field} is for module entries only")
+        if self.learning.data == "dotted_lines":
+            shape = self.input_shape
+            sides = [d for d in shape[2:] if isinstance(d, int)]
+            if len(shape) != 4 or not all(isinstance(d, int) for d in shape[1:]) or min(sides) < 12:
+                raise ValueError(
+                    "learning.data dotted_lines needs input_shape [B, C, H, W], H and W >= 12"
+                )
+            classes = self.output_shape[1] if len(self.output_shape) == 2 else None
+            if self.learning.loss != "cross_entropy" or not (
+                isinstance(classes, int) and 2 <= classes <= 4
+            ):
+                raise ValueError(
+                    "learning.data dotted_lines needs loss cross_entropy and output_shape "
+                    "[B, classes] with 2 to 4 classes"
+                )
         names = {s.name for s in self.extra_inputs}
         for i, config in enumerate(self.reference.configs):
             unknown = sorted(set(config.extra_inputs) - names)

@@ -89,10 +89,41 @@ def load(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Ve
         )
     if entry == "autograd_function":
         return f"{name} is a torch.autograd.Function", {}
+    _architecture(ctx, trainable)
     return (
         f"{name}({_init_text(ctx)}) built: {count} parameters in {tensors} tensors",
         {"parameters": count, "parameter_tensors": tensors, "layers": layers},
     )
+
+
+def _architecture(ctx: Context, trainable: list) -> None:
+    """The spec's parameter budget and its least number of convolution layers (weights
+    with four dimensions), from the trainable parameters the worker listed."""
+    spec, built = ctx.task.spec, f"{ctx.task.class_name}({_init_text(ctx)})"
+    try:
+        shapes = [[int(d) for d in p[1]] for p in trainable]
+    except (TypeError, ValueError):
+        raise Malformed("parameter shapes") from None
+    count = sum(math.prod(s) for s in shapes)
+    sized = list(zip(trainable, shapes, strict=True))
+    if spec.max_parameters is not None and count > spec.max_parameters:
+        largest = sorted(sized, key=lambda ps: -math.prod(ps[1]))
+        raise CheckFailed(
+            f"{built} has {count:,} trainable parameters; the budget is "
+            f"{spec.max_parameters:,}. Largest: "
+            + ", ".join(f"{p[0]} {tuple(s)}" for p, s in largest[:3]),
+            trainable_parameters=count,
+            max_parameters=spec.max_parameters,
+        )
+    convs = [str(p[0]) for p, s in sized if len(s) == 4]
+    if spec.min_conv_layers is not None and len(convs) < spec.min_conv_layers:
+        raise CheckFailed(
+            f"{built} has {len(convs)} convolution layer{'s' if len(convs) != 1 else ''} "
+            f"({', '.join(convs) or 'no trainable weight with four dimensions'}); the task "
+            f"asks for at least {spec.min_conv_layers}",
+            conv_layers=len(convs),
+            min_conv_layers=spec.min_conv_layers,
+        )
 
 
 def _init_text(ctx: Context) -> str:

@@ -204,6 +204,8 @@ def _learning_batch(
         return x, y
     classes = int(spec.output_shape[1])
     y = (torch.arange(n) % classes)[torch.randperm(n, generator=gen)]
+    if spec.learning.data == "dotted_lines":
+        return _dotted_lines(y, sample, gen, dtype), y
     templates = torch.randn((classes, *sample), generator=gen, dtype=dtype)
     offsets = torch.linspace(-1.0, 1.0, classes, dtype=dtype)[
         torch.randperm(classes, generator=gen)
@@ -213,6 +215,31 @@ def _learning_batch(
     scales = scales.reshape((classes,) + (1,) * len(sample))
     noise = 0.3 * torch.randn((n, *sample), generator=gen, dtype=dtype)
     return offsets[y] + scales[y] * templates[y] + noise, y
+
+
+#: The dotted_lines batch: (row step, column step) of each class's line, the dots on
+#: it and the pixels between them (3: no 3x3 window holds two dots).
+LINE_STEPS = ((0, 1), (1, 0), (1, 1), (1, -1))
+DOTS, DOT_GAP = 4, 3
+
+
+def _dotted_lines(y: torch.Tensor, sample: tuple, gen: torch.Generator, dtype) -> torch.Tensor:
+    """Images whose class is the direction of a dotted line (row, column, diagonal,
+    antidiagonal) placed at random, every channel alike, with a random brightness and
+    noise. Every class has the same number of dots, so pixel statistics (means,
+    variances, histograms) say nothing about the class."""
+    c, h, w = (int(d) for d in sample)
+    x = 0.2 * torch.randn((len(y), c, h, w), generator=gen, dtype=dtype)
+    span = DOT_GAP * (DOTS - 1)
+    for i, label in enumerate(y.tolist()):
+        dr, dc = LINE_STEPS[label]
+        rows, cols = h - dr * span, w - abs(dc) * span
+        r = int(torch.randint(0, rows, (1,), generator=gen))
+        col = int(torch.randint(0, cols, (1,), generator=gen)) + (span if dc < 0 else 0)
+        level = 1.0 + 0.5 * float(torch.rand((1,), generator=gen))
+        for k in range(DOTS):
+            x[i, :, r + dr * DOT_GAP * k, col + dc * DOT_GAP * k] += level
+    return x
 
 
 #: Checks whose failure leaves nothing else to judge: the verdicts of the checks after

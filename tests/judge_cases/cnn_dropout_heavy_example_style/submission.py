@@ -1,3 +1,4 @@
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -8,11 +9,11 @@ class SimpleCNN(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
-        self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+        self.conv1 = nn.Conv2d(1, 10, kernel_size=5, padding=2)
+        self.conv2 = nn.Conv2d(10, 20, kernel_size=5, padding=2)
         self.conv2_drop = nn.Dropout2d()
-        self.fc1 = nn.Linear(320, 50)
-        self.fc2 = nn.Linear(50, 10)
+        self.fc1 = nn.Linear(320, 32)
+        self.fc2 = nn.Linear(32, 4)
 
     def forward(self, x):
         x = F.relu(F.max_pool2d(self.conv1(x), 2))

@@ -1,3 +1,4 @@
+
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -5,9 +6,11 @@ import torch.nn.functional as F
 class SimpleCNN(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1).cuda()
-        self.fc1 = nn.Linear(32, 10).cuda()
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1).cuda()
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1).cuda()
+        self.fc1 = nn.Linear(32 * 4 * 4, 4).cuda()
 
     def forward(self, x):
-        x = F.adaptive_avg_pool2d(F.relu(self.conv1(x.cuda())), 1)
+        x = F.max_pool2d(F.relu(self.conv1(x.cuda())), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
         return self.fc1(x.flatten(1))

@@ -1,3 +1,4 @@
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -8,10 +9,11 @@ class SimpleCNN(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.LazyConv2d(16, 3)
-        self.fc1 = nn.LazyLinear(10)
+        self.conv1 = nn.LazyConv2d(16, 3, padding=1)
+        self.conv2 = nn.LazyConv2d(32, 3, padding=1)
+        self.fc1 = nn.LazyLinear(4)
 
     def forward(self, x):
-        x = F.relu(self.conv1(x))
-        x = F.adaptive_avg_pool2d(x, (1, 1))
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
         return self.fc1(torch.flatten(x, 1))

@@ -1,3 +1,4 @@
+
 import torch.nn as nn
 
 
@@ -13,7 +14,7 @@ class SimpleCNN(nn.Module):
             nn.BatchNorm2d(32),
             nn.ReLU(),
         )
-        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.25), nn.Linear(32 * 6 * 6, 10))
+        self.head = nn.Sequential(nn.Flatten(), nn.Dropout(0.25), nn.Linear(32 * 3 * 3, 4))
 
     def forward(self, x):
         return self.head(self.features(x))

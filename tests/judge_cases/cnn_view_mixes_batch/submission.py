@@ -1,3 +1,4 @@
+
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -5,12 +6,14 @@ import torch.nn.functional as F
 class SimpleCNN(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.fc1 = nn.Linear(32, 10)
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.fc1 = nn.Linear(32 * 4 * 4, 4)
 
     def forward(self, x):
-        x = F.adaptive_avg_pool2d(F.relu(self.conv1(x)), 1)
-        # wrong: (B, 32, 1, 1) viewed as (32, B) and transposed mixes the samples;
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        # wrong: (B, 32, 4, 4) viewed as (512, B) and transposed mixes the samples;
         # right: x.view(x.size(0), -1)
-        x = x.view(32, -1).t()
+        x = x.view(32 * 4 * 4, -1).t()
         return self.fc1(x)

@@ -1,3 +1,4 @@
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -20,8 +21,11 @@ class MaxPool(torch.autograd.Function):
 class SimpleCNN(nn.Module):
     def __init__(self):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 8, 3, 1)
-        self.fc1 = nn.Linear(8 * 13 * 13, 10)
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.fc1 = nn.Linear(32 * 4 * 4, 4)
 
     def forward(self, x):
-        return self.fc1(MaxPool.apply(F.relu(self.conv1(x))).flatten(1))
+        x = MaxPool.apply(F.relu(self.conv1(x)))
+        x = MaxPool.apply(F.relu(self.conv2(x)))
+        return self.fc1(x.flatten(1))

@@ -9,11 +9,13 @@ import torch.nn.functional as F
 class SimpleCNN(nn.Module):
     def __init__(self):
         super().__init__()
-        self.background = torch.full((1, 28, 28), 0.1)
-        self.conv1 = nn.Conv2d(1, 32, 3, 1)
-        self.fc1 = nn.Linear(32, 10)
+        self.background = torch.full((1, 16, 16), 0.1)
+        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.fc = nn.Linear(32 * 4 * 4, 4)
 
     def forward(self, x):
         x = x - self.background
-        x = F.adaptive_avg_pool2d(F.relu(self.conv1(x)), 1)
-        return self.fc1(torch.flatten(x, 1))
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc(torch.flatten(x, 1))
