@@ -28,13 +28,17 @@ run: $(STAMP)
 # kept on one worker with `xdist_group` (hence --dist loadgroup).
 JOBS ?= $(shell $(PYTHON) -c 'import os; print(min((os.cpu_count() or 1) + 1, 8))')
 XDIST = -n $(JOBS) --dist loadgroup
+# pytest keeps its assertion-rewritten test modules as bytecode, unless the environment
+# forbids writing bytecode (some machines set PYTHONDONTWRITEBYTECODE): then every
+# worker rewrites every test module on every run, seconds each. Tests allow it.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(PY) -m pytest
 
 test: $(STAMP)
-	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
+	$(PYTEST) $(XDIST) $(PYTEST_ARGS)
 
 # The edit-test loop: no slow tests and no Docker engine tests.
 test-fast: $(STAMP)
-	$(PY) -m pytest $(XDIST) -m "not slow and not docker" $(PYTEST_ARGS)
+	$(PYTEST) $(XDIST) -m "not slow and not docker" $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check quizzer tests benchmarks

@@ -121,6 +121,7 @@ def test_no_text_calls_the_interview_article_the_seed(bundled: Bank) -> None:
     )
 
 
+@pytest.mark.slow
 def test_the_bundled_bank_has_no_near_duplicates() -> None:
     entries = load_paths([BUNDLED], ProblemSink(stop_at_first=True))
     sink = ProblemSink(stop_at_first=False)

@@ -177,6 +177,7 @@ def test_shown_text_is_what_textual_shows_for_the_whole_bank_and_the_examples(bu
 # --- the whole bank -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_every_markdown_text_in_the_bank_shows_as_written(bundled):
     found = []
     for entry, sub, lang, text in markdown_texts(bundled[0]):
@@ -194,6 +195,7 @@ def test_bank_validate_finds_nothing_of_this_kind_in_the_bank(bundled):
     assert not [p for p in bundled[1] if "Markdown does not show" in p.message]
 
 
+@pytest.mark.slow
 def test_every_option_shows_as_written_in_the_paper(bundled):
     """Options are plain text in the UI; paper.md writes them as Markdown list items."""
     differ = []

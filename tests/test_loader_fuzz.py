@@ -82,6 +82,7 @@ def test_random_yaml_punctuation(text):
     check_file_bytes(text.encode("utf-8"))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(structures)
 def test_random_yaml_structures(value):
@@ -108,6 +109,7 @@ def _mutations():
     )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(_mutations())
 def test_mutated_real_questions(mutation):

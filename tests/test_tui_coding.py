@@ -198,6 +198,7 @@ def test_watch_mode_rejudges_when_the_file_is_saved(rig):
     drive(rig, scenario)
 
 
+@pytest.mark.slow
 def test_editor_runs_with_the_app_suspended_and_the_change_is_judged(rig, tmp_path, monkeypatch):
     rig.submissions.mkdir()
     submission(rig).write_text(FAILING)

@@ -102,6 +102,7 @@ def test_the_exam_ends_itself_when_time_is_up(rig):
     assert json.loads(exam["answers"])[0]["response"] == "b"
 
 
+@pytest.mark.slow
 def test_an_exam_is_set_up_from_home_over_the_filters(rig):
     async def scenario(app, pilot):
         app.set_filters(app.filters.__class__(topic="basics"))
@@ -123,6 +124,7 @@ def test_an_exam_is_set_up_from_home_over_the_filters(rig):
     drive(rig, scenario)
 
 
+@pytest.mark.slow
 def test_bad_numbers_in_the_setup_are_refused(rig):
     async def scenario(app, pilot):
         await pilot.press("e")
@@ -148,6 +150,7 @@ def test_sampling_is_repeatable_with_a_seed(rig):
     assert len(everything.question_ids) == 7  # every concept question but the open one
 
 
+@pytest.mark.slow
 def test_the_clock_running_out_on_its_own_shows_the_result_without_a_crash(rig):
     """The exam's own timer (not a direct call) ends it: the result screen appears and
     the app keeps running (it used to crash tearing down the header)."""

@@ -59,6 +59,7 @@ def test_home_lists_topics_with_counts_accuracy_and_due(rig):
     drive(rig, scenario)
 
 
+@pytest.mark.slow
 def test_enter_on_a_topic_practises_that_topic(rig):
     async def scenario(app, pilot):
         await pilot.press("down", "down", "enter")  # All topics, basics, modules
@@ -176,6 +177,7 @@ def test_bookmarks_session_from_home(rig):
     drive(rig, scenario)
 
 
+@pytest.mark.slow
 def test_the_streak_shows_on_home(rig):
     from fsrs import Rating
 

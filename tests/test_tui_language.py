@@ -53,6 +53,7 @@ def test_switching_to_chinese_changes_the_ui_and_is_remembered(rig):
     assert rig.store.get_setting("lang") == "en"
 
 
+@pytest.mark.slow
 def test_switching_mid_question_keeps_the_typed_answer_and_translates_the_question(rig):
     async def scenario(app, pilot):
         app.open_session(Session("practice", "t", ["count-params"]))

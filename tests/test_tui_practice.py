@@ -44,19 +44,26 @@ def answered(rig):
 # --- every type, right and wrong ----------------------------------------------------
 
 CASES = [
-    # (question id, keys for a right answer, keys for a wrong answer)
+    # (question id, keys for a right answer, keys for a wrong answer); the quick loop
+    # (make test-fast) answers one choice, one typed and one code_output question
     ("pick-one", ["1", "enter"], ["2", "enter"]),
-    ("pick-many", ["1", "2", "enter"], ["1", "3", "enter"]),
-    ("true-or-false", ["2", "enter"], ["1", "enter"]),
+    pytest.param("pick-many", ["1", "2", "enter"], ["1", "3", "enter"], marks=pytest.mark.slow),
+    pytest.param("true-or-false", ["2", "enter"], ["1", "enter"], marks=pytest.mark.slow),
     ("count-params", [*"55", "enter"], [*"50", "enter"]),
-    ("name-method", [*"Zero_Grad()", "enter"], [*"backward", "enter"]),
+    pytest.param(
+        "name-method", [*"Zero_Grad()", "enter"], [*"backward", "enter"], marks=pytest.mark.slow
+    ),
     ("what-prints", ["3", "ctrl+s"], ["2", "ctrl+s"]),
-    ("what-prints-choice", ["1", "enter"], ["2", "enter"]),
+    pytest.param("what-prints-choice", ["1", "enter"], ["2", "enter"], marks=pytest.mark.slow),
 ]
 
 
-@pytest.mark.parametrize(("qid", "right", "wrong"), CASES, ids=[c[0] for c in CASES])
-@pytest.mark.parametrize("outcome", ["right", "wrong"])
+@pytest.mark.parametrize(
+    ("qid", "right", "wrong"),
+    CASES,
+    ids=[c.values[0] if hasattr(c, "values") else c[0] for c in CASES],
+)
+@pytest.mark.parametrize("outcome", ["right", pytest.param("wrong", marks=pytest.mark.slow)])
 def test_each_type_is_answered_with_its_widget_and_graded(rig, qid, right, wrong, outcome):
     keys = right if outcome == "right" else wrong
 
@@ -160,6 +167,7 @@ def test_open_questions_reveal_the_model_answer_and_are_self_rated(rig, ticks, c
 # --- hints and timing -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_hints_come_in_tiers_and_each_is_recorded(rig):
     async def scenario(app, pilot):
         await open_questions(app, pilot, "pick-one")
@@ -190,8 +198,11 @@ def _seen_before(rig, qid: str) -> None:
 
 
 @pytest.mark.parametrize(("seen", "seconds", "rating"), [
-    (True, 5, Rating.Easy), (True, 30, Rating.Good), (True, 90, Rating.Hard),
-    (False, 5, Rating.Good),  # a quick right answer to a new question may be a guess
+    (True, 5, Rating.Easy),
+    pytest.param(True, 30, Rating.Good, marks=pytest.mark.slow),
+    pytest.param(True, 90, Rating.Hard, marks=pytest.mark.slow),
+    # a quick right answer to a new question may be a guess
+    pytest.param(False, 5, Rating.Good, marks=pytest.mark.slow),
 ])  # fmt: skip
 def test_time_taken_shapes_the_rating(rig, seen, seconds, rating):
     if seen:
@@ -275,6 +286,7 @@ def test_next_previous_and_skip(rig):
     drive(rig, scenario)
 
 
+@pytest.mark.slow
 def test_bookmarks_toggle_from_the_question(rig):
     async def scenario(app, pilot):
         await open_questions(app, pilot, "pick-one")
