@@ -91,7 +91,7 @@ def _roots() -> tuple[set[int], set[int]]:
         from quizzer.judge.sandbox.docker import LABEL, client_or_error
 
         client = client_or_error(timeout=5)
-        for c in client.containers.list(filters={"label": LABEL}):
+        for c in client.containers.list(filters={"label": LABEL}, ignore_removed=True):
             ours = c.labels.get(f"{LABEL}.judge-pid") == str(me)
             (mine if ours else foreign).add(int(c.attrs["State"]["Pid"]))
     except Exception:  # no engine here: no containers at all

@@ -93,7 +93,7 @@ def _containers_of(pid: int) -> list:
 
     client = docker_or_skip()
     mine = {"label": [LABEL, f"{LABEL}.judge-pid={pid}"]}
-    return client.containers.list(all=True, filters=mine)
+    return client.containers.list(all=True, filters=mine, ignore_removed=True)  # may go meanwhile
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -118,9 +118,10 @@ def test_closing_the_docker_sandbox_removes_its_containers():
     run(box, "ANSWER = 1")
     mine = {"label": [LABEL, f"{LABEL}.judge-pid={os.getpid()}"]}
     ids = {c.container.id for c in box.live}
-    assert ids and ids <= {c.id for c in client.containers.list(all=True, filters=mine)}
+    listed = {"all": True, "filters": mine, "ignore_removed": True}
+    assert ids and ids <= {c.id for c in client.containers.list(**listed)}
     box.close()
-    assert ids.isdisjoint(c.id for c in client.containers.list(all=True, filters=mine))
+    assert ids.isdisjoint(c.id for c in client.containers.list(**listed))
 
 
 @pytest.mark.docker

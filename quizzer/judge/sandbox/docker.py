@@ -381,7 +381,7 @@ class DockerSandbox:
 def remove_stale(client: Any) -> None:
     """Remove sandbox containers left by judges that are no longer running."""
     with contextlib.suppress(Exception):
-        for c in client.containers.list(all=True, filters={"label": LABEL}):
+        for c in client.containers.list(all=True, filters={"label": LABEL}, ignore_removed=True):
             pid = int(c.labels.get(f"{LABEL}.judge-pid", "0") or 0)
             alive = pid > 0 and os.path.exists(f"/proc/{pid}")
             if not alive:
