@@ -15,18 +15,20 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def loaded_after(code: str, tmp_path: Path) -> set[str]:
+def _all_modules(code: str, tmp_path: Path) -> set[str]:
+    """Every module loaded once `code` has run in a fresh interpreter."""
     probe = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
     result = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=180,
         env={"QUIZZER_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-    )
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    return {name.split(".")[0] for name in json.loads(result.stdout.strip().splitlines()[-1])}
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def loaded_after(code: str, tmp_path: Path) -> set[str]:
+    """The top-level packages loaded once `code` has run in a fresh interpreter."""
+    return {name.split(".")[0] for name in _all_modules(code, tmp_path)}
 
 
 def test_importing_the_app_does_not_import_torch(tmp_path):
@@ -70,16 +72,6 @@ def test_the_store_imports_neither_textual_nor_torch(tmp_path):
     )
     loaded = loaded_after(code, tmp_path)
     assert not loaded & {"textual", "torch", "typer"}
-
-
-def _all_modules(code: str, tmp_path: Path) -> set[str]:
-    probe = code + "\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=180,
-        env={"QUIZZER_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return set(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
 SCREENS = sorted(

@@ -299,11 +299,6 @@ def bookmark_session(bank: Bank, store: Store, title: str) -> Session:
     return Session("bookmarks", title, [q.id for q in bank.questions if q.id in marked])
 
 
-def due_by(bank: Bank, store: Store, when: datetime) -> int:
-    """How many questions of the bank will be due for review at `when`."""
-    return len(due_ids(bank, store, when, Filters()))
-
-
 def due_count(bank: Bank, store: Store, now: datetime, filters: Filters | None = None) -> int:
     return len(due_ids(bank, store, now, filters or Filters()))
 

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 from quizzer.bank.models import text_in
 from quizzer.tui.base import LocalScreen
 from quizzer.tui.i18n import duration, topic_name
-from quizzer.tui.session import Session, due_by
+from quizzer.tui.session import Session, due_count
 from quizzer.tui.study import end_of_tomorrow
 
 
@@ -32,7 +32,7 @@ class SummaryScreen(LocalScreen[None]):
     def compose_body(self) -> ComposeResult:
         app, session = self.qapp, self.session
         score, answered = session.score()
-        tomorrow = due_by(app.bank, app.store, end_of_tomorrow(app.now(), app.tz))
+        tomorrow = due_count(app.bank, app.store, end_of_tomorrow(app.now(), app.tz))
         with VerticalScroll(id="summary-body"):
             yield Static(
                 self.t("summary.score", score=score, n=answered), id="summary-score", markup=False
