@@ -263,6 +263,8 @@ def spec_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
                 ("learning", "loss"),
                 "cross_entropy needs output_shape [B, classes]; use loss: mse for other shapes",
             )
+    if spec.outputs:
+        yield from _output_problems(task)
     if "forbidden_api" in checks and not spec.forbidden_apis:
         yield ("forbidden_apis",), "check 'forbidden_api' needs at least one forbidden name"
     for index, name in enumerate(spec.forbidden_apis):
@@ -282,6 +284,54 @@ def spec_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
         yield ("reference", "buffers"), "buffers are compared for module entries only"
     if "train" in ref.modes and function_like:
         yield ("reference", "modes"), "train mode only applies to module entries"
+
+
+def _output_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
+    """`spec.outputs`: a tuple the judge can pack into `output_shape` in the task's
+    configuration and in every configuration the reference check builds."""
+    spec = task.spec
+    outputs = spec.outputs
+    if len(outputs) < 2:
+        yield ("outputs",), "outputs describes a tuple: list two elements or more, or none"
+    names = [o.name for o in outputs]
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            yield ("outputs", index, "name"), f"output name '{name}' is used twice"
+    if not any(o.dtype == "float" for o in outputs):
+        yield ("outputs",), "at least one element must be floating point (dtype: float)"
+    if all(o.scalar for o in outputs):
+        yield ("outputs",), "at least one element needs a width (the others are packed beside it)"
+    for check in ("learning", "train_step", "dropout", "promises"):
+        if check in spec.checks:
+            yield ("checks",), f"check '{check}' reads one output; it cannot take packed outputs"
+    inits = [("init", dict(spec.init))] + [
+        (f"reference.configs[{i}].init", {**spec.init, **c.init})
+        for i, c in enumerate(spec.reference.configs)
+    ]
+    for index, element in enumerate(outputs):
+        width = element.width
+        if not isinstance(width, str):
+            continue
+        for where, init in inits:
+            if type(init.get(width)) is not int:
+                yield (
+                    ("outputs", index, "width"),
+                    f"width '{width}' names a constructor argument; {where} must give it as "
+                    "a whole number (a module entry)",
+                )
+                break
+    sizes = [
+        1 if o.width is None else o.width if isinstance(o.width, int) else spec.init.get(o.width)
+        for o in outputs
+    ]
+    widths = [n for n in sizes if type(n) is int]
+    last = spec.output_shape[-1]
+    if len(widths) == len(sizes) and sum(widths) != last:
+        yield (
+            ("output_shape",),
+            f"the packed outputs are {' + '.join(map(str, widths))} = {sum(widths)} wide "
+            f"(a scalar is one column), so output_shape must end with {sum(widths)}, not {last}",
+        )
 
 
 def task_file(yaml_file: Path, relpath: str) -> tuple[Path | None, str | None]:

@@ -320,6 +320,11 @@ class ReferenceSpec(Strict):
     input_scales: tuple[Annotated[float, Field(gt=0)], ...] = Field(default=(1.0,), min_length=1)
     #: Also compare the buffers after each forward (BatchNorm running statistics).
     buffers: bool = False
+    #: In each trial, this many vectors of the first input along its last dimension
+    #: (tokens of a (B, T, D) input) are all zeros, as padding tokens are: with a gate
+    #: that has no bias, they give every expert the same logit, which probes how a
+    #: solution breaks ties.
+    zero_vectors: Annotated[int, Field(ge=0, le=64)] = 0
     #: Other configurations the statement promises to honour (constructor arguments,
     #: input ranks, sequence lengths): trial i uses the i-th of [the task's own,
     #: *configs], cycling, so `trials` must be at least 1 + len(configs).
@@ -390,6 +395,25 @@ class TrainStepSpec(Strict):
         return layers
 
 
+class OutputSpec(Strict):
+    """One element of a tuple that the entry returns (`spec.outputs`). The judge packs
+    the elements, in order, into one tensor along the last dimension, so that every
+    check sees one output: integer elements are cast to the floating elements' dtype
+    (exact for indices), and a scalar becomes one column, repeated for every row."""
+
+    name: Annotated[str, Field(pattern=IDENTIFIER)]
+    #: Its size along the last dimension: a number, or the constructor argument that
+    #: sets it (e.g. "k", resolved per configuration); none for a scalar.
+    width: (
+        Annotated[int, Field(ge=1, le=4096)] | Annotated[str, Field(pattern=IDENTIFIER)] | None
+    ) = None
+    dtype: Literal["float", "int64"] = "float"
+
+    @property
+    def scalar(self) -> bool:
+        return self.width is None
+
+
 class JudgeSpec(Strict):
     #: Input shape with "B" for the batch dimension, e.g. ["B", 10].
     input_shape: tuple[Dim, ...] = Field(min_length=1)
@@ -425,6 +449,9 @@ class JudgeSpec(Strict):
     reference: ReferenceSpec = ReferenceSpec()
     dropout: DropoutSpec | None = None
     train_step: TrainStepSpec | None = None
+    #: The elements of a tuple the entry returns, packed into one output (see
+    #: `OutputSpec`); `output_shape` is then the packed shape.
+    outputs: tuple[OutputSpec, ...] = ()
     #: The load check's budget: at most this many trainable parameters (module entries).
     max_parameters: Annotated[int, Field(ge=1)] | None = None
     #: The load check's floor: at least this many convolution layers, counted as

@@ -109,8 +109,10 @@ def reference(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) 
                 sample = failed.metrics.get("sample", "none given")
                 if sample is not None and type(sample) is not int:
                     raise
+                element = _packed_element(ctx, trial, failed.metrics.get("index"))
                 raise CheckFailed(
-                    failed.message + "; " + _input_text(ctx, trial, sample), **failed.metrics
+                    failed.message + element + "; " + _input_text(ctx, trial, sample),
+                    **failed.metrics,
                 ) from None
             if ctx.task.spec.reference.buffers and module:
                 _compare_buffers(ctx, done.get("buffers"), want, run, where)
@@ -126,6 +128,28 @@ def reference(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) 
             **{f"rtol_atol_{d}": v for d, v in tol.items()},
         },
     )
+
+
+def _packed_element(ctx: Context, trial: Trial, index: Any) -> str:
+    """Which element of a packed tuple output (`spec.outputs`) the failing column
+    belongs to, as a clause for the message ("" when the output is not packed)."""
+    spec = ctx.task.spec
+    if not spec.outputs or not isinstance(index, list) or not index:
+        return ""
+    init = {**spec.init, **(trial.init or {})}
+    column, start = index[-1], 0
+    for element in spec.outputs:
+        width = element.width
+        size = 1 if width is None else width if isinstance(width, int) else init.get(width)
+        if not isinstance(size, int):
+            return ""
+        if column < start + size:
+            at = "" if width is None else f", column {column - start}"
+            return f" (that is {element.name}{at}: the judge packs the outputs " + (
+                f"({', '.join(o.name for o in spec.outputs)}) along the last dimension)"
+            )
+        start += size
+    return ""
 
 
 def _runs_text(plan: RefPlan) -> str:
@@ -330,6 +354,7 @@ def _close(
             atol=tol.atol,
             mismatched=bad,
             sample=idx[0] if idx else None,  # None: a 0-d output, every sample made it
+            index=list(idx),
         )
     return worst
 

@@ -50,7 +50,8 @@ def runs_of(spec: JudgeSpec) -> tuple[Run, ...]:
 
 
 def trial_inputs(spec: JudgeSpec, seed: int) -> list[tuple[tuple[torch.Tensor, ...], float]]:
-    """Each trial's inputs (floats in float64, masks as bool) and its input scale."""
+    """Each trial's inputs (floats in float64, masks as bool) and its input scale; with
+    `reference.zero_vectors`, some vectors of the first input are zeros (at most half)."""
     ref = spec.reference
     gen = torch.Generator().manual_seed(seed * 2 + 1)
     out = []
@@ -60,6 +61,10 @@ def trial_inputs(spec: JudgeSpec, seed: int) -> list[tuple[tuple[torch.Tensor, .
         config = ref.config(i)
         shape = concrete((config and config.input_shape) or spec.input_shape, b)
         xs = [torch.randn(shape, generator=gen, dtype=torch.float64)]
+        if ref.zero_vectors:  # padding tokens, which tie every expert of a bias-free gate
+            rows = xs[0].view(-1, shape[-1])
+            count = min(ref.zero_vectors, rows.shape[0] // 2)
+            rows[torch.randperm(rows.shape[0], generator=gen)[:count]] = 0.0
         init = {**spec.init, **(config.init if config else {})}
         for s in spec.extra_inputs:
             if config and s.name in config.extra_inputs:

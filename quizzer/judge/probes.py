@@ -328,6 +328,7 @@ def build_request(
         "class_name": task.class_name,
         "entry": spec.entry,
         "init": dict(spec.init),
+        "outputs": [{"name": o.name, "dtype": o.dtype, "scalar": o.scalar} for o in spec.outputs],
         "bool_args": bool_args(spec),
         "forbidden": list(spec.forbidden_apis),
         "device": device,

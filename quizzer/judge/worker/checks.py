@@ -171,6 +171,7 @@ class Job(gradients.GradientChecks):
             "init": req.get("init", {}),
             "sample": self.sample,
             "bools": self.bools,
+            "outputs": req.get("outputs", []),
         }
 
     def check_load(self, p: dict, fr: remote._Frames, data: dict) -> None:

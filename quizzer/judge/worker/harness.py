@@ -60,6 +60,7 @@ except ImportError:  # loaded by path inside the sandbox, beside its siblings
     wire = _sibling("wire")
     _sibling("observe")
     _sibling("training")
+    _sibling("packing")
     modelhost = _sibling("modelhost")
     remote = _sibling("remote")
     _sibling("gradients")

@@ -26,11 +26,12 @@ import torch
 from torch.nn.parameter import is_lazy
 
 try:
-    from . import observe, training, wire
+    from . import observe, packing, training, wire
 except ImportError:  # loaded by path inside the sandbox: harness.py loads the siblings first
     wire = sys.modules["quizzer_worker_wire"]
     observe = sys.modules["quizzer_worker_observe"]
     training = sys.modules["quizzer_worker_training"]
+    packing = sys.modules["quizzer_worker_packing"]
 
 SUB = observe.SUB
 _STACK, _NAMES, _SEEN = observe._STACK, observe._NAMES, observe._SEEN
@@ -132,6 +133,8 @@ class Host:
         self.graph: tuple | None = None  # (handle, output, leaves) of the last grad forward
         self.opt: tuple | None = None  # (handle, FlatOptimizer) for op_step
         self.sample: dict | None = None
+        #: The elements of a tuple output, packed into one tensor (spec.outputs).
+        self.outputs: list[dict] = []
         self.next = 0
 
     # -- helpers -----------------------------------------------------------------------
@@ -172,6 +175,8 @@ class Host:
     def _call(self, model, args: list, device: torch.device):
         _STACK.clear()
         out = model(*args)
+        if self.outputs:
+            out = packing.pack_outputs(out, self.outputs)
         if device.type == "cuda":
             torch.cuda.synchronize()
         return out
@@ -183,6 +188,7 @@ class Host:
         found_names = {n: _torch_name(n) for n in a.get("forbidden", [])}
         self.forbidden = {n: o for n, o in found_names.items() if o is not None}
         self.entry, self.init = a.get("entry", "module"), dict(a.get("init", {}))
+        self.outputs = list(a.get("outputs") or [])
         if a.get("sample") is not None:  # inputs that materialise lazy layers
             self.sample = {"xs": a["sample"], "bools": a.get("bools", [])}
         source = a["source"]
