@@ -56,14 +56,15 @@ def _emit(event: dict) -> None:
 
 def judge(
     files: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
             help="Solution files to judge (each defines the task's class).", show_default=False
         ),
-    ],
+    ] = None,
     task: Annotated[
-        str, typer.Option("--task", "-t", metavar="ID", help="Coding task id, e.g. simple-nn.")
-    ],
+        str | None,
+        typer.Option("--task", "-t", metavar="ID", help="Coding task id, e.g. simple-nn."),
+    ] = None,
     device: Annotated[
         str,
         typer.Option(
@@ -141,6 +142,43 @@ def judge(
             help="Judge in this process even when a judge service runs (`quizzer server`).",
         ),
     ] = False,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            metavar="local|ray",
+            help="Where the batch is judged: this machine (local), or the slots of a Ray "
+            "cluster (ray; needs `pip install quizzer[ray]`, see docs/scale.md).",
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            metavar="HOST:PORT",
+            envvar="RAY_ADDRESS",
+            help="The Ray cluster to use with --backend ray (default: $RAY_ADDRESS, else "
+            "one started on this machine).",
+        ),
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            metavar="PATH",
+            help="Record every submission in this SQLite ledger before it is judged, so "
+            "that a batch whose driver died can be finished with --resume.",
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            metavar="LEDGER",
+            help="Finish the batch a ledger holds (judging only what has no result) and "
+            "report all of it; give no files and no --task.",
+        ),
+    ] = None,
 ) -> None:
     """Judge solution files against a coding task, in a sandboxed worker.
 
@@ -150,11 +188,34 @@ def judge(
         raise UsageError("--json and --events both print to stdout; choose one")
     from quizzer.judge.files import refusal
 
+    files = list(files or [])
     refused = [why for why in map(refusal, files) if why]
     if refused:
         raise UsageError("; ".join(refused))
+    scaled = backend != "local" or ledger is not None or resume is not None
+    if not scaled and (not files or task is None):
+        raise UsageError("give the files to judge and --task ID (or --resume LEDGER)")
     remote = None
-    if not no_server:
+    if scaled:
+        from quizzer.commands.judge_batch import BatchOptions, judge_batch
+        from quizzer.judge.sandbox.limits import parse_overrides
+
+        options = BatchOptions(
+            backend=backend,
+            address=address,
+            ledger=ledger,
+            resume=resume,
+            sandbox=sandbox,
+            allow_weak=allow_weak_sandbox,
+            device=device,
+            seed=seed,
+            workers=workers if workers > 1 or backend == "local" else None,
+            limits=parse_overrides(limit or []),
+            banks=list(bank or []),
+            events=events,
+        )
+        remote = judge_batch(files, task, options)
+    elif not no_server:
         from quizzer.judge import client
 
         if client.health() is not None:
@@ -182,6 +243,7 @@ def judge(
         # parent's start-up is the cold call's critical path
         box, _ = warm_sandbox(sandbox, device, allow_weak_sandbox, workers)
         try:
+            assert task is not None
             found = find_task(load_bank(list(bank) if bank else None), task)
             coding = with_limits(found, overrides)
         except BaseException:

@@ -1,0 +1,147 @@
+"""`quizzer judge` through the scale-out path: `--backend ray`, `--ledger`, `--resume`.
+
+Called by `quizzer.commands.judge` when one of those options is given (without them
+the command judges in-process as before). Reads the files (or, with `--resume`, the
+ledger's submissions), opens the backend, runs the batch through
+`quizzer.judge.scale.batch` and hands back the result documents, read from the ledger
+when there is one. Prints progress on stderr, or `start` and result events with
+`--events` (a backend reports whole results, not each check as it finishes).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from quizzer.errors import UsageError
+from quizzer.escaping import no_surrogates, term
+
+if TYPE_CHECKING:
+    from quizzer.judge.result import JudgeResult
+    from quizzer.judge.scale.work import Submission
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    backend: str
+    address: str | None
+    ledger: Path | None
+    resume: Path | None
+    sandbox: str
+    allow_weak: bool
+    device: str
+    seed: int | None
+    workers: int | None
+    limits: dict[str, float]
+    banks: list[Path]
+    events: bool
+
+
+def judge_batch(
+    files: Sequence[Path], task_id: str | None, opts: BatchOptions
+) -> list[JudgeResult]:
+    from quizzer.bank.loader import load_bank
+    from quizzer.commands.judge import find_task
+    from quizzer.judge.files import read_submission, shown
+    from quizzer.judge.result import JudgeResult
+    from quizzer.judge.scale.backends import check_backend, open_backend
+    from quizzer.judge.scale.batch import packs_for, resume_subs, run_batch
+    from quizzer.judge.scale.ledger import Ledger
+
+    check_backend(opts.backend)
+    if opts.ledger and opts.resume:
+        raise UsageError("--resume continues a ledger and records into it; drop --ledger")
+    path = opts.resume or opts.ledger
+    ledger = Ledger(path, must_exist=opts.resume is not None) if path else None
+    try:
+        banks = list(opts.banks)
+        if ledger is not None and opts.resume and not banks:
+            stored = ledger.meta("banks")
+            banks = [Path(b) for b in stored] if isinstance(stored, list) else []
+        bank = load_bank(banks or None)
+        if opts.resume is not None:
+            if files or task_id:
+                raise UsageError("--resume judges what the ledger holds; drop the files and --task")
+            assert ledger is not None
+            tasks = packs_for(list(bank.tasks()))
+            subs = resume_subs(ledger, {d: t for d, (t, _) in tasks.items()})
+            used = {s.task_hash for s in subs}
+            tasks = {d: v for d, v in tasks.items() if d in used}
+        else:
+            if not files or task_id is None:
+                raise UsageError("give the files to judge and --task ID (or --resume LEDGER)")
+            coding = find_task(bank, task_id)
+            tasks = packs_for([coding])
+            digest = next(iter(tasks))
+            subs = [
+                _submission(read_submission(f), shown(f), coding.id, digest, opts) for f in files
+            ]
+            if ledger is not None:
+                ledger.set_meta("banks", [str(b.resolve()) for b in banks])
+        backend = open_backend(
+            opts.backend,
+            tasks,
+            sandbox=opts.sandbox,
+            allow_weak=opts.allow_weak,
+            device=opts.device,
+            workers=opts.workers,
+            address=opts.address,
+            note=lambda text: typer.echo(term(text), err=True),
+        )
+        total, finished = len(subs), 0
+
+        def on_start(sub: Submission) -> None:
+            if opts.events:
+                _emit({"event": "start", "file": sub.name, "total": total})
+
+        def on_done(sub: Submission, doc: dict, node: str) -> None:
+            nonlocal finished
+            finished += 1
+            if opts.events:
+                _emit(doc)
+            elif total > 1:
+                status = str(doc.get("status", "error")).upper()
+                where = f" on {node[:12]}" if node and node != "local" else ""
+                typer.echo(f"[{finished}/{total}] {term(sub.name)}: {status}{where}", err=True)
+
+        try:
+            docs = run_batch(subs, backend, ledger, on_start=on_start, on_done=on_done)
+        finally:
+            backend.close()
+    finally:
+        if ledger is not None:
+            ledger.close()
+    return [JudgeResult.model_validate(d) for d in docs]
+
+
+def _submission(raw: bytes, name: str, task_id: str, digest: str, opts: BatchOptions) -> Submission:
+    import secrets
+
+    from quizzer.judge.scale.work import Submission
+
+    device = opts.device
+    if opts.backend == "ray" and device == "auto":
+        from quizzer.judge.scale.ray_backend import cluster_device
+
+        device = cluster_device(opts.address)
+    return Submission(
+        task_id=task_id,
+        task_hash=digest,
+        source=raw,
+        name=name,
+        seed=secrets.randbelow(2**31) if opts.seed is None else opts.seed,
+        device=device,
+        limits=dict(opts.limits),
+        gpu=1.0 if device == "cuda" and opts.backend == "ray" else 0.0,
+    )
+
+
+def _emit(event: dict) -> None:
+    sys.stdout.write(no_surrogates(json.dumps(event, ensure_ascii=False)) + "\n")
+    sys.stdout.flush()

@@ -1,0 +1,108 @@
+"""`quizzer judge --ledger/--resume` on the local backend, through the real command
+line and the real sandbox: the ledger holds every submission once with its result,
+`--resume` reports the whole batch without judging anything again, and bad usage
+gets a clear message. Also: judging without `--backend ray` never imports Ray."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.judge_support import REPO, TASKS
+
+GOOD = TASKS / "simple-nn" / "reference.py"
+BAD = TASKS / "simple-nn" / "bad" / "wrong_output_size.py"
+
+
+def rows(ledger: Path) -> list[tuple]:
+    with sqlite3.connect(ledger) as db:
+        return db.execute(
+            "SELECT name, state, attempts, node FROM submissions ORDER BY seq"
+        ).fetchall()
+
+
+def test_a_ledger_batch_is_reported_from_the_ledger_and_resume_judges_nothing_again(
+    run_cli, tmp_path: Path
+):
+    ledger = tmp_path / "batch.db"
+    args = ("judge", GOOD, BAD, GOOD, "--task", "simple-nn", "--seed", "5", "--json")
+    first = run_cli(*args, "--ledger", ledger, "--no-server")
+    assert first.exit_code == 1, first.stderr
+    docs = json.loads(first.stdout)
+    assert [d["status"] for d in docs] == ["pass", "fail", "pass"]
+    # the same file twice is one row: (submission hash, task hash, seed)
+    assert [(n.rsplit("/", 1)[-1], s, a, node) for n, s, a, node in rows(ledger)] == [
+        ("reference.py", "done", 1, "local"),
+        ("wrong_output_size.py", "done", 1, "local"),
+    ]
+    again = run_cli("judge", "--resume", ledger, "--json")
+    assert again.exit_code == 1, again.stderr
+    assert json.loads(again.stdout) == docs[:2]
+    assert [r[2] for r in rows(ledger)] == [1, 1]  # nothing was sent again
+
+
+def test_the_junit_report_is_rebuilt_from_the_ledger(run_cli, tmp_path: Path):
+    ledger = tmp_path / "batch.db"
+    run_cli("judge", BAD, "--task", "simple-nn", "--seed", "5", "--ledger", ledger, "--no-server")
+    junit = tmp_path / "junit.xml"
+    done = run_cli("judge", "--resume", ledger, "--junit", junit)
+    assert done.exit_code == 1
+    assert 'failures="1"' in junit.read_text() and "wrong_output_size.py" in junit.read_text()
+
+
+def test_resume_with_files_or_a_second_ledger_is_a_usage_error(run_cli, tmp_path: Path):
+    ledger = tmp_path / "batch.db"
+    made = run_cli("judge", BAD, "--task", "simple-nn", "--seed", "5", "--ledger", ledger)
+    assert made.exit_code == 1
+    with_files = run_cli("judge", BAD, "--task", "simple-nn", "--resume", ledger)
+    assert with_files.exit_code == 2
+    assert "--resume judges what the ledger holds; drop the files and --task" in with_files.stderr
+    both = run_cli("judge", "--resume", ledger, "--ledger", tmp_path / "other.db")
+    assert both.exit_code == 2 and "drop --ledger" in both.stderr
+    missing = run_cli("judge", "--resume", tmp_path / "nope.db")
+    assert missing.exit_code == 2 and "nope.db: no such ledger" in missing.stderr
+
+
+def test_no_files_and_no_resume_is_a_usage_error(run_cli):
+    done = run_cli("judge", "--task", "simple-nn", "--backend", "local", "--ledger", "x.db")
+    assert done.exit_code == 2
+    assert "give the files to judge and --task ID (or --resume LEDGER)" in done.stderr
+
+
+def test_an_unknown_backend_and_an_address_without_ray_are_usage_errors(run_cli, tmp_path):
+    odd = run_cli("judge", BAD, "--task", "simple-nn", "--backend", "slurm")
+    assert odd.exit_code == 2 and "unknown backend 'slurm'; choose one of: local, ray" in odd.stderr
+    addr = run_cli(
+        "judge",
+        BAD,
+        "--task",
+        "simple-nn",
+        "--address",
+        "10.0.0.1:6379",
+        "--ledger",
+        tmp_path / "l.db",
+    )
+    assert addr.exit_code == 2 and "--address names a Ray cluster; add --backend ray" in addr.stderr
+
+
+def test_judging_without_the_ray_backend_never_imports_ray(tmp_path: Path):
+    """A real judgement with a ledger (the scale-out path on the local backend), in a
+    fresh interpreter: Ray must not be among the modules it loaded."""
+    probe = (
+        "import sys\n"
+        "from quizzer.cli import main\n"
+        "try:\n"
+        f"    main(['judge', {str(BAD)!r}, '--task', 'simple-nn', '--seed', '5', "
+        f"'--ledger', {str(tmp_path / 'l.db')!r}, '--no-server'])\n"
+        "except SystemExit as exc:\n"
+        "    assert exc.code == 1, exc.code\n"
+        "print('RAY' if 'ray' in sys.modules else 'NO-RAY', 'torch' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "NO-RAY True"
