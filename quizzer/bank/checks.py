@@ -218,7 +218,7 @@ def spec_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
                 )
         if spec.init:
             yield ("init",), "init builds a module; it only applies to entry: module"
-    if spec.entry == "function" and spec.signature:
+    if spec.entry == "function" and spec.signature and "collate" not in checks:
         wanted = 6 if "train_step" in checks else 1 + len(spec.extra_inputs)
         if len(spec.signature) != wanted:
             yield (
@@ -265,6 +265,8 @@ def spec_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
             )
     if spec.outputs:
         yield from _output_problems(task)
+    if "collate" in checks or spec.collate is not None:
+        yield from _collate_problems(task)
     if "forbidden_api" in checks and not spec.forbidden_apis:
         yield ("forbidden_apis",), "check 'forbidden_api' needs at least one forbidden name"
     for index, name in enumerate(spec.forbidden_apis):
@@ -284,6 +286,32 @@ def spec_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
         yield ("reference", "buffers"), "buffers are compared for module entries only"
     if "train" in ref.modes and function_like:
         yield ("reference", "modes"), "train mode only applies to module entries"
+
+
+def _collate_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
+    """The collate check calls `fn(batch, pad_id, pad_to_multiple_of)`: a function
+    entry with its spec.collate section, judged by that check alone."""
+    spec = task.spec
+    if "collate" not in spec.checks:
+        yield ("collate",), "spec.collate is read only by the 'collate' check: list it in checks"
+        return
+    if spec.collate is None:
+        yield ("checks",), "check 'collate' needs a spec.collate section"
+    if spec.entry != "function":
+        yield ("entry",), "check 'collate' calls a function: set entry: function"
+    others = [c for c in spec.checks if c not in ("load", "collate")]
+    if others:
+        yield (
+            ("checks",),
+            f"a collate function takes lists of samples, not the tensors that {', '.join(others)} "
+            "feed: use checks [load, collate]",
+        )
+    if spec.signature and len(spec.signature) != 3:
+        yield (
+            ("signature",),
+            f"signature names {len(spec.signature)} parameters, but the collate check passes 3 "
+            "(batch, pad_id, pad_to_multiple_of)",
+        )
 
 
 def _output_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:

@@ -42,6 +42,7 @@ CheckName = Literal[
     "reference",
     "dropout",
     "train_step",
+    "collate",
     "learning",
 ]
 #: Checks that earn no points of their own: `load` only opens the file (an untouched
@@ -395,6 +396,37 @@ class TrainStepSpec(Strict):
         return layers
 
 
+class CollateSpec(Strict):
+    """The `collate` check: a collate function for variable-length sequences, called
+    as `fn(batch, pad_id, pad_to_multiple_of)` on sample lists the judge draws at run
+    time, must return exactly `(tokens, lengths, mask, labels)`; with `sampler`, a
+    bucketing batch sampler in the same file is judged by the same check."""
+
+    #: Tokens are drawn from [1, vocab).
+    vocab: Annotated[int, Field(ge=3, le=1_000_000)] = 50
+    #: The longest sample of most calls, and the batch size of most calls.
+    max_length: Annotated[int, Field(ge=3, le=512)] = 12
+    batch_size: Annotated[int, Field(ge=3, le=64)] = 6
+    #: The one very long sample of one call (made not a multiple of `multiple`).
+    long_length: Annotated[int, Field(ge=2, le=4096)] = 33
+    #: The pad_to_multiple_of the calls that round up pass.
+    multiple: Annotated[int, Field(ge=2, le=64)] = 8
+    #: The name of a function `sampler(lengths, max_tokens, seed)` in the same file
+    #: that returns batches of indices, or none.
+    sampler: Annotated[str, Field(pattern=IDENTIFIER)] | None = None
+    #: The sampler's dataset size and its bound on padded tokens per batch.
+    samples: Annotated[int, Field(ge=8, le=2048)] = 60
+    max_tokens: Annotated[int, Field(ge=2, le=1_000_000)] = 48
+
+    @model_validator(mode="after")
+    def _fits(self) -> CollateSpec:
+        if self.long_length <= self.max_length:
+            raise ValueError("long_length must be longer than max_length")
+        if self.sampler is not None and self.max_tokens < self.max_length:
+            raise ValueError("max_tokens must hold at least one sample of max_length")
+        return self
+
+
 class OutputSpec(Strict):
     """One element of a tuple that the entry returns (`spec.outputs`). The judge packs
     the elements, in order, into one tensor along the last dimension, so that every
@@ -449,6 +481,7 @@ class JudgeSpec(Strict):
     reference: ReferenceSpec = ReferenceSpec()
     dropout: DropoutSpec | None = None
     train_step: TrainStepSpec | None = None
+    collate: CollateSpec | None = None
     #: The elements of a tuple the entry returns, packed into one output (see
     #: `OutputSpec`); `output_shape` is then the packed shape.
     outputs: tuple[OutputSpec, ...] = ()

@@ -135,6 +135,8 @@ def call_names(ctx: Context) -> list[str]:
     spec = ctx.task.spec
     if "train_step" in spec.checks:
         default = ["model", "optimizer", "loss_fn", "x", "y", "max_norm"]
+    elif "collate" in spec.checks:
+        default = ["batch", "pad_id", "pad_to_multiple_of"]
     else:
         default = ["x", *(s.name for s in spec.extra_inputs)]
     return list(spec.signature) or default

@@ -15,8 +15,9 @@ from typing import Any
 
 import torch
 
-from quizzer.bank.models import Coding, InputSpec, JudgeSpec
+from quizzer.bank.models import Coding, CollateSpec, InputSpec, JudgeSpec
 from quizzer.errors import JudgeError
+from quizzer.judge import collate_cases
 from quizzer.judge.plans import RefPlan, StepPlan
 from quizzer.judge.tensors import pack
 from quizzer.judge.wire import encode_frame
@@ -118,7 +119,8 @@ def bool_args(spec: JudgeSpec) -> list[int]:
 def check_spec(task: Coding) -> None:
     """Refuse specs this judge cannot honour, naming the field to fix."""
     spec = task.spec
-    for check, part in (("dropout", spec.dropout), ("train_step", spec.train_step)):
+    parts = {"dropout": spec.dropout, "train_step": spec.train_step, "collate": spec.collate}
+    for check, part in parts.items():
         if check in spec.checks and part is None:
             raise JudgeError(f"task {task.id}: check '{check}' needs spec.{check}")
     if (
@@ -320,6 +322,8 @@ def build_request(
             "loss": ts.loss,
             "max_norm": list(step.max_norms) or ts.max_norm,
         }
+    if spec.collate is not None:
+        params["collate"] = collate_params(spec.collate, probes.seed)
     names = worker_checks(spec) if checks is None else checks
     header = {
         "v": 1,
@@ -339,6 +343,30 @@ def build_request(
     }
     body, blobs = pack(header)
     return encode_frame(body, blobs)
+
+
+def collate_params(spec: CollateSpec, seed: int) -> dict[str, Any]:
+    """The collate check's calls (sample lists, pad ids, multiples) and, with a
+    sampler, its lengths, bound and seeds: all drawn from the run's seed."""
+    calls = [
+        {
+            "tokens": list(c.tokens),
+            "labels": list(c.labels),
+            "pad_id": c.pad_id,
+            "multiple": c.multiple,
+        }
+        for c in collate_cases.cases(spec, seed)
+    ]
+    sampler = None
+    if spec.sampler is not None:
+        s = collate_cases.sampler_case(spec, seed)
+        sampler = {
+            "name": spec.sampler,
+            "lengths": list(s.lengths),
+            "max_tokens": s.max_tokens,
+            "seeds": list(s.seeds),
+        }
+    return {"cases": calls, "sampler": sampler}
 
 
 def _reference_params(spec: JudgeSpec, plan: RefPlan | None, perturb: list[int] | None) -> dict:

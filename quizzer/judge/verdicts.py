@@ -19,6 +19,7 @@ import torch
 
 from quizzer.judge import (
     checks_basic,
+    checks_collate,
     checks_grad,
     checks_learn,
     checks_promises,
@@ -45,6 +46,7 @@ JUDGES: dict[str, Judge] = {
     "reference": checks_ref.reference,
     "dropout": checks_ref.dropout,
     "train_step": checks_step.train_step,
+    "collate": checks_collate.collate,
     "learning": checks_learn.learning,
     "promises": checks_promises.promises,
 }

@@ -56,6 +56,16 @@ def _perturbed(got: dict, seed: int) -> dict:
     return perturb_tensors(own, seed)
 
 
+def _collated(value: Any, fr: remote._Frames) -> Any:
+    """One element of a collate function's tuple, as the model host described it,
+    forwarded as plain data: a tensor, {"bool": tensor} or {"$what": text}."""
+    if isinstance(value, dict) and set(value) == {"bool"}:
+        return {"bool": fr.put(value["bool"])}
+    if isinstance(value, dict) and set(value) == {"$what"}:
+        return {"$what": str(value["$what"])[:200]}
+    return fr.put(value)
+
+
 #: The promises check's mixing weight: f(MIX x1 + (1 - MIX) x2) against the same mix of
 #: f(x1) and f(x2) tells an affine map.
 MIX = 0.3
@@ -328,6 +338,26 @@ class Job(gradients.GradientChecks):
                     "state": {str(k): fr.put(v) for k, v in step["state"].items()},
                 }
             )
+
+    def check_collate(self, p: dict, fr: remote._Frames, data: dict) -> None:
+        """Each of the judge's calls in one round trip, its returned tuple kept as plain
+        tensors (a bool one as {"bool": uint8}); then, with a sampler, its batches for
+        each seed. The judge compares them with what it computed itself."""
+        answers = self.remote.many([("collate", call) for call in p["cases"]], strict=False)
+        data["cases"] = []
+        for answer in answers:
+            out = remote.ok(answer, "collate")["out"]
+            if not isinstance(out, list):
+                raise ChannelBroken("a collate answer without its outputs")
+            data["cases"].append([_collated(v, fr) for v in out[:8]])
+        sampler = p.get("sampler")
+        if sampler is None:
+            return
+        args = {k: sampler[k] for k in ("name", "lengths", "max_tokens")}
+        calls = [("sampler", {**args, "seed": seed}) for seed in sampler["seeds"]]
+        data["sampler"] = []
+        for answer in self.remote.many(calls, strict=False):
+            data["sampler"].append(_plain(remote.ok(answer, "sampler")["batches"]))
 
     def check_learning(self, p: dict, fr: remote._Frames, data: dict) -> None:
         """The optimiser runs here, on the gradients the model host returns, with a loss

@@ -6,7 +6,7 @@ the probes, the labels or the check code's state. `serve_host(fd)` answers the
 harness's narrow requests on one socket, one frame each way (`wire.py`):
 
     load, build, to, mode, params, set_params, state, load_state, buffers, forward,
-    backward, points, optimizer, step, forbidden, meta, train_step
+    backward, points, optimizer, step, forbidden, meta, train_step, collate, sampler
 
 Each request names an operation and plain arguments: never which check it serves. What
 the submission prints during a request is returned with the answer (capped); an
@@ -125,6 +125,7 @@ class Host:
 
     def __init__(self) -> None:
         self.obj: Any = None
+        self.namespace: dict = {}  # the submission module's globals
         self.entry = "module"
         self.init: dict = {}
         self.forbidden: dict = {}
@@ -203,7 +204,7 @@ class Host:
             for var, value in list(vars(mod).items()):
                 if isinstance(value, _Module) and not isinstance(value, type):
                     _name_modules(value, var)
-        found = vars(mod)
+        found = self.namespace = vars(mod)
         classes = [k for k, v in found.items() if isinstance(v, type)]
         modules = [k for k in classes if issubclass(found[k], _Module)]
         functions = [k for k, v in found.items() if isinstance(v, types.FunctionType)]
@@ -472,6 +473,30 @@ class Host:
                 }
             )
         return {"steps": steps}
+
+    def op_collate(self, a: dict, fr: _Frames) -> dict:
+        """The submission's collate function on one batch the harness sent."""
+        samples = zip(a["tokens"], a["labels"], strict=True)
+        out = self.obj([(t.clone(), int(y)) for t, y in samples], int(a["pad_id"]), a["multiple"])
+        put = []
+        for v in packing.plain_outputs(out, 4):
+            if isinstance(v, dict) and set(v) == {"bool"}:
+                put.append({"bool": fr.put(v["bool"])})
+            elif isinstance(v, dict) and set(v) == {"$what"}:
+                put.append({"$what": str(v["$what"])[:200]})
+            else:  # a plain tensor, or a description of what came instead
+                put.append(fr.put(v))
+        return {"out": put}
+
+    def op_sampler(self, a: dict, fr: _Frames) -> dict:
+        """The submission's batch sampler (a function named by the task, beside the
+        entry), called with the lengths, the bound and a seed; its batches as lists of
+        ints, or what it returned instead, in words."""
+        fn = self.namespace.get(str(a["name"]))
+        if not callable(fn):
+            raise NameError(f"submission.py defines no function {a['name']}")
+        out = fn(list(a["lengths"]), int(a["max_tokens"]), int(a["seed"]))
+        return {"batches": packing.plain_batches(out)}
 
 
 def serve_host(fd: int, capture_chars: int = 500) -> int:

@@ -82,3 +82,25 @@ def plain_outputs(out: Any, count: int) -> list:
         else:
             plain.append(value.detach().to("cpu"))
     return plain
+
+
+#: The most batches and indices a sampler's answer may hold.
+MAX_BATCHES, MAX_INDICES = 100_000, 1_000_000
+
+
+def plain_batches(out: Any) -> Any:
+    """A sampler's batches (any iterable of iterables of ints, tensors included) as
+    lists of Python ints, or {"$what": text} for anything else."""
+    try:
+        batches, total = [], 0
+        for batch in out:
+            items = batch.tolist() if type(batch) is _Tensor else list(batch)
+            if not all(type(i) is int for i in items):
+                return {"$what": f"a batch of {type(items[0]).__name__ if items else '?'}"}
+            batches.append(items)
+            total += len(items)
+            if len(batches) > MAX_BATCHES or total > MAX_INDICES:
+                return {"$what": "more batches or indices than the dataset has"}
+        return batches
+    except TypeError:
+        return {"$what": _describe(out)}
