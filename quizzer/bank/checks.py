@@ -203,11 +203,19 @@ def spec_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
     spec = task.spec
     checks = spec.checks
     function_like = spec.entry != "module"
-    for check, part in (("dropout", spec.dropout), ("train_step", spec.train_step)):
+    sections = (
+        *(("dropout", spec.dropout), ("train_step", spec.train_step)),
+        *(("optimizer", spec.optimizer), ("resume", spec.resume)),
+        *(("distribution", spec.distribution), ("incremental", spec.incremental)),
+    )
+    for check, part in sections:
         if check in checks and part is None:
             yield ("checks",), f"check '{check}' needs a spec.{check} section"
-    if "train_step" in checks and spec.entry != "function":
-        yield ("entry",), "check 'train_step' calls a function: set entry: function"
+    for check in ("train_step", "resume"):
+        if check in checks and spec.entry != "function":
+            yield ("entry",), f"check '{check}' calls a function: set entry: function"
+    yield from _loop_problems(task)
+    yield from _decode_problems(task)
     if function_like:
         for check in ("learning", "train_eval"):
             if check in checks:
@@ -219,7 +227,9 @@ def spec_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
         if spec.init:
             yield ("init",), "init builds a module; it only applies to entry: module"
     if spec.entry == "function" and spec.signature and "collate" not in checks:
-        wanted = 6 if "train_step" in checks else 1 + len(spec.extra_inputs)
+        wanted = 6 if "train_step" in checks else 7 if "resume" in checks else None
+        wanted = 5 if "distribution" in checks else wanted
+        wanted = wanted or 1 + len(spec.extra_inputs)
         if len(spec.signature) != wanted:
             yield (
                 ("signature",),
@@ -228,6 +238,10 @@ def spec_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
                 + (
                     " (model, optimizer, loss_fn, x, y, max_norm)"
                     if "train_step" in checks
+                    else " (model, optimizer, scheduler, scaler, batches, accum_steps, max_norm)"
+                    if "resume" in checks
+                    else " (logits, temperature, top_k, top_p, generator)"
+                    if "distribution" in checks
                     else " (the first input, then each of extra_inputs)"
                 ),
             )
@@ -360,6 +374,70 @@ def _output_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
             f"the packed outputs are {' + '.join(map(str, widths))} = {sum(widths)} wide "
             f"(a scalar is one column), so output_shape must end with {sum(widths)}, not {last}",
         )
+
+
+#: Checks that build, call or train a model: an optimiser class is none.
+MODEL_CHECKS: tuple[str, ...] = ("shapes", "promises", "device", "gradients", "train_eval")
+MODEL_CHECKS += ("reference", "dropout", "train_step", "resume", "learning")
+
+
+#: Checks that call the entry with the spec's inputs (input_shape, extra_inputs).
+INPUT_CHECKS: tuple[str, ...] = ("shapes", "promises", "device", "gradients", "train_eval")
+INPUT_CHECKS += ("reference", "dropout", "learning")
+
+
+def _decode_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
+    """The distribution check calls a sampler with its own arguments, so no check that
+    feeds the spec's inputs can run beside it; the incremental check feeds a module
+    sequences [B, T, features]."""
+    spec, checks = task.spec, task.spec.checks
+    if "distribution" in checks:
+        if spec.entry != "function":
+            yield ("entry",), "check 'distribution' calls a sampling function: set entry: function"
+        for check in (c for c in checks if c in (*INPUT_CHECKS, "train_step")):
+            yield (
+                ("checks",),
+                f"check '{check}' calls the entry with the spec's inputs, but a sampler takes "
+                "(logits, temperature, top_k, top_p, generator): keep load, forbidden_api "
+                "and distribution",
+            )
+    if "incremental" in checks:
+        if spec.entry != "module":
+            yield ("entry",), "check 'incremental' builds a module with a cache: set entry: module"
+        shape = spec.input_shape
+        if len(shape) != 3 or not all(isinstance(d, int) for d in shape[1:]):
+            yield (
+                ("input_shape",),
+                "the incremental check feeds sequences: input_shape must be [B, T, features] "
+                "with whole numbers T and features",
+            )
+
+
+def _loop_problems(task: Coding) -> Iterator[tuple[DataPath, str]]:
+    """The optimizer and resume checks' fields: an optimiser entry is judged by the
+    optimizer check alone; the resume check's model takes [B, features] to
+    [B, classes]."""
+    spec, checks = task.spec, task.spec.checks
+    if "optimizer" in checks and spec.entry != "optimizer":
+        yield ("entry",), "check 'optimizer' builds an optimiser class: set entry: optimizer"
+    if spec.entry == "optimizer":
+        if "optimizer" not in checks:
+            yield ("checks",), "entry optimizer is judged by the 'optimizer' check: list it"
+        for check in (c for c in checks if c in MODEL_CHECKS):
+            yield (
+                ("checks",),
+                f"check '{check}' needs a model; an entry of kind optimizer has none "
+                "(keep load, forbidden_api and optimizer)",
+            )
+    if "resume" in checks:
+        for field in ("input_shape", "output_shape"):
+            shape = getattr(spec, field)
+            if len(shape) != 2 or not isinstance(shape[1], int) or shape[1] < 2:
+                yield (
+                    (field,),
+                    f"the resume check's model maps [B, features] to [B, classes]: "
+                    f"{field} must be [B, n] with a whole number n of at least 2",
+                )
 
 
 def task_file(yaml_file: Path, relpath: str) -> tuple[Path | None, str | None]:

@@ -43,6 +43,10 @@ CheckName = Literal[
     "dropout",
     "train_step",
     "collate",
+    "optimizer",
+    "resume",
+    "distribution",
+    "incremental",
     "learning",
 ]
 #: Checks that earn no points of their own: `load` only opens the file (an untouched
@@ -52,8 +56,9 @@ CheckName = Literal[
 UNSCORED_CHECKS: tuple[str, ...] = ("load", "forbidden_api")
 
 #: What the task's named object is: an nn.Module class (built with `spec.init`), a
-#: plain function, or a torch.autograd.Function subclass (called through `.apply`).
-EntryKind = Literal["module", "function", "autograd_function"]
+#: plain function, a torch.autograd.Function subclass (called through `.apply`), or a
+#: torch.optim.Optimizer subclass (built by the `optimizer` check on its own groups).
+EntryKind = Literal["module", "function", "autograd_function", "optimizer"]
 Mode = Literal["train", "eval"]
 FloatDtype = Literal["float32", "float64"]
 #: A constructor or call argument given in YAML.
@@ -446,6 +451,151 @@ class OutputSpec(Strict):
         return self.width is None
 
 
+#: A range the judge draws a value from at run time: [low, high].
+Span: TypeAlias = tuple[Annotated[float, Field(gt=0)], Annotated[float, Field(gt=0)]]
+
+
+def _ordered(name: str, span: tuple[float, float]) -> None:
+    if span[0] > span[1]:
+        raise ValueError(f"{name} is [low, high]: {span[0]:g} is above {span[1]:g}")
+
+
+class OptimizerCheckSpec(Strict):
+    """The `optimizer` check: the entry, a torch.optim.Optimizer subclass, must match
+    AdamW step by step on parameter groups, gradients and hyper-parameters the judge
+    draws at run time from these ranges, also after a state_dict round trip into a
+    fresh instance."""
+
+    #: Parameter groups, each with two parameters of random shapes.
+    groups: Annotated[int, Field(ge=2, le=4)] = 3
+    #: Steps; the state_dict round trip happens after a step drawn in the middle.
+    steps: Annotated[int, Field(ge=4, le=20)] = 6
+    lr: Span = (1e-3, 1e-1)
+    eps: Span = (1e-5, 1e-3)
+    weight_decay: Span = (0.01, 0.3)
+
+    @model_validator(mode="after")
+    def _spans(self) -> OptimizerCheckSpec:
+        for name in ("lr", "eps", "weight_decay"):
+            _ordered(name, getattr(self, name))
+        if self.lr[1] > 1:
+            raise ValueError("lr above 1 makes every step overshoot; keep the range within 1")
+        return self
+
+
+class ResumeSpec(Strict):
+    """The `resume` check: `train_epoch`, `evaluate`, `save_checkpoint` and
+    `load_checkpoint` on the judge's model (Linear, BatchNorm1d, ReLU, Dropout, Linear
+    from `input_shape`'s features to `output_shape`'s classes), SGD with momentum, a
+    StepLR scheduler and a GradScaler, compared with the judge's replay of a correct
+    loop, uninterrupted and resumed from a checkpoint into fresh objects."""
+
+    hidden: Annotated[int, Field(ge=1, le=256)] = 16
+    dropout: Annotated[float, Field(gt=0, lt=1)] = 0.2
+    batch_size: Annotated[int, Field(ge=2, le=256)] = 8
+    #: The micro-batches per optimiser step, drawn per run from [low, high].
+    accum_steps: tuple[Annotated[int, Field(ge=2, le=8)], Annotated[int, Field(ge=2, le=8)]] = (
+        2,
+        4,
+    )
+    #: Full groups of micro-batches per epoch; a partial group always follows.
+    groups: Annotated[int, Field(ge=1, le=8)] = 2
+    eval_batches: Annotated[int, Field(ge=1, le=16)] = 3
+    lr: Annotated[float, Field(gt=0, le=1)] = 0.1
+    momentum: Annotated[float, Field(gt=0, lt=1)] = 0.9
+    step_size: Annotated[int, Field(ge=1, le=100)] = 2
+    gamma: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    init_scale: Annotated[float, Field(ge=1, le=2.0**24)] = 2.0**16
+    growth_interval: Annotated[int, Field(ge=1, le=100)] = 2
+
+    @model_validator(mode="after")
+    def _accum(self) -> ResumeSpec:
+        _ordered("accum_steps", self.accum_steps)
+        return self
+
+
+#: The sampling settings the `distribution` check draws at run time, one kind each.
+SamplingCase = Literal[
+    "plain",
+    "hot",
+    "cold",
+    "near_zero",
+    "top_k_1",
+    "top_k_tie",
+    "top_p_tiny",
+    "top_p",
+    "top_p_tie",
+    "combined",
+]
+SAMPLING_CASES: tuple[SamplingCase, ...] = (
+    "plain",
+    "hot",
+    "cold",
+    "near_zero",
+    "top_k_1",
+    "top_k_tie",
+    "top_p_tiny",
+    "top_p",
+    "top_p_tie",
+    "combined",
+)
+
+
+class DistributionSpec(Strict):
+    """The `distribution` check: `sample(logits, temperature, top_k, top_p, generator)`
+    is called on logits and settings the judge draws at run time (one kind per case);
+    its draws must follow softmax(logits / temperature) cut to the top k, then to the
+    top p (a chi-square test per logits row), repeat for the same generator seed and
+    come from the generator."""
+
+    cases: tuple[SamplingCase, ...] = Field(default=SAMPLING_CASES, min_length=1)
+    #: Draws per logits row and case (each case has two rows).
+    draws: Annotated[int, Field(ge=500, le=20_000)] = 2000
+    #: The chi-square test's false-alarm rate for one row.
+    alpha: Annotated[float, Field(gt=0, le=1e-3)] = 1e-6
+    #: Cells with fewer expected draws are pooled until each group expects this many.
+    min_expected: Annotated[float, Field(ge=5, le=1000)] = 100.0
+    #: The vocabulary size of each case is drawn in [low, high].
+    vocab: tuple[int, int] = (12, 40)
+
+    @model_validator(mode="after")
+    def _fits(self) -> DistributionSpec:
+        if len(set(self.cases)) != len(self.cases):
+            raise ValueError("cases lists a kind twice")
+        low, high = self.vocab
+        if not 12 <= low <= high <= 1000:
+            raise ValueError("vocab [low, high] needs 12 <= low <= high <= 1000")
+        if self.draws < 4 * self.min_expected:
+            raise ValueError("draws must be at least 4 * min_expected, or nothing is tested")
+        return self
+
+
+class IncrementalSpec(Strict):
+    """The `incremental` check: `forward(x, cache=None) -> (y, (k, v))` on the whole
+    sequence, and chunk by chunk feeding back the cache it returned, must match the
+    task's reference solution (outputs and caches), in each of `dtypes`."""
+
+    batch_size: Annotated[int, Field(ge=1, le=16)] = 2
+    #: The sequence length is drawn in [low, high] (inclusive).
+    lengths: tuple[int, int] = (5, 9)
+    dtypes: tuple[FloatDtype, ...] = Field(default=("float32", "float64"), min_length=1)
+    #: Per dtype; a dtype left out keeps its default (float32 1e-4/1e-5, float64 1e-7/1e-9).
+    tolerances: dict[FloatDtype, Tolerance] = Field(default_factory=dict)
+    input_scale: Annotated[float, Field(gt=0, le=100)] = 1.0
+
+    @model_validator(mode="after")
+    def _fits(self) -> IncrementalSpec:
+        low, high = self.lengths
+        if not 4 <= low <= high <= 64:
+            raise ValueError("lengths [low, high] needs 4 <= low <= high <= 64")
+        if len(set(self.dtypes)) != len(self.dtypes):
+            raise ValueError("dtypes lists a dtype twice")
+        return self
+
+    def tolerance(self, dtype: str) -> Tolerance:
+        return self.tolerances.get(dtype) or DEFAULT_TOLERANCES[dtype]  # type: ignore[call-overload]
+
+
 class JudgeSpec(Strict):
     #: Input shape with "B" for the batch dimension, e.g. ["B", 10].
     input_shape: tuple[Dim, ...] = Field(min_length=1)
@@ -482,6 +632,10 @@ class JudgeSpec(Strict):
     dropout: DropoutSpec | None = None
     train_step: TrainStepSpec | None = None
     collate: CollateSpec | None = None
+    distribution: DistributionSpec | None = None
+    incremental: IncrementalSpec | None = None
+    optimizer: OptimizerCheckSpec | None = None
+    resume: ResumeSpec | None = None
     #: The elements of a tuple the entry returns, packed into one output (see
     #: `OutputSpec`); `output_shape` is then the packed shape.
     outputs: tuple[OutputSpec, ...] = ()

@@ -31,6 +31,7 @@ _ENTRY = {
     "module": "a subclass of torch.nn.Module",
     "function": "a function",
     "autograd_function": "a subclass of torch.autograd.Function (called as {name}.apply(x))",
+    "optimizer": "a subclass of torch.optim.Optimizer",
 }
 
 
@@ -67,6 +68,8 @@ def load(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) -> Ve
         raise CheckFailed(f"{name} in submission.py is not {what}")
     if entry == "function":
         return _signature(ctx, data)
+    if entry == "optimizer":
+        return f"{name} is a torch.optim.Optimizer subclass", {}
     params = get(data, "params", list)
     try:
         count = sum(math.prod(int(d) for d in p[1]) for p in params)
@@ -137,6 +140,11 @@ def call_names(ctx: Context) -> list[str]:
         default = ["model", "optimizer", "loss_fn", "x", "y", "max_norm"]
     elif "collate" in spec.checks:
         default = ["batch", "pad_id", "pad_to_multiple_of"]
+    elif "distribution" in spec.checks:
+        default = ["logits", "temperature", "top_k", "top_p", "generator"]
+    elif "resume" in spec.checks:
+        default = ["model", "optimizer", "scheduler", "scaler", "batches", "accum_steps"]
+        default.append("max_norm")
     else:
         default = ["x", *(s.name for s in spec.extra_inputs)]
     return list(spec.signature) or default

@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 import torch
 
 from quizzer.bank.models import Coding
-from quizzer.judge.plans import RefPlan, StepPlan
+from quizzer.judge.plans import (
+    DistPlan,
+    IncrementalPlan,
+    LoopPlan,
+    OptimPlan,
+    RefPlan,
+    StepPlan,
+)
 from quizzer.judge.probes import Probes, concrete
 from quizzer.judge.result import Metric
 from quizzer.judge.tensors import Foreign
@@ -49,9 +56,15 @@ class Context:
     probes: Probes
     device: str
     earlier: dict[str, Any] = field(default_factory=dict)
-    #: What a correct solution does, for the reference and train_step checks.
+    #: What a correct solution does, for the reference, train_step, optimizer and
+    #: resume checks.
     plan: RefPlan | None = None
     step: StepPlan | None = None
+    #: The distribution check's cases and the incremental check's correct runs.
+    dist: DistPlan | None = None
+    inc: IncrementalPlan | None = None
+    optim: OptimPlan | None = None
+    loop: LoopPlan | None = None
 
 
 def get(data: Any, key: str, kind: type[T] | tuple[type, ...]) -> T:

@@ -18,7 +18,14 @@ import torch
 from quizzer.bank.models import Coding, CollateSpec, InputSpec, JudgeSpec
 from quizzer.errors import JudgeError
 from quizzer.judge import collate_cases
-from quizzer.judge.plans import RefPlan, StepPlan
+from quizzer.judge.plans import (
+    DistPlan,
+    IncrementalPlan,
+    LoopPlan,
+    OptimPlan,
+    RefPlan,
+    StepPlan,
+)
 from quizzer.judge.tensors import pack
 from quizzer.judge.wire import encode_frame
 from quizzer.judge.worker.gradients import STEP32
@@ -119,8 +126,13 @@ def bool_args(spec: JudgeSpec) -> list[int]:
 def check_spec(task: Coding) -> None:
     """Refuse specs this judge cannot honour, naming the field to fix."""
     spec = task.spec
-    parts = {"dropout": spec.dropout, "train_step": spec.train_step, "collate": spec.collate}
-    for check, part in parts.items():
+    sections = (
+        *(("dropout", spec.dropout), ("train_step", spec.train_step)),
+        *(("optimizer", spec.optimizer), ("resume", spec.resume)),
+        *(("distribution", spec.distribution), ("incremental", spec.incremental)),
+        ("collate", spec.collate),
+    )
+    for check, part in sections:
         if check in spec.checks and part is None:
             raise JudgeError(f"task {task.id}: check '{check}' needs spec.{check}")
     if (
@@ -266,6 +278,10 @@ def build_request(
     *,
     plan: RefPlan | None = None,
     step: StepPlan | None = None,
+    optim: OptimPlan | None = None,
+    loop: LoopPlan | None = None,
+    dist: DistPlan | None = None,
+    inc: IncrementalPlan | None = None,
     checks: list[str] | None = None,
     perturb: list[int] | None = None,
 ) -> bytes:
@@ -322,6 +338,14 @@ def build_request(
             "loss": ts.loss,
             "max_norm": list(step.max_norms) or ts.max_norm,
         }
+    if optim is not None:
+        params["optimizer"] = optimizer_params(optim)
+    if loop is not None:
+        params["resume"] = resume_params(loop)
+    if dist is not None:
+        params["distribution"] = distribution_params(dist)
+    if inc is not None:
+        params["incremental"] = incremental_params(spec, inc)
     if spec.collate is not None:
         params["collate"] = collate_params(spec.collate, probes.seed)
     names = worker_checks(spec) if checks is None else checks
@@ -343,6 +367,77 @@ def build_request(
     }
     body, blobs = pack(header)
     return encode_frame(body, blobs)
+
+
+def optimizer_params(plan: OptimPlan) -> dict[str, Any]:
+    """The optimizer check's groups, gradients and closure steps (never its expected
+    parameters)."""
+    return {
+        "groups": [
+            {"params": list(g), "options": dict(o)}
+            for g, o in zip(plan.groups, plan.options, strict=True)
+        ],
+        "sizes": [len(g) for g in plan.groups],
+        "defaults": dict(plan.defaults),
+        "junk_defaults": dict(plan.junk_defaults),
+        "grads": [list(row) for row in plan.grads],
+        "closures": [list(pair) for pair in plan.closures],
+        "steps": len(plan.grads),
+        "resume_at": plan.resume_at,
+    }
+
+
+def distribution_params(plan: DistPlan) -> dict[str, Any]:
+    """The distribution check's logits, settings and seeds (never its targets)."""
+    return {
+        "cases": [
+            {
+                "logits": c.logits,
+                "temperature": c.temperature,
+                "top_k": c.top_k,
+                "top_p": c.top_p,
+                "seed": c.seed,
+                "global_seeds": list(c.global_seeds),
+                "draws": plan.draws,
+            }
+            for c in plan.cases
+        ]
+    }
+
+
+def incremental_params(spec: JudgeSpec, plan: IncrementalPlan) -> dict[str, Any]:
+    """The incremental check's sequence, chunk schedules and dtypes, with the state to
+    load (or, for the reference solution's own run, the seed it randomises one with)."""
+    assert spec.incremental is not None
+    done: dict[str, Any] = {
+        "x": plan.x,
+        "schedules": [list(s) for s in plan.schedules],
+        "dtypes": list(spec.incremental.dtypes),
+    }
+    if plan.perturb is not None:
+        done["perturb"] = plan.perturb
+    else:
+        done["state"] = plan.state
+    return done
+
+
+def resume_params(plan: LoopPlan) -> dict[str, Any]:
+    """The resume check's model, objects, seeds and batches (never its replay)."""
+    return {
+        "model": list(plan.model),
+        "state": plan.state,
+        "objects": dict(plan.objects),
+        "junk_objects": dict(plan.junk_objects),
+        "seed": plan.seed,
+        "junk_build_seed": plan.junk_build_seed,
+        "junk_seed": plan.junk_seed,
+        "accum_steps": plan.accum_steps,
+        "epochs": [
+            {"batches": [list(b) for b in batches], "max_norm": norm}
+            for batches, norm in plan.epochs
+        ],
+        "eval": [list(b) for b in plan.eval],
+    }
 
 
 def collate_params(spec: CollateSpec, seed: int) -> dict[str, Any]:

@@ -21,11 +21,15 @@ from quizzer.bank.models import Coding
 from quizzer.errors import SandboxError
 from quizzer.escaping import no_surrogates
 from quizzer.judge import explain
+from quizzer.judge.checks_dist import plan_distribution
+from quizzer.judge.checks_incremental import plan_incremental
+from quizzer.judge.checks_optim import plan_optimizer
 from quizzer.judge.checks_step import plan_train_step
 from quizzer.judge.device import resolve_device
 from quizzer.judge.equivalence import plan_reference
 from quizzer.judge.facts import Context
 from quizzer.judge.files import read_submission, shown
+from quizzer.judge.loop_replay import plan_resume
 from quizzer.judge.mistakes import name_known_mistake
 from quizzer.judge.probes import build_request, check_spec, make_probes, new_seed
 from quizzer.judge.result import (
@@ -102,7 +106,18 @@ def judge_bytes(
             if on_check:
                 on_check(_named(check, display))
         ctx = _with_plans(ctx, sandbox)
-        payload = build_request(task, source, probes, device, plan=ctx.plan, step=ctx.step)
+        payload = build_request(
+            task,
+            source,
+            probes,
+            device,
+            plan=ctx.plan,
+            step=ctx.step,
+            optim=ctx.optim,
+            loop=ctx.loop,
+            dist=ctx.dist,
+            inc=ctx.inc,
+        )
         outcome = _run(sandbox, RunRequest(payload=payload, limits=task.spec.limits, device=device))
         checks = _verdicts(ctx, outcome, trusted)
         if options.name_mistakes:
@@ -222,14 +237,23 @@ def _verdicts(
 def _with_plans(ctx: Context, sandbox: Sandbox) -> Context:
     """The context with what a correct solution does, where the checks need it: the
     reference check's trials (a built-in run here, or the task's reference solution
-    run in its own worker, never in the submission's) and the train_step replay."""
-    spec = ctx.task.spec
-    plan = step = None
+    run in its own worker, never in the submission's) and the replays of the
+    train_step, optimizer and resume checks."""
+    spec, seed = ctx.task.spec, ctx.probes.seed
+    plan = step = optim = loop = None
     if "reference" in spec.checks:
         plan = plan_reference(ctx.task, ctx.probes, ctx.device, sandbox)
     if "train_step" in spec.checks:
-        step = plan_train_step(ctx.task, ctx.probes.seed)
-    return replace(ctx, plan=plan, step=step)
+        step = plan_train_step(ctx.task, seed)
+    if "optimizer" in spec.checks:
+        optim = plan_optimizer(ctx.task, seed)
+    if "resume" in spec.checks:
+        loop = plan_resume(ctx.task, seed)
+    dist = plan_distribution(ctx.task, seed) if "distribution" in spec.checks else None
+    inc = None
+    if "incremental" in spec.checks:
+        inc = plan_incremental(ctx.task, ctx.probes, ctx.device, sandbox)
+    return replace(ctx, plan=plan, step=step, optim=optim, loop=loop, dist=dist, inc=inc)
 
 
 def _trusted_checks(task: Coding, source: str) -> dict[str, CheckResult]:

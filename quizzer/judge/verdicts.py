@@ -20,8 +20,12 @@ import torch
 from quizzer.judge import (
     checks_basic,
     checks_collate,
+    checks_dist,
     checks_grad,
+    checks_incremental,
     checks_learn,
+    checks_loop,
+    checks_optim,
     checks_promises,
     checks_ref,
     checks_step,
@@ -47,6 +51,10 @@ JUDGES: dict[str, Judge] = {
     "dropout": checks_ref.dropout,
     "train_step": checks_step.train_step,
     "collate": checks_collate.collate,
+    "optimizer": checks_optim.optimizer,
+    "resume": checks_loop.resume,
+    "distribution": checks_dist.distribution,
+    "incremental": checks_incremental.incremental,
     "learning": checks_learn.learning,
     "promises": checks_promises.promises,
 }
@@ -224,6 +232,15 @@ def checked_input(ctx: Context, name: str) -> str:
         tensors = [p.dropout_x]
     elif name == "train_step" and ctx.step is not None and ctx.step.xs:
         tensors, names = [ctx.step.xs[0], ctx.step.ys[0]], ["first batch x", "y"]
+    elif name == "optimizer" and ctx.optim is not None:
+        tensors, names = [ctx.optim.groups[0][0]], ["group 0 parameter 0"]
+    elif name == "resume" and ctx.loop is not None:
+        tensors, names = list(ctx.loop.epochs[0][0][0]), ["first micro-batch x", "y"]
+    elif name == "distribution" and ctx.dist is not None and ctx.dist.cases:
+        first = ctx.dist.cases[0]
+        tensors, names = [first.logits], [f"logits rows of the first case ({first.kind})"]
+    elif name == "incremental" and ctx.inc is not None:
+        tensors, names = [ctx.inc.x], ["x"]
     if not tensors:
         return ""
     return f"{input_text(tensors, names)}{note}; seed {p.seed} draws them all again"

@@ -20,6 +20,16 @@ except ImportError:  # loaded by path inside the sandbox: harness.py loads the s
     remote = sys.modules["quizzer_worker_remote"]
     gradients = sys.modules["quizzer_worker_gradients"]
 
+try:
+    from . import loopchecks
+except ImportError:  # loaded by path inside the sandbox: harness.py loads the siblings first
+    loopchecks = sys.modules["quizzer_worker_loopchecks"]
+
+try:
+    from . import decodechecks
+except ImportError:  # loaded by path inside the sandbox: harness.py loads the siblings first
+    decodechecks = sys.modules["quizzer_worker_decodechecks"]
+
 ChannelBroken, HostError = remote.ChannelBroken, remote.HostError
 _Frames, _plain, _tensor = remote._Frames, remote._plain, remote._tensor
 FlatOptimizer = modelhost.FlatOptimizer
@@ -128,7 +138,7 @@ def _loss_and_grad(kind: str, out: torch.Tensor, y: torch.Tensor) -> tuple[float
     return float(loss), g
 
 
-class Job(gradients.GradientChecks):
+class Job(loopchecks.LoopChecks, decodechecks.DecodeChecks, gradients.GradientChecks):
     """One request: the checks to run, each driving the model host through `remote`."""
 
     def __init__(self, request: dict, host: remote.Remote, fresh: remote.Remote) -> None:
@@ -190,19 +200,26 @@ class Job(gradients.GradientChecks):
         found = self.remote("load", **self._load_args(), forbidden=req.get("forbidden", []))
         keys = (
             *("classes", "module_classes", "functions", "found", "is_class", "is_module"),
-            *("is_function", "is_autograd_function", "signature"),
+            *("is_function", "is_autograd_function", "is_optimizer", "signature"),
         )
         data.update({k: _plain(found[k]) for k in keys if k in found})
         if data.get("is_" + self.entry) is not True:
             return
         self.loaded = True
-        if "train_step" in [c["name"] for c in req.get("checks", [])]:
-            return  # called with the judge's model and optimizer, not as a model itself
+        called = {"train_step", "resume", "distribution"} & {
+            c["name"] for c in req.get("checks", [])
+        }
+        if called or self.entry == "optimizer":
+            return  # called with the judge's objects, not built as a model itself
         built = self.remote("build", seed=req["seed"])
         for key in ("built_type", "params", "layers"):
             data[key] = _plain(built.get(key))
 
     def check_forbidden_api(self, p: dict, fr: remote._Frames, data: dict) -> None:
+        if self.entry == "optimizer":  # no model to build: one step of the class
+            found = self.remote("optimizer_probe")
+            data.update({k: _plain(found[k]) for k in ("found", "error") if k in found})
+            return
         h = self.placed()
         found = self.remote("forbidden", h=h, xs=self.args(p["xs"]), bools=self.bools)
         data["found"] = _plain(found.get("found", []))

@@ -60,10 +60,14 @@ except ImportError:  # loaded by path inside the sandbox, beside its siblings
     wire = _sibling("wire")
     _sibling("observe")
     _sibling("training")
+    _sibling("loophost")
     _sibling("packing")
+    _sibling("decodehost")
     modelhost = _sibling("modelhost")
     remote = _sibling("remote")
     _sibling("gradients")
+    _sibling("loopchecks")
+    _sibling("decodechecks")
     checks = _sibling("checks")
 
 error_info = modelhost.error_info

@@ -6,7 +6,10 @@ the probes, the labels or the check code's state. `serve_host(fd)` answers the
 harness's narrow requests on one socket, one frame each way (`wire.py`):
 
     load, build, to, mode, params, set_params, state, load_state, buffers, forward,
-    backward, points, optimizer, step, forbidden, meta, train_step, collate, sampler
+    backward, points, optimizer, step, forbidden, meta, train_step, collate, sampler,
+    and (`loophost.py`)
+    optimizer_run, optimizer_probe, training_run, and (`decodehost.py`) sample_call,
+    cached_forward
 
 Each request names an operation and plain arguments: never which check it serves. What
 the submission prints during a request is returned with the answer (capped); an
@@ -32,6 +35,16 @@ except ImportError:  # loaded by path inside the sandbox: harness.py loads the s
     observe = sys.modules["quizzer_worker_observe"]
     training = sys.modules["quizzer_worker_training"]
     packing = sys.modules["quizzer_worker_packing"]
+
+try:
+    from . import loophost
+except ImportError:  # loaded by path inside the sandbox: harness.py loads the siblings first
+    loophost = sys.modules["quizzer_worker_loophost"]
+
+try:
+    from . import decodehost
+except ImportError:  # loaded by path inside the sandbox: harness.py loads the siblings first
+    decodehost = sys.modules["quizzer_worker_decodehost"]
 
 SUB = observe.SUB
 _STACK, _NAMES, _SEEN = observe._STACK, observe._NAMES, observe._SEEN
@@ -120,7 +133,7 @@ def _torch_name(name: str):
     return obj
 
 
-class Host:
+class Host(loophost.LoopOps, decodehost.DecodeOps):
     """The submission's namespace, the models built from it, and the operations."""
 
     def __init__(self) -> None:
@@ -216,6 +229,7 @@ class Host:
         data["is_module"] = isinstance(obj, type) and issubclass(obj, _Module)
         data["is_function"] = callable(obj) and not isinstance(obj, type)
         data["is_autograd_function"] = isinstance(obj, type) and issubclass(obj, _Function)
+        data["is_optimizer"] = isinstance(obj, type) and issubclass(obj, loophost._Optimizer)
         if data["is_" + self.entry]:
             self.obj = obj
             if self.entry == "function":
@@ -473,6 +487,7 @@ class Host:
                 }
             )
         return {"steps": steps}
+
 
     def op_collate(self, a: dict, fr: _Frames) -> dict:
         """The submission's collate function on one batch the harness sent."""
