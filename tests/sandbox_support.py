@@ -68,6 +68,14 @@ def warm_parent_pids(sandbox) -> set[int]:
     return pids
 
 
+def idle_run_pids(sandbox) -> set[int]:
+    """The processes of the run the process sandbox made ready ahead of its request
+    (allowed to stay while the sandbox is open; `close()` ends them)."""
+    inner = getattr(sandbox, "inner", sandbox)
+    idle = getattr(inner, "idle_pids", None)
+    return idle() if callable(idle) else set()
+
+
 def _ppid(pid: int) -> int:
     try:
         with open(f"/proc/{pid}/stat") as fh:
@@ -120,7 +128,11 @@ def strays(sandbox, wait_s: float = 5.0) -> list[str]:
         keep = warm_parent_pids(sandbox) | {os.getpid()}
         for other in judge_support._WARM:  # the judge tests' shared warm sandbox, idle
             keep |= warm_parent_pids(other)
+        waiting = idle_run_pids(sandbox)  # a run made ready ahead, with no submission
+        for other in judge_support._WARM:
+            waiting |= idle_run_pids(other)
         mine, foreign = _roots()
+        foreign_or_waiting = foreign | waiting
         found = []
         for pid in os.listdir("/proc"):
             if not pid.isdigit() or int(pid) in keep:
@@ -131,7 +143,12 @@ def strays(sandbox, wait_s: float = 5.0) -> list[str]:
             except OSError:
                 continue
             ours = _ppid(int(pid)) == 1 or _descends_from(int(pid), keep | mine)
-            if any(m in cmd for m in MARKERS) and ours and not _descends_from(int(pid), foreign):
+            if (
+                any(m in cmd for m in MARKERS)
+                and ours
+                and int(pid) not in waiting
+                and not _descends_from(int(pid), foreign_or_waiting)
+            ):
                 found.append(f"{pid}: {cmd[:120]!r}")
         if not found or time.monotonic() > deadline:
             return found

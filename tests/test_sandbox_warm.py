@@ -6,7 +6,9 @@ whose reply reports what the submission's module-level `ANSWER` holds."""
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 
 import pytest
 
@@ -208,3 +210,58 @@ def test_a_run_never_holds_an_earlier_submissions_data(one_slot):
     reader, _ = run(one_slot, MEMORY_SCAN.format(head=head, tail=tail))
     assert reader["ok"] is True, reader
     assert reader["answer"] == [], "an earlier submission's data is in this run's memory"
+
+
+def _wait_for(condition, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_a_run_made_ready_ahead_is_used_and_takes_the_new_runs_limits(monkeypatch):
+    """The process sandbox makes the next run ready while idle (sandbox, keeper and
+    process started, waiting for limits and request). The next run uses it without
+    starting one of its own, and gets its own limits, not those the ready run was made
+    with: a memory hog under a small limit is stopped there, and so is a busy loop
+    under a short CPU limit. Closing the sandbox ends the waiting run's processes."""
+    from quizzer.judge.sandbox.process import ProcessSandbox
+
+    box = ProcessSandbox(worker=STUB_WORKER)
+    generous = LIMITS.model_copy(update={"memory_mb": 2048, "cpu_s": 30.0})
+    prepared_by: list[str] = []
+    prepare = box._prepare
+
+    def counted(*args, **kwargs):
+        prepared_by.append(threading.current_thread().name)
+        return prepare(*args, **kwargs)
+
+    monkeypatch.setattr(box, "_prepare", counted)
+    try:
+        first, _ = run_with(box, "ANSWER = 1", generous)
+        assert first["answer"] == 1
+        assert _wait_for(box.idle_pids), "no run was made ready after the first"
+        waiting = box.idle_pids()
+        before = list(prepared_by)
+        hog = "x = bytearray(600 << 20)\nx[::4096] = b'1' * len(x[::4096])\nANSWER = 1"
+        outcome = box.run(RunRequest(json.dumps({"source": hog}).encode(), LIMITS))
+        assert outcome.limit_hit == "memory", outcome
+        assert threading.current_thread().name not in prepared_by[len(before) :]
+        assert _wait_for(lambda: not any(os.path.exists(f"/proc/{p}") for p in waiting), 5)
+        assert _wait_for(box.idle_pids)
+        spin = box.run(RunRequest(json.dumps({"source": "while True: pass"}).encode(), LIMITS))
+        assert spin.limit_hit == "cpu", spin
+        assert _wait_for(box.idle_pids)
+        waiting = box.idle_pids()
+    finally:
+        box.close()
+    assert box.idle_pids() == set()
+    assert _wait_for(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in waiting), 5)
+
+
+def run_with(box, source: str, limits):
+    outcome = box.run(RunRequest(json.dumps({"source": source}).encode(), limits))
+    assert outcome.exit_code == 0, outcome
+    return json.loads(outcome.reply), outcome

@@ -34,6 +34,12 @@ class Capture:
         self._fds: dict[str, int] = {}
         self._sent = 0
 
+    def load(self, payload: bytes, output_cap: int) -> None:
+        """What to feed the run, and its output cap, for pipes made before they were
+        known (a run made ready ahead of its request)."""
+        self.payload = memoryview(payload)
+        self.output_cap = output_cap
+
     def make_pipes(self) -> list[int]:
         """Create the pipes; return the run's ends: stdin, reply, output, status."""
         ends = []

@@ -239,7 +239,7 @@ class JobCgroup:
                 if d not in self.dirs.values():
                     d.mkdir()
                 self.dirs[c] = d
-            self._limit(limits, cpus)
+            self.limit(limits, cpus)
         except OSError:
             self.destroy()
             raise
@@ -254,7 +254,9 @@ class JobCgroup:
             return
         path.write_text(value)
 
-    def _limit(self, limits: Limits, cpus: float) -> None:
+    def limit(self, limits: Limits, cpus: float = 1.0) -> None:
+        """Set the group's memory, pids and CPU limits (again, for a run made ready
+        before its limits were known)."""
         mem = limits.memory_mb << 20
         period = 100_000
         quota = int(period * cpus)

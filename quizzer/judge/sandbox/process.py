@@ -19,13 +19,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
 
+from quizzer.bank.models import Limits
 from quizzer.errors import SandboxError
 from quizzer.judge.sandbox import cgroups, confine
 from quizzer.judge.sandbox.base import LimitName, RunOutcome, RunRequest
@@ -133,6 +136,33 @@ class _Zygote:
             self.proc.wait()
 
 
+def limits_header(limits: dict, address_space_mb: int) -> bytes:
+    """What a run reads first on its stdin, before the request: its limits (read by
+    `read_limits` in zygote.py; 0 MB: no address-space limit)."""
+    body = json.dumps({"limits": limits, "address_space_mb": address_space_mb}).encode()
+    return struct.pack("!I", len(body)) + body
+
+
+@dataclass
+class _Prepared:
+    """A run made ready: its sandbox, cgroup, pipes, the warm parent it came from and
+    the keeper forked there. `key` is what it was made for: (scratch size in MB,
+    device)."""
+
+    box: Box
+    cg: cgroups.JobCgroup | None
+    capture: Capture
+    zygote: _Zygote
+    key: tuple[int, str]
+    keeper: int
+
+    def close(self) -> None:
+        self.box.close()
+        if self.cg is not None:
+            self.cg.destroy()
+        self.capture.close()
+
+
 class ProcessSandbox:
     """See the module docstring. `run` is thread-safe: the judge's `--workers` threads
     share one warm parent, and every run gets its own bubblewrap sandbox and cgroup."""
@@ -161,12 +191,22 @@ class ProcessSandbox:
         self.reply_cap = reply_cap
         self._zygote: _Zygote | None = None
         self._zlock = threading.Lock()
+        #: Make the next run ready while nothing runs (`_stage_soon`).
+        self.stage_runs = True
+        self._staged: _Prepared | None = None
+        self._stager: threading.Thread | None = None
+        self._stage_wanted: queue.SimpleQueue[tuple[int, str, Limits] | None] = queue.SimpleQueue()
+        self._stage_lock = threading.Lock()
+        self._closed = False
 
     # -- the warm parent --------------------------------------------------------------
 
     def start(self) -> None:
-        """Start the warm parent now (otherwise the first run starts it)."""
+        """Start the warm parent now (otherwise the first run starts it), and make a
+        first run ready."""
         self._ensure_zygote()
+        limits = Limits()
+        self._stage_soon(limits.file_mb, "cuda" if self.device == "cuda" else "cpu", limits)
 
     def _ensure_zygote(self) -> _Zygote:
         with self._zlock:
@@ -184,6 +224,16 @@ class ProcessSandbox:
         if starting is not None and not starting.ready:  # still importing: end it now
             with contextlib.suppress(OSError):
                 starting.proc.kill()
+        with self._stage_lock:
+            self._closed = True
+            stager, self._stager = self._stager, None
+        if stager is not None:
+            self._stage_wanted.put(None)
+            stager.join()
+        with self._stage_lock:
+            staged, self._staged = self._staged, None
+        if staged is not None:
+            staged.close()
         with self._zlock:
             if self._zygote is not None:
                 self._zygote.close()
@@ -209,15 +259,53 @@ class ProcessSandbox:
     # -- one run --------------------------------------------------------------------------
 
     def run(self, request: RunRequest) -> RunOutcome:
-        zygote = self._ensure_zygote()
         limits = request.limits
+        run = self._take_staged(limits.file_mb, request.device) or self._prepare(
+            limits.file_mb, request.device, limits
+        )
+        started = time.monotonic()  # the wall limit counts from here, not from the warm
+        try:  # parent's start
+            if run.cg is not None:
+                run.cg.limit(limits)
+            no_as = (run.cg is not None and "memory" in run.cg.dirs) or request.device == "cuda"
+            run_limits = {
+                **limits.model_dump(),
+                "nproc": None if run.cg is not None and "pids" in run.cg.dirs else limits.processes,
+            }
+            # Without a memory cgroup, an address-space rlimit is the fallback.
+            head = limits_header(run_limits, 0 if no_as else limits.memory_mb + 256)
+            run.capture.load(head + request.payload, limits.output_kb << 10)
+            run.capture.pump(started + limits.wall_s)
+            run.box.kill()  # the run is over: whatever it left running goes now
+            if run.cg is not None:
+                run.cg.kill()
+            run.capture.drain()
+            return self._outcome(request, run.capture, run.cg, time.monotonic() - started)
+        finally:
+            run.close()
+            self._stage_soon(limits.file_mb, request.device, limits)
+
+    # -- runs made ready ahead of their request ------------------------------------------
+
+    def idle_pids(self) -> set[int]:
+        """The processes of the run made ready and waiting (none while none waits): its
+        bubblewrap sandbox and its keeper. They run no submission until a run takes them."""
+        with self._stage_lock:
+            staged = self._staged
+        if staged is None:
+            return set()
+        return {staged.box.proc.pid, staged.box.ns_pid, staged.keeper}
+
+    def _prepare(self, file_mb: int, device: str, limits: Limits) -> _Prepared:
+        """A run up to the point where it waits for its limits and request: a cgroup,
+        a bubblewrap sandbox, and the keeper and the run's process inside it (forked
+        from the warm parent, confined, running only the worker's own code)."""
+        zygote = self._ensure_zygote()
         cg = cgroups.JobCgroup(self.support.cgroup, limits) if self.support.cgroup.bases else None
-        started = time.monotonic()
         box: Box | None = None
-        capture = Capture(request.payload, limits.output_kb << 10, self.reply_cap)
+        capture = Capture(b"", limits.output_kb << 10, self.reply_cap)
         try:
-            box = self._start_box(limits.file_mb, request.device)
-            no_as = (cg is not None and "memory" in cg.dirs) or request.device == "cuda"
+            box = self._start_box(file_mb, device)
             job = {
                 "ns_pid": box.ns_pid,
                 "namespaces": ([] if self.support.root else ["user"])
@@ -227,32 +315,67 @@ class ProcessSandbox:
                 "cgroup_procs": cg.procs_files if cg else [],
                 "scratch": SCRATCH,
                 "env": sandbox_env(),
-                "limits": {
-                    **limits.model_dump(),
-                    "nproc": None if cg is not None and "pids" in cg.dirs else limits.processes,
-                },
                 "seccomp": self.seccomp,
-                # Without a memory cgroup, an address-space rlimit is the fallback.
-                "address_space_mb": 0 if no_as else limits.memory_mb + 256,
             }
             ends = capture.make_pipes()
             try:
-                zygote.submit(job, ends)
+                keeper = zygote.submit(job, ends)
             finally:
                 for fd in ends:
                     os.close(fd)
-            capture.pump(started + limits.wall_s)
-            box.kill()  # the run is over: whatever it left running goes now
-            if cg is not None:
-                cg.kill()
-            capture.drain()
-            return self._outcome(request, capture, cg, time.monotonic() - started)
-        finally:
+        except BaseException:
             if box is not None:
                 box.close()
             if cg is not None:
                 cg.destroy()
             capture.close()
+            raise
+        return _Prepared(box, cg, capture, zygote, (file_mb, device), keeper)
+
+    def _take_staged(self, file_mb: int, device: str) -> _Prepared | None:
+        """The run staged for these settings, if one is ready and its warm parent is
+        still the live one; a stale one is closed."""
+        with self._stage_lock:
+            staged, self._staged = self._staged, None
+        if staged is None:
+            return None
+        zygote = self._zygote
+        if staged.key == (file_mb, device) and staged.zygote is zygote and zygote.alive():
+            return staged
+        staged.close()
+        return None
+
+    def _stage_soon(self, file_mb: int, device: str, limits: Limits) -> None:
+        """Make the next run ready in the background (a run of the same settings then
+        skips the sandbox's start-up: tens of milliseconds). One long-lived thread does
+        it: bubblewrap dies with the thread that started it (--die-with-parent)."""
+        with self._stage_lock:
+            if self._closed or not self.stage_runs:
+                return
+            if self._stager is None:
+                self._stager = threading.Thread(target=self._stage_loop, name="stage-runs")
+                self._stager.daemon = True
+                self._stager.start()
+        self._stage_wanted.put((file_mb, device, limits))
+
+    def _stage_loop(self) -> None:
+        while (wanted := self._stage_wanted.get()) is not None:
+            file_mb, device, limits = wanted
+            zygote = self._zygote  # never start a warm parent from here
+            with self._stage_lock:
+                busy = self._closed or self._staged is not None
+            if busy or zygote is None or not zygote.ready or not zygote.alive():
+                continue
+            try:
+                run = self._prepare(file_mb, device, limits)
+            except (OSError, SandboxError):
+                continue  # the next run starts its own, and reports what fails
+            with self._stage_lock:
+                keep = not self._closed and self._staged is None
+                if keep:
+                    self._staged = run
+            if not keep:
+                run.close()
 
     def _start_box(self, file_mb: int, device: str) -> Box:
         info_r, info_w = os.pipe()

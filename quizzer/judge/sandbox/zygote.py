@@ -10,8 +10,11 @@ Standalone (standard library + torch, never quizzer), loaded by the sandboxes as
   reply, output, status) and names a freshly started bubblewrap sandbox. The zygote
   forks a keeper, which joins the run's cgroup and the sandbox's namespaces, drops
   privileges, and forks the submission's process inside (pid namespace of its own, so
-  it cannot see the zygote, the keeper or other runs). The keeper reports the exit
-  status on the status fd. The judge kills the sandbox's pid 1 to end everything.
+  it cannot see the zygote, the keeper or other runs). That process reads the run's
+  limits from stdin (`limits_header`), sets them, loads the seccomp filter and serves
+  the request that follows, so the judge can make a run ready before it knows which
+  request, and which limits, it will carry. The keeper reports the exit status on the
+  status fd. The judge kills the sandbox's pid 1 to end everything.
 - `docker` mode (`docker.py`): runs as pid 1 of a container, talking length-prefixed
   frames on stdin/stdout (`docker attach`). One run at a time, through a relay forked
   per run so that pid 1 never holds a submission's data (`zygote_docker.py`): the
@@ -29,6 +32,7 @@ import json
 import os
 import signal
 import socket
+import struct
 import sys
 import time
 import traceback
@@ -82,8 +86,10 @@ def _move_fds(fds: list[int]) -> None:
     os.closerange(len(fds), max(os.sysconf("SC_OPEN_MAX"), 1024))
 
 
-def _child(worker, limits: dict, want_seccomp: bool, address_space: int | None) -> None:
-    """In the forked child: last confinement steps, then the worker. Never returns."""
+def _child(worker, limits: dict | None, want_seccomp: bool, address_space: int | None) -> None:
+    """In the forked child: last confinement steps, then the worker. Never returns.
+    With `limits` None (process mode) the run's limits are the first thing on stdin
+    (`read_limits`): a run can be made ready before its limits are known."""
     code = 70
     try:
         os.setsid()
@@ -93,6 +99,9 @@ def _child(worker, limits: dict, want_seccomp: bool, address_space: int | None) 
         except OSError:
             pass
         confine.prctl(confine.PR_SET_NO_NEW_PRIVS, 1)
+        if limits is None:
+            limits, extra_mb = read_limits(0)
+            address_space = (address_space or 0) + (extra_mb << 20) if extra_mb else None
         confine.set_rlimits(limits, address_space)
         if want_seccomp:
             confine.load_seccomp()
@@ -101,6 +110,32 @@ def _child(worker, limits: dict, want_seccomp: bool, address_space: int | None) 
         with contextlib.suppress(BaseException):
             os.write(2, traceback.format_exc().encode(errors="replace")[-4000:])
     os._exit(code if isinstance(code, int) else 70)
+
+
+#: The limits header in front of a process-mode run's request: u32 length + JSON
+#: {"limits": {...}, "address_space_mb": N} (0: no address-space limit).
+LIMITS_HEAD = struct.Struct("!I")
+LIMITS_MAX = 1 << 16
+
+
+def read_limits(fd: int) -> tuple[dict, int]:
+    """The limits header from `fd`, written by the judge before the request
+    (`limits_header` in process.py)."""
+
+    def exact(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = os.read(fd, n - len(data))
+            if not chunk:
+                raise EOFError("the run ended before its limits arrived")
+            data += chunk
+        return data
+
+    (size,) = LIMITS_HEAD.unpack(exact(LIMITS_HEAD.size))
+    if size > LIMITS_MAX:
+        raise ValueError(f"a limits header of {size} bytes")
+    head = json.loads(exact(size))
+    return head["limits"], int(head["address_space_mb"])
 
 
 # --- process mode ------------------------------------------------------------------
@@ -127,13 +162,10 @@ def _keeper(worker, job: dict, fds: list[int]) -> None:
         os.chdir(job["scratch"])
         os.environ.clear()
         os.environ.update(job["env"])
-        address_space = None
-        if job["address_space_mb"]:
-            address_space = vm + (job["address_space_mb"] << 20)
         pid = os.fork()
         if pid == 0:
             os.close(3)
-            _child(worker, job["limits"], job["seccomp"], address_space)
+            _child(worker, None, job["seccomp"], vm)
         os.close(0)
         os.close(1)
         os.close(2)
