@@ -136,6 +136,11 @@ class _Zygote:
             self.proc.wait()
 
 
+def scratch_mb(file_mb: int) -> int:
+    """The size of a run's tmpfs for its file-size limit (room for a few such files)."""
+    return max(64, 4 * file_mb)
+
+
 def limits_header(limits: dict, address_space_mb: int) -> bytes:
     """What a run reads first on its stdin, before the request: its limits (read by
     `read_limits` in zygote.py; 0 MB: no address-space limit)."""
@@ -330,7 +335,7 @@ class ProcessSandbox:
                 cg.destroy()
             capture.close()
             raise
-        return _Prepared(box, cg, capture, zygote, (file_mb, device), keeper)
+        return _Prepared(box, cg, capture, zygote, (scratch_mb(file_mb), device), keeper)
 
     def _take_staged(self, file_mb: int, device: str) -> _Prepared | None:
         """The run staged for these settings, if one is ready and its warm parent is
@@ -340,7 +345,8 @@ class ProcessSandbox:
         if staged is None:
             return None
         zygote = self._zygote
-        if staged.key == (file_mb, device) and staged.zygote is zygote and zygote.alive():
+        fits = staged.key == (scratch_mb(file_mb), device)
+        if fits and staged.zygote is zygote and zygote.alive():
             return staged
         staged.close()
         return None
@@ -384,7 +390,7 @@ class ProcessSandbox:
             self.view,
             root=self.support.root,
             info_fd=info_w,
-            scratch_mb=max(64, 4 * file_mb),
+            scratch_mb=scratch_mb(file_mb),
             device=device,
         )
         short, args_fd = hide_options(argv)
