@@ -214,6 +214,11 @@ def incremental(
                 start += n
     if error is not None:
         doing = f"{name}.forward(x, cache) in eval mode"
+        if error.get("op") == "load_state":
+            doing = (
+                f"loading the judge's state into {name} (state_dict keys as the statement "
+                "names the layers)"
+            )
         raise CheckFailed(explain.exception(error, doing))
     wanted = len(inc.dtypes) * (1 + sum(len(s) for s in plan.schedules))
     judged = sum(
@@ -365,10 +370,11 @@ class _Judge:
         bound = self.tol.atol + rounding + self.tol.rtol * want.double().abs()
         bad = diff > bound
         if bool(bad.any()):
+            verb = "differ" if what.startswith("cached") else "differs"
             index = [int(i) for i in bad.nonzero()[0]]
             at = f" at position {start + index[1]}" if start is not None and len(index) > 1 else ""
             raise CheckFailed(
-                f"{call} ({where}, {self.want.dtype}): the {what} differs from the reference "
+                f"{call} ({where}, {self.want.dtype}): the {what} {verb} from the reference "
                 f"solution's{at} by up to {float(diff.max()):.3g} (element {index}: "
                 f"{float(got[tuple(index)]):.6g}, expected {float(want[tuple(index)]):.6g}; "
                 f"tolerance {self.tol.atol + rounding:.3g} + {self.tol.rtol:g} * |expected|). "
