@@ -58,9 +58,10 @@ def forbidden_api(ctx: Context, data: dict[str, Any], error: dict[str, Any] | No
         )
     probe_error = data.get("error")
     if isinstance(probe_error, dict):
+        later = "optimizer" if ctx.task.spec.entry == "optimizer" else "shapes"
         return (
             f"none of {names} in the source; the run-time probe stopped early "
-            f"({explain.cap(str(probe_error.get('type')), 40)}), see the shapes check",
+            f"({explain.cap(str(probe_error.get('type')), 40)}), see the {later} check",
             {"probe": "inconclusive"},
         )
     return f"none of {names} is used (source and a run-time probe)", {"probe": "clean"}

@@ -1,7 +1,9 @@
 """The training pieces both sides share: the train_step check's layers
-(`build_layers`), the judge's optimisers (`make_optimizer`) and the learning check's
-flat optimiser (`FlatOptimizer`). Standalone: torch only, so that the sandbox can load
-it beside the harness; the trusted judge imports the same code to replay steps.
+(`build_layers`), the judge's optimisers (`make_optimizer`), the learning check's
+flat optimiser (`FlatOptimizer`), and the resume check's model, objects and the facts
+a run leaves (`loop_model`, `loop_objects`, `loop_facts`). Standalone: torch only, so
+that the sandbox can load it beside the harness; the trusted judge imports the same
+code to replay steps.
 """
 
 from __future__ import annotations
@@ -75,3 +77,43 @@ class FlatOptimizer:
                 n = t.numel()
                 t.copy_(self.flat[at : at + n].view_as(t))
                 at += n
+
+
+def loop_model(features: int, hidden: int, classes: int, p: float) -> torch.nn.Sequential:
+    """The resume check's model: BatchNorm (buffers that evaluation must leave alone)
+    and dropout (a random mask, so that a resumed run needs the RNG state)."""
+    return torch.nn.Sequential(
+        torch.nn.Linear(features, hidden),
+        torch.nn.BatchNorm1d(hidden),
+        torch.nn.ReLU(),
+        torch.nn.Dropout(p),
+        torch.nn.Linear(hidden, classes),
+    )
+
+
+def loop_objects(model, spec: dict) -> tuple:
+    """The resume check's optimiser (SGD with momentum: its update follows the
+    gradient's scale, which Adam's would hide), scheduler (StepLR) and GradScaler,
+    from plain numbers: the judge's own, or the junk a resumed run starts from."""
+    opt = torch.optim.SGD(model.parameters(), lr=spec["lr"], momentum=spec["momentum"])
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=spec["step_size"], gamma=spec["gamma"])
+    scaler = torch.amp.GradScaler(
+        "cpu", init_scale=spec["init_scale"], growth_interval=spec["growth_interval"]
+    )
+    return opt, sched, scaler
+
+
+def loop_facts(model, opt, sched, scaler) -> dict:
+    """What a training run leaves behind, as plain values and tensors: the model's
+    state, each parameter's momentum buffer (None before the first step), the
+    learning rates, the scheduler's count and the scaler's scale and growth count."""
+    with _no_grad():
+        momentum = [opt.state.get(p, {}).get("momentum_buffer") for p in model.parameters()]
+        return {
+            "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
+            "momentum": [None if m is None else m.detach().clone() for m in momentum],
+            "lrs": [float(g["lr"]) for g in opt.param_groups],
+            "last_epoch": int(sched.last_epoch),
+            "scale": float(scaler.get_scale()),
+            "growth_tracker": int(scaler.state_dict().get("_growth_tracker", 0)),
+        }
