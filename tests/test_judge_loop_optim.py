@@ -140,7 +140,7 @@ def test_a_garbled_or_short_optimizer_report_is_never_a_pass():
         checks_optim.optimizer(ctx, bad, None)
     foreign = _data(plan, plan.expected)
     foreign["steps"][0][0] = Foreign("FakeTensor", True)
-    with pytest.raises(CheckFailed, match="not a torch.Tensor"):
+    with pytest.raises(CheckFailed, match=r"not a torch\.Tensor"):
         checks_optim.optimizer(ctx, foreign, None)
 
 
@@ -156,6 +156,7 @@ def test_an_exception_after_correct_steps_fails_with_its_phase():
 # --- the training loop ------------------------------------------------------------------
 
 
+CORRECT = Mistakes()
 #: The bank's task with the fewest micro-batches its spec allows: the verdict tests
 #: replay every mistake, so each replay is kept short.
 SMALL = LOOP.model_copy(
@@ -178,7 +179,7 @@ def loop_plan():
     plan = plan_resume(SMALL, 21)
     seen: dict[Mistakes, tuple[LoopRun, ...]] = {}
 
-    def remembered(p, mistakes=Mistakes(), norms=None):
+    def remembered(p, mistakes=CORRECT, norms=None):
         if p is not plan or norms is not None:
             return simulate(p, mistakes, norms)
         if mistakes not in seen:
@@ -267,7 +268,9 @@ def _excess(wrong: LoopRun, want: LoopRun) -> float:
     )
     ours = wrong.returned if isinstance(wrong.returned, tuple) else (wrong.returned,)
     theirs = want.returned if isinstance(want.returned, tuple) else (want.returned,)
-    worst = max(worst, *(abs(a - b) / (tol[0] + tol[1] * abs(b)) for a, b in zip(ours, theirs)))
+    worst = max(
+        worst, *(abs(a - b) / (tol[0] + tol[1] * abs(b)) for a, b in zip(ours, theirs, strict=True))
+    )
     facts = (wrong.last_epoch, wrong.scale, wrong.lrs) != (want.last_epoch, want.scale, want.lrs)
     return math.inf if facts else worst
 
@@ -300,7 +303,7 @@ def test_losses_returned_as_tensors_or_missing_functions_fail(loop_plan):
     ctx = _ctx(SMALL, 21, loop=loop_plan)
     data = _loop_data(loop_plan.expected)
     data["first"]["epochs"][0]["returned"] = {"$type": "list of torch.Tensor"}
-    with pytest.raises(CheckFailed, match="one loss.item\\(\\) per micro-batch"):
+    with pytest.raises(CheckFailed, match=r"one loss\.item\(\) per micro-batch"):
         checks_loop.resume(ctx, data, None)
     with pytest.raises(CheckFailed, match="defines no evaluate"):
         checks_loop.resume(ctx, {"first": {"missing": ["evaluate"]}}, None)
@@ -318,7 +321,7 @@ def test_a_run_that_stops_early_or_is_garbled_is_never_a_pass(loop_plan):
         checks_loop.resume(ctx, data, None)
     data = _loop_data(loop_plan.expected)
     data["first"]["epochs"][0]["state"]["0.weight"] = Foreign("FakeTensor", True)
-    with pytest.raises(CheckFailed, match="not a torch.Tensor"):
+    with pytest.raises(CheckFailed, match=r"not a torch\.Tensor"):
         checks_loop.resume(ctx, data, None)
 
 

@@ -25,7 +25,6 @@ class AdamW(Optimizer):
                     state["exp_avg"] = torch.zeros_like(p)
                     state["exp_avg_sq"] = torch.zeros_like(p)
                 state["step"] += 1
-                t = state["step"]
                 grad = p.grad
                 p.mul_(1 - lr * weight_decay)
                 state["exp_avg"].mul_(beta1).add_(grad, alpha=1 - beta1)

@@ -6,7 +6,6 @@ def train_epoch(model, optimizer, scheduler, scaler, batches, accum_steps, max_n
     model.train()
     losses = []
     for i, (x, y) in enumerate(batches):
-        start = i - i % accum_steps
         with torch.autocast("cpu", dtype=torch.bfloat16):
             loss = F.cross_entropy(model(x), y)
         scaler.scale(loss / accum_steps).backward()  # also for a short last group
