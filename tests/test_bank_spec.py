@@ -186,3 +186,92 @@ def test_labels_that_ignore_an_argument_of_init_and_of_each_configuration_fit():
         )
         == []
     )
+
+
+# --- the optimizer and resume checks (issue 17) ---------------------------------------
+
+RESUME = {"entry": "function", "checks": ["load", "resume"], "resume": {}}
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ({"checks": ["load", "optimizer"]}, "check 'optimizer' needs a spec.optimizer section"),
+        (
+            {"checks": ["load", "optimizer"], "optimizer": {}},
+            "entry: check 'optimizer' builds an optimiser class: set entry: optimizer",
+        ),
+        (
+            {"entry": "optimizer", "checks": ["load", "shapes"]},
+            "checks: check 'shapes' needs a model; an entry of kind optimizer has none",
+        ),
+        ({"entry": "optimizer"}, "entry optimizer is judged by the 'optimizer' check"),
+        ({"checks": ["load", "resume"]}, "check 'resume' needs a spec.resume section"),
+        (
+            {"checks": ["load", "resume"], "resume": {}},
+            "entry: check 'resume' calls a function: set entry: function",
+        ),
+        (
+            {**RESUME, "signature": ["model"]},
+            "(model, optimizer, scheduler, scaler, batches, accum_steps, max_norm)",
+        ),
+        ({**RESUME, "output_shape": ["B", 2, 3]}, "output_shape: the resume check's model maps"),
+        ({**RESUME, "input_shape": ["B", 1]}, "input_shape must be [B, n]"),
+    ],
+)
+def test_optimizer_and_resume_specs_that_do_not_fit_together_are_problems(spec, words):
+    assert any(words in m for m in _messages(**spec)), _messages(**spec)
+
+
+def test_the_bank_tasks_optimizer_and_resume_specs_fit():
+    assert _messages(entry="optimizer", checks=["load", "optimizer"], optimizer={}) == []
+    assert _messages(**RESUME, signature=["m", "o", "s", "g", "b", "a", "n"]) == []
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ({"optimizer": {"lr": [0.1, 0.01]}}, r"lr is \[low, high\]: 0.1 is above 0.01"),
+        ({"optimizer": {"lr": [0.1, 2.0]}}, "keep the range within 1"),
+        ({"optimizer": {"groups": 1}}, "greater than or equal to 2"),
+        ({"optimizer": {"eps": [0.0, 1.0e-3]}}, "greater than 0"),
+        ({"optimizer": {"momentum": 0.9}}, "Extra inputs are not permitted"),
+        ({"resume": {"accum_steps": [4, 2]}}, r"accum_steps is \[low, high\]"),
+        ({"resume": {"accum_steps": [1, 2]}}, "greater than or equal to 2"),
+        ({"resume": {"dropout": 1.0}}, "less than 1"),
+    ],
+)
+def test_malformed_optimizer_and_resume_sections_fail_the_schema(spec, words):
+    with pytest.raises(ValidationError, match=words):
+        _task(**spec)
+
+
+def test_validate_reports_a_resume_task_that_is_not_a_function_at_its_line(tmp_path: Path):
+    folder = tmp_path / "t"
+    (folder / "bad").mkdir(parents=True)
+    for name in ("starter.py", "reference.py", "bad/x.py"):
+        (folder / name).write_text("pass\n")
+    (folder / "task.yaml").write_text(
+        "questions:\n"
+        "  - id: spec-probe\n"
+        "    type: coding\n"
+        "    topic: tasks\n"
+        "    difficulty: easy\n"
+        "    prompt: p\n"
+        "    explanation: e\n"
+        "    class_name: f\n"
+        "    starter: starter.py\n"
+        "    reference: reference.py\n"
+        "    spec:\n"
+        "      input_shape: [B, 4]\n"
+        "      output_shape: [B, 3]\n"
+        "      checks: [load, resume]\n"
+        "      resume: {accum_steps: [2, 3]}\n"
+        "    variants:\n"
+        "      - {path: bad/x.py, fails_at: resume, why: w}\n",
+        encoding="utf-8",
+    )
+    problems = validate_paths([folder], require_translations=False)
+    hit = [p for p in problems if p.field == "spec.entry"]
+    assert len(hit) == 1 and "set entry: function" in hit[0].message
+    assert hit[0].path.name == "task.yaml" and hit[0].line >= 11
