@@ -19,14 +19,14 @@ from typing import Any
 import torch
 
 try:
-    from . import remote
+    from . import remote as channel
 except ImportError:  # loaded by path inside the sandbox: harness.py loads the siblings first
-    remote = sys.modules["quizzer_worker_remote"]
+    channel = sys.modules["quizzer_worker_remote"]
 
-HostError, _plain, _tensor = remote.HostError, remote._plain, remote._tensor
+HostError, _plain, _tensor = channel.HostError, channel._plain, channel._tensor
 
 
-def relay(value: Any, fr: remote._Frames, depth: int = 0) -> Any:
+def relay(value: Any, fr: channel._Frames, depth: int = 0) -> Any:
     """A model host's answer as the judge gets it: tensors by reference, the rest as
     plain data."""
     if depth > 20:
@@ -43,18 +43,18 @@ def relay(value: Any, fr: remote._Frames, depth: int = 0) -> Any:
 class LoopChecks:
     """`check_optimizer` and `check_resume`, for `checks.Job`."""
 
-    remote: remote.Remote
-    fresh: remote.Remote
+    remote: channel.Remote
+    fresh: channel.Remote
 
     def _load_args(self) -> dict:  # provided by Job
         raise NotImplementedError
 
-    def _fresh_host(self) -> remote.Remote:
+    def _fresh_host(self) -> channel.Remote:
         """The second model host, with the submission loaded."""
         self.fresh("load", **self._load_args(), forbidden=[])
         return self.fresh
 
-    def check_optimizer(self, p: dict, fr: remote._Frames, data: dict) -> None:
+    def check_optimizer(self, p: dict, fr: channel._Frames, data: dict) -> None:
         """Steps 1..N on the first host, saving the state_dict after step k; then a
         fresh optimiser (junk hyper-parameters) on the second host loads it, with the
         parameters the first host had after step k, and runs steps k+1..N."""
@@ -90,7 +90,7 @@ class LoopChecks:
         if "error" in second:
             raise HostError({**_plain(second["error"]), "resumed": True})
 
-    def check_resume(self, p: dict, fr: remote._Frames, data: dict) -> None:
+    def check_resume(self, p: dict, fr: channel._Frames, data: dict) -> None:
         """Epoch 1, evaluate, save_checkpoint and epoch 2 on the first host; on the
         second, junk objects and RNG state, load_checkpoint and epoch 2 again."""
         path = os.path.join(tempfile.mkdtemp(prefix="quizzer-ckpt-"), "checkpoint.pt")
