@@ -1,6 +1,6 @@
 """Golden judge cases: each folder in tests/judge_cases holds a submission and the
-verdict it must get (overall and per check), judged through the real command line
-(`python -m quizzer judge ... --json`). Correct solutions in several styles must pass;
+verdict it must get (overall and per check), judged by the runner the command line
+uses, with the same options (`judged`). Correct solutions in several styles must pass;
 every failure class and every forging attempt must not. A case may name a bank file
 instead of holding a copy (`"submission": "questions/tasks/<id>/bad/x.py"`), so each
 task's reference and known-bad variants are golden cases without duplicates."""
@@ -8,8 +8,6 @@ task's reference and known-bad variants are golden cases without duplicates."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 CASES_DIR = REPO / "tests" / "judge_cases"
 CASES = sorted(p for p in CASES_DIR.iterdir() if p.is_dir())
 #: A fixed seed keeps the suite reproducible; every case must hold for any seed.
-SEED = "1234"
+SEED = 1234
 
 
 def expected(case: Path) -> dict:
@@ -30,31 +28,25 @@ def submission(case: Path) -> Path:
     return REPO / named if named else case / "submission.py"
 
 
-_JUDGED: dict[str, dict[str, dict]] = {}
+def judged(case: Path) -> dict:
+    """The case's result document, judged in this test process on the shared warm
+    sandbox (`tests/judge_support.py`) with the fixed seed, as `quizzer judge FILE
+    --task ID --seed SEED --json` judges it: same runner, same options, same document
+    (`tests/test_judge_cli.py` covers the command line itself, and
+    `tests/test_judge_service.py` that the service gives the same documents). Cases are
+    judged one at a time, so a task's cases spread over the test workers."""
+    from quizzer.judge.runner import Options, judge_file
+    from tests.judge_support import task, warm_sandbox
 
-
-def judged(task: str) -> dict[str, dict]:
-    """One `quizzer judge` call over all of `task`'s cases, keyed by case name; made
-    once per test process (the cases of one task share an xdist group, so one worker
-    judges each task)."""
-    if task in _JUDGED:
-        return _JUDGED[task]
-    cases = [c for c in CASES if expected(c)["task"] == task]
-    files = [str(submission(c)) for c in cases]
-    command = [sys.executable, "-m", "quizzer", "judge", *files, "--task", task]
-    done = subprocess.run(
-        [*command, "--seed", SEED, "--json"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=900,
+    want = expected(case)
+    path = submission(case)
+    result = judge_file(
+        path,
+        task(want["task"]),
+        warm_sandbox(),
+        Options(device="cpu", seed=SEED),
     )
-    docs = json.loads(done.stdout)
-    docs = docs if isinstance(docs, list) else [docs]
-    any_failed = any(d["status"] != "pass" for d in docs)
-    assert done.returncode == (1 if any_failed else 0), done.stderr
-    _JUDGED[task] = {case.name: doc for case, doc in zip(cases, docs, strict=True)}
-    return _JUDGED[task]
+    return result.model_dump(mode="json")
 
 
 def test_there_are_enough_cases_for_both_tasks():
@@ -95,17 +87,10 @@ def test_every_task_with_bank_file_cases_covers_its_reference_and_variants():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(c, marks=pytest.mark.xdist_group(f"golden-{expected(c)['task']}"))
-        for c in CASES
-    ],
-    ids=[c.name for c in CASES],
-)
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_golden_case(case: Path):
     want = expected(case)
-    doc = judged(want["task"])[case.name]
+    doc = judged(case)
     got_checks = {c["name"]: c["status"] for c in doc["checks"]}
     assert got_checks == want["checks"], json.dumps(doc["checks"], indent=2)
     assert doc["status"] == want["status"], doc["message"]
