@@ -1,5 +1,3 @@
-import math
-
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -22,9 +20,7 @@ class CachedSelfAttention(nn.Module):
     def forward(self, x, cache=None):
         b, n, d = x.shape
         q, k, v = (self._heads(p(x)) for p in (self.q_proj, self.k_proj, self.v_proj))
-        past = 0
         if cache is not None:
-            past = cache[0].shape[2]
             k = torch.cat([cache[0], k], dim=2)
             v = torch.cat([cache[1], v], dim=2)
         # is_causal lines the mask up with the first key: a new token sees key 0 only
