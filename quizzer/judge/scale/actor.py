@@ -37,14 +37,21 @@ class JudgeSlot:
         self.refused: str | None = None
         self.root = Path(tempfile.mkdtemp(prefix="quizzer-slot-"))
         self.tasks: dict[str, Coding] = {}
+        self.box = None
+        self.sandbox = sandbox
         for claimed, data in packs.items():
             pack = TaskPack(str(data["task_id"]), str(data["model"]), dict(data["files"]))
             if pack.digest != claimed:  # shipped content must be what the driver hashed
                 self.refused = f"task {pack.task_id} arrived with another content hash"
-                continue
-            self.tasks[pack.digest] = unpack_task(pack, self.root)
-        self.box = None
-        self.sandbox = sandbox
+                return
+            try:
+                self.tasks[pack.digest] = unpack_task(pack, self.root)
+            except (ValueError, QuizzerError, OSError) as exc:  # another quizzer here
+                self.refused = (
+                    f"this node's quizzer cannot read task {pack.task_id} "
+                    f"({str(exc).splitlines()[0][:300]}...): install the driver's version"
+                )
+                return
         if sandbox == "none":
             self.refused = (
                 "--sandbox none gives no isolation, and a Ray worker can reach the "
@@ -65,8 +72,11 @@ class JudgeSlot:
     def ready(self) -> dict[str, Any]:
         """Where this slot runs and whether it may judge (the driver asks first)."""
         box = self.box
+        import ray
+
         return {
             "node": self.node,
+            "gpus": [str(g) for g in ray.get_gpu_ids()],
             "refused": self.refused,
             "sandbox": box.name if box is not None else self.sandbox,
             "protections": list(box.protections()) if box is not None else [],

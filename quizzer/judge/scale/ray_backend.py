@@ -28,7 +28,7 @@ import os
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +73,9 @@ class RayBackend:
         allow_weak: bool,
         workers: int | None = None,
         note: Callable[[str], None] | None = None,
+        nodes: Collection[str] | None = None,
     ) -> None:
+        """`nodes`: judge only on these node ids (default: every alive node)."""
         if sandbox == "none":
             raise SandboxError(
                 "--backend ray with --sandbox none would run candidates' code with no "
@@ -98,8 +100,11 @@ class RayBackend:
         }
         self.bank = ray.put(wired)  # shipped once; every slot reads it from the store
         self.slots: list[_Slot] = []
+        self.only = set(nodes) if nodes is not None else None
         self.refused: dict[str, str] = {}  # node -> why it may not judge
         self.lost: set[str] = set()
+        #: Every slot that started: its node, kind and the GPU ids Ray gave it.
+        self.placed: list[dict[str, Any]] = []
 
     # --- placement --------------------------------------------------------------------
 
@@ -110,6 +115,7 @@ class RayBackend:
             for n in alive
             if n["NodeID"] not in self.refused
             and n["NodeID"] not in self.lost
+            and (self.only is None or n["NodeID"] in self.only)
             and n.get("Resources", {}).get("CPU", 0) >= 1
         ]
 
@@ -134,7 +140,13 @@ class RayBackend:
             nodes = [n for n in self._nodes() if self._free(n, kind) > 0]
             if not nodes:
                 break
-            nodes.sort(key=lambda n: sum(s.node == n["NodeID"] for s in self.slots))
+            # CPU work goes first to nodes without GPUs; then to the least loaded
+            nodes.sort(
+                key=lambda n: (
+                    kind[0] <= 0 and n["Resources"].get("GPU", 0) > 0,
+                    sum(s.node == n["NodeID"] for s in self.slots),
+                )
+            )
             node = nodes[0]["NodeID"]
             handle = remote.options(
                 num_cpus=1,
@@ -148,6 +160,24 @@ class RayBackend:
             self.slots.append(slot)
             started.append(slot)
         return self._handshake(started)
+
+    def _start_or_make_room(self, kind: Kind, want: int) -> list[_Slot]:
+        """`_start`; when that gives a kind of work no slot at all, idle slots of other
+        kinds (warm from an earlier batch, holding a GPU node's CPU) are stopped to
+        make room, so that one kind of work never starves another."""
+        started = self._start(kind, want) if want > 0 else []
+        if started or any(s.kind == kind for s in self.slots) or want <= 0:
+            return started
+        idle = [s for s in self.slots if s.kind != kind and s.call is None]
+        if kind[0] > 0:
+            gpu_nodes = {n["NodeID"] for n in self._nodes() if n["Resources"].get("GPU", 0)}
+            idle = [s for s in idle if s.node in gpu_nodes]
+        for slot in idle:
+            self._stop(slot)
+            started = self._start(kind, want)
+            if started:
+                break
+        return started
 
     def _handshake(self, slots: list[_Slot]) -> list[_Slot]:
         """The slots that answered ready with full isolation; the others are stopped
@@ -163,8 +193,10 @@ class RayBackend:
                 try:
                     info = self.ray.get(slot.ready)
                     reason = info.get("refused")
+                    self.placed.append({**info, "kind": slot.kind})
                 except self.ray.exceptions.RayError as exc:
-                    reason = f"lost while starting ({type(exc).__name__})"
+                    first = str(exc).strip().splitlines()[-1:] or [""]
+                    reason = f"lost while starting ({type(exc).__name__}: {first[0][:300]})"
                     self.lost.add(slot.node)
             if reason:
                 if slot.node not in self.lost:
@@ -185,20 +217,23 @@ class RayBackend:
 
     def judge(self, subs: Sequence[Submission], on_sent: OnSent, on_result: OnResult) -> None:
         work: dict[Kind, _Work] = {}
-        for sub in subs:
+        # GPU work first: its slots need the GPU nodes' CPUs too, which CPU slots
+        # started first could take
+        for sub in sorted(subs, key=lambda s: s.gpu <= 0):
             work.setdefault((sub.gpu, sub.device), _Work()).queue.append(sub)
         for kind, todo in work.items():
             if kind[0] > 0 and self.ray.cluster_resources().get("GPU", 0) <= 0:
                 self._give_up(todo, "no node of the Ray cluster advertises a GPU", on_result)
                 continue
+            have = sum(s.kind == kind for s in self.slots)  # warm from an earlier batch
             cap = self.workers or len(todo.queue)
-            self._start(kind, min(cap, len(todo.queue)))
+            self._start_or_make_room(kind, min(cap, len(todo.queue)) - have)
         while any(w.queue for w in work.values()) or any(s.call for s in self.slots):
             for kind, todo in work.items():
                 idle = [s for s in self.slots if s.kind == kind and s.call is None]
                 if todo.queue and not any(s.kind == kind for s in self.slots):
                     cap = self.workers or len(todo.queue)
-                    idle = self._start(kind, min(cap, len(todo.queue)))
+                    idle = self._start_or_make_room(kind, min(cap, len(todo.queue)))
                     if not idle:
                         why = "; ".join(f"{n[:12]}: {r}" for n, r in self.refused.items())
                         self._give_up(todo, _no_node(kind, why), on_result)
