@@ -113,7 +113,7 @@ class _Dropout(torch.nn.Module):
     torch's global generator, in a process of its own; here other judgements may draw
     from the global one in other threads at the same time, so the replay keeps its
     masks apart. Same masks and values as nn.Dropout from a generator in the same
-    state (`tests/test_judge_loop.py` proves it)."""
+    state (`tests/test_judge_loop_optim.py` proves it)."""
 
     def __init__(self, p: float, gen: torch.Generator) -> None:
         super().__init__()
