@@ -50,7 +50,8 @@ _GUARD = threading.Lock()
 
 def draw_inputs(task: Coding, seed: int) -> IncrementalPlan:
     """The sequence and the chunk schedules, from the run's seed: all ones; a prompt
-    of 2 to T - 2 tokens, then ones; uneven chunks of 1 to 3 tokens."""
+    of 2 to T - 2 tokens, then ones; uneven chunks of 1 to 3 tokens, the second of 2
+    or 3."""
     spec, inc = task.spec, task.spec.incremental
     assert inc is not None
     rng = random.Random(seed * 11 + 3)
@@ -61,11 +62,11 @@ def draw_inputs(task: Coding, seed: int) -> IncrementalPlan:
         (inc.batch_size, length, features), generator=gen, dtype=torch.float64
     )
     prompt = rng.randint(2, length - 2)
-    uneven: list[int] = []
+    # the second chunk has 2 or 3 tokens: several new queries on top of a cache, which
+    # must not see each other's future (single tokens never show that)
+    uneven = [rng.randint(1, 2), rng.randint(2, 3)]
     while sum(uneven) < length:
         uneven.append(min(rng.randint(1, 3), length - sum(uneven)))
-    if len(set(uneven)) == 1:  # one size is not uneven: split the first chunk
-        uneven = [1, uneven[0] - 1, *uneven[1:]] if uneven[0] > 1 else [2, *uneven[2:], 1]
     schedules = ((1,) * length, (prompt,) + (1,) * (length - prompt), tuple(uneven))
     return IncrementalPlan(x, schedules)
 
