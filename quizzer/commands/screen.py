@@ -232,6 +232,32 @@ def grade(
             help="Judge even where the sandbox cannot give full isolation.",
         ),
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            metavar="local|ray",
+            help="Where solution files are judged: this machine, or a Ray cluster (docs/scale.md).",
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            metavar="HOST:PORT",
+            envvar="RAY_ADDRESS",
+            help="The Ray cluster for --backend ray (default: $RAY_ADDRESS).",
+        ),
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            metavar="PATH",
+            help="Record every judgement in this SQLite ledger first; grading again with "
+            "the same ledger judges only what is missing.",
+        ),
+    ] = None,
     issued: IssuedOpt = None,
     feedback: Annotated[
         str,
@@ -272,6 +298,11 @@ def grade(
         raise UsageError("give --candidate ID and --submission DIR, or --candidates DIR")
     if feedback not in ("full", "receipt"):
         raise UsageError(f"--feedback must be full or receipt, not {feedback!r}")
+    from quizzer.judge.scale.backends import check_backend
+
+    check_backend(backend)
+    if address and backend != "ray":
+        raise UsageError("--address names a Ray cluster; add --backend ray")
     loaded = _load(screen)
     if feedback == "receipt":
         if candidates is not None:
@@ -289,6 +320,9 @@ def grade(
         device=device,
         workers=workers,
         allow_weak=allow_weak_sandbox,
+        backend=backend,
+        address=address,
+        ledger=ledger,
     )
     papers = grader.Issued(_issued_dir(loaded, issued), reissue)
     if candidates is None:
@@ -327,9 +361,16 @@ def grade(
         f"wrote {out}/{report.LEADERBOARD}, {out}/{report.HTML} (the cohort) and a report "
         "folder per candidate"
     )
-    if any(g.error for g in batch):
-        bad = ", ".join(term(g.candidate) for g in batch if g.error)
+    if any(g.error and not g.infrastructure for g in batch):
+        bad = ", ".join(term(g.candidate) for g in batch if g.error and not g.infrastructure)
         raise UsageError(f"could not grade the folder(s) of: {bad} (see {report.LEADERBOARD})")
+    if any(g.infrastructure for g in batch):
+        bad = ", ".join(term(g.candidate) for g in batch if g.infrastructure)
+        raise grader.NotGraded(
+            f"not graded, through no fault of theirs: {bad}: some of their files could "
+            "not be judged (see the message in "
+            f"{report.LEADERBOARD}); grade again" + (f" with --ledger {ledger}" if ledger else "")
+        )
     if not all(g.results is not None and g.results.status == "pass" for g in batch):
         raise typer.Exit(1)
 

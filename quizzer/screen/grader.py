@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from quizzer import __version__
 from quizzer.bank.models import Coding
@@ -51,6 +51,13 @@ class JudgeChoice:
     device: str
     workers: int
     allow_weak: bool
+    #: Where the files are judged: this machine (local) or a Ray cluster (ray).
+    backend: str = "local"
+    #: The Ray cluster's address (None: $RAY_ADDRESS, or one started here).
+    address: str | None = None
+    #: The ledger every judgement is recorded in (`quizzer.judge.scale.ledger`): a
+    #: grading whose driver died is finished by grading again with the same ledger.
+    ledger: Path | None = None
 
 
 def judge_choice(
@@ -60,13 +67,27 @@ def judge_choice(
     device: str | None = None,
     workers: int | None = None,
     allow_weak: bool | None = None,
+    backend: str = "local",
+    address: str | None = None,
+    ledger: Path | None = None,
 ) -> JudgeChoice:
     return JudgeChoice(
         sandbox=sandbox or settings.sandbox,
         device=device or settings.device,
         workers=workers or settings.workers,
         allow_weak=settings.allow_weak_sandbox if allow_weak is None else allow_weak,
+        backend=backend,
+        address=address,
+        ledger=ledger,
     )
+
+
+class NotGraded(JudgeError):
+    """A solution could not be judged for a reason that is not the candidate's (a lost
+    node, a sandbox that would not start): the grade is withheld, never a zero, and
+    the exit status (3) says to grade again."""
+
+    exit_code = 3
 
 
 @dataclass
@@ -78,6 +99,8 @@ class Graded:
     folder: Path
     results: ScreenResults | None = None
     error: str | None = None
+    #: The error is the judge's machines' (grade again), not the folder's.
+    infrastructure: bool = False
 
 
 @dataclass
@@ -89,6 +112,8 @@ class _Job:
     result: ItemResult | None = None
     #: Set when the judge itself failed (a bug or a broken sandbox, not the candidate's doing).
     crash: str | None = None
+    #: The crash is an infrastructure failure: the file was not judged at all.
+    infrastructure: bool = False
 
 
 def solution_path(folder: Path, task_id: str) -> Path:
@@ -228,12 +253,15 @@ def grade_candidates(
         entry = prepared[job.index]
         if job.crash is not None:
             if strict:
-                raise JudgeError(
+                error = NotGraded if job.infrastructure else JudgeError
+                raise error(
                     f"{job.crash}; this is a fault of the judge, not of the "
                     "submission: the screen was not graded",
                     title="judge",
                 )
-            graded[job.index].error = job.crash
+            if graded[job.index].error is None:
+                graded[job.index].error = f"not graded: {job.crash}"
+                graded[job.index].infrastructure = job.infrastructure
             prepared[job.index] = None
         elif entry is not None and job.result is not None:
             entry[2][job.item.label] = job.result
@@ -321,6 +349,11 @@ def _judge_all(
     from quizzer.judge.device import resolve_device
     from quizzer.judge.runner import Options, judge_file
 
+    if choice.backend != "local" or choice.ledger is not None:
+        from quizzer.screen.grade_scaled import judge_scaled
+
+        judge_scaled(loaded, submissions, jobs, choice, on_judged, _score)
+        return
     device = resolve_device(choice.device)
     sandbox = (sandbox_factory or _open_sandbox)(choice, device)
     partial = loaded.screen.partial_credit
@@ -338,7 +371,7 @@ def _judge_all(
             result = judge_file(
                 job.path, job.task, sandbox, Options(device=choice.device, seed=seed), display=shown
             )
-            job.result = scoring.score_task(job.item, job.task, result, partial, shown)
+            _score(job, result, partial, shown)
         except QuizzerError:
             raise
         except Exception as exc:
@@ -356,6 +389,16 @@ def _judge_all(
                 future.result()
     finally:
         sandbox.close()
+
+
+def _score(job: _Job, result: JudgeResult, partial: Any, shown: str) -> None:
+    """The job's item from its judgement, or, for a file that was not judged
+    (infrastructure), a crash: the candidate's grade is withheld, never a zero."""
+    if result.infrastructure:
+        job.crash = f"{shown} was not judged ({result.message}); grade again"
+        job.infrastructure = True
+        return
+    job.result = scoring.score_task(job.item, job.task, result, partial, shown)
 
 
 def _document(

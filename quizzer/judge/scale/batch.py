@@ -47,6 +47,7 @@ def run_batch(
     results: dict[str, dict] = {}
     if ledger is not None:
         ledger.add(subs)
+        ledger.reopen_not_judged([s.key for s in subs])
         for row in ledger.rows([s.key for s in subs]):
             if row.state == "done" and row.result is not None:
                 results[row.submission.key] = row.result

@@ -8,7 +8,8 @@ WAL mode (each commit is on disk before the next dispatch). A row is keyed by
 nothing, and storing a result twice keeps the first, so a resumed batch never holds a
 duplicate. States: `pending` (written, not sent), `dispatched` (sent; `attempts`
 counts the sends), `done` (result stored). A batch resumed after a crash sends again
-whatever is not done. Reports are rebuilt from the stored documents. No torch, no Ray.
+whatever is not done, and whatever was stored as not judged (an infrastructure error
+is no verdict). Reports are rebuilt from the stored documents. No torch, no Ray.
 """
 
 from __future__ import annotations
@@ -153,6 +154,19 @@ class Ledger:
                 self._db.execute("ROLLBACK")
                 raise
             return self._count() - before
+
+    def reopen_not_judged(self, keys: Sequence[str]) -> int:
+        """Set back to pending the done rows of `keys` whose stored result says the
+        file was not judged (infrastructure): such a result is no verdict, and a rerun
+        must judge the file. Returns how many were reopened."""
+        with self._lock:
+            cursor = self._db.executemany(
+                "UPDATE submissions SET state = 'pending', result = NULL, node = NULL, "
+                "updated = ? WHERE key = ? AND state = 'done' "
+                "AND json_extract(result, '$.infrastructure') = 1",
+                [(time.time(), key) for key in keys],
+            )
+            return cursor.rowcount
 
     def dispatched(self, key: str) -> None:
         """Mark `key` sent (once more): written before the actor call goes out."""
