@@ -218,9 +218,13 @@ def test_the_loop_plan_ends_every_epoch_with_a_short_group_and_sets_the_clipping
         assert len(batches) % plan.accum_steps != 0
     (_, bites), (_, idle) = plan.epochs
     assert 0 < bites < idle < math.inf
-    other = plan_resume(LOOP, 22)
+    other = plan_resume(SMALL, 22)
     assert not torch.equal(other.state["0.weight"], plan.state["0.weight"])
-    assert len({plan_resume(LOOP, s).accum_steps for s in range(4)}) > 1
+    spec = SMALL.spec.model_copy(
+        update={"resume": SMALL.spec.resume.model_copy(update={"accum_steps": (2, 4)})}
+    )
+    varied = SMALL.model_copy(update={"spec": spec})
+    assert len({plan_resume(varied, s).accum_steps for s in range(4)}) > 1
 
 
 def _rec(run: LoopRun) -> dict:
