@@ -539,3 +539,21 @@ def test_switching_language_during_a_judgement_keeps_the_live_checks(rig, tmp_pa
 
     app = drive(rig, scenario)
     assert app._exception is None, app._exception
+
+
+def test_an_optimiser_task_shows_no_input_or_output_shape():
+    """An optimiser class has no input or output: its spec's placeholder shapes stay
+    out of the task's summary, while a model task keeps them."""
+    from types import SimpleNamespace
+
+    from quizzer.bank.loader import load_bank
+
+    tasks = Path(__file__).resolve().parents[1] / "questions" / "tasks"
+    bank = load_bank([tasks / "adamw-optimizer", tasks / "train-step"], include_bundled=False)
+
+    def keys(task_id: str) -> list[str]:
+        view = SimpleNamespace(coding_task=bank.get(task_id), t=lambda key, **_: key)
+        return CodingScreen.spec_lines(view)  # type: ignore[arg-type]
+
+    assert keys("adamw-optimizer")[:2] == ["code.checks", "code.forbidden"]
+    assert keys("train-step")[:3] == ["code.input", "code.output", "code.batches"]

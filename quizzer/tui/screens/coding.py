@@ -169,6 +169,8 @@ class CodingScreen(LocalScreen[None]):
             t("code.batches", sizes=", ".join(str(b) for b in spec.batch_sizes)),
             t("code.checks", checks=", ".join(spec.checks)),
         ]
+        if spec.entry == "optimizer":  # an optimiser has no input or output shape
+            lines = lines[3:]
         if "learning" in spec.checks:
             learning = spec.learning
             lines.append(
