@@ -488,7 +488,6 @@ class Host(loophost.LoopOps, decodehost.DecodeOps):
             )
         return {"steps": steps}
 
-
     def op_collate(self, a: dict, fr: _Frames) -> dict:
         """The submission's collate function on one batch the harness sent."""
         samples = zip(a["tokens"], a["labels"], strict=True)
