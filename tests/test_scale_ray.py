@@ -300,3 +300,35 @@ def test_a_killed_driver_is_finished_by_resume_with_each_submission_once(
     assert not any(d["infrastructure"] for d in docs)
     # the same verdicts, check by check, as the batch judged in one go (node-loss test)
     assert verdicts(docs) == verdicts(CLEAN["docs"])
+
+
+def test_the_judge_service_judges_its_jobs_on_the_cluster(cluster, tmp_path):
+    """`quizzer server run --backend ray`: the resident service sends a job's files to
+    the cluster and streams the same result documents (after the driver test, which
+    leaves the CPUs free)."""
+    from quizzer.judge.service import JudgeService
+
+    made, _, ids = cluster
+    service = JudgeService(backend="ray", address=made.address, ledger=tmp_path / "svc.db")
+    try:
+        files = [case_file("nn_reference_functional"), case_file("nn_detach_middle")]
+        job = service.submit(
+            {
+                "files": [str(f) for f in files],
+                "task": "simple-nn",
+                "seed": SEED,
+                "device": "cpu",
+                "sandbox": "process",
+            }
+        )
+        with job.changed:
+            job.changed.wait_for(lambda: job.done, timeout=180)
+        assert job.done and job.exit == 1  # one fails
+        assert [d["status"] for d in job.results] == ["pass", "fail"]
+        starts = [e for e in job.events if e.get("event") == "start"]
+        assert sorted(e["index"] for e in starts) == [1, 2]
+        with sqlite3.connect(tmp_path / "svc.db") as db:
+            nodes = {n for (n,) in db.execute("SELECT node FROM submissions")}
+        assert ids["weak"] not in nodes and len(nodes) >= 1
+    finally:
+        service.close()

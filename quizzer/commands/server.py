@@ -57,17 +57,42 @@ def run(
         Path | None,
         typer.Option("--token-file", metavar="PATH", help="The bearer token TCP clients send."),
     ] = None,
+    backend: Annotated[
+        str,
+        typer.Option(
+            "--backend",
+            metavar="local|ray",
+            help="Judge on this machine's sandboxes, or on a Ray cluster (docs/scale.md).",
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            metavar="HOST:PORT",
+            envvar="RAY_ADDRESS",
+            help="The Ray cluster for --backend ray (default: $RAY_ADDRESS).",
+        ),
+    ] = None,
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger",
+            metavar="PATH",
+            help="With --backend ray: record every submission in this ledger first.",
+        ),
+    ] = None,
 ) -> None:
     """Serve in the foreground until stopped or idle."""
     from quizzer.judge.client import socket_path
     from quizzer.judge.service import DEFAULT_IDLE_S, DEFAULT_WORKERS, serve
 
-    address = None
+    tcp_address = None
     if tcp is not None:
         host, _, port = tcp.rpartition(":")
         if not host or not port.isdigit():
             raise UsageError(f"--tcp takes HOST:PORT, e.g. 127.0.0.1:8765; got {tcp!r}")
-        address = (host, int(port))
+        tcp_address = (host, int(port))
     token = None
     if token_file is not None:
         try:
@@ -76,13 +101,19 @@ def run(
             raise UsageError(f"cannot read --token-file {token_file}: {exc.strerror}") from None
         if len(token) < 16:
             raise UsageError(f"the token in {token_file} is too short; use 16 characters or more")
+    from quizzer.judge.scale.backends import check_backend
+
+    check_backend(backend)
     serve(
-        socket_file=None if address else (socket or socket_path()),
-        tcp=address,
+        socket_file=None if tcp_address else (socket or socket_path()),
+        tcp=tcp_address,
         token=token,
         workers=workers or DEFAULT_WORKERS,
         idle_s=idle or DEFAULT_IDLE_S,
         ready=lambda where: typer.echo(f"judge service listening on {where}", err=True),
+        backend=backend,
+        address=address,
+        ledger=ledger,
     )
 
 

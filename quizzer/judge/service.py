@@ -8,7 +8,8 @@ itself after `idle_s` without a request or a running judgement. Clients
 (`quizzer.judge.client`) never import torch.
 
 It judges exactly as `quizzer judge` does in-process (the same runner, the same
-result documents and exit codes): it is a cache of warm state, not another judge. The
+result documents and exit codes): it is a cache of warm state, not another judge.
+With `--backend ray` its jobs go to a Ray cluster instead (`quizzer.judge.scale`). The
 files it is asked to judge are read by path, as the CLI would read them, by the same
 user; over TCP a request sends the sources themselves. The trust boundary is the
 sandbox, as everywhere: the service runs no submitted code itself.
@@ -95,8 +96,25 @@ class JudgeService:
     """What stays warm: loaded banks (reloaded when their files change), one sandbox
     per (kind, device, isolation), and the judge's own caches (reference plans)."""
 
-    def __init__(self, workers: int = DEFAULT_WORKERS, idle_s: float = DEFAULT_IDLE_S) -> None:
+    def __init__(
+        self,
+        workers: int = DEFAULT_WORKERS,
+        idle_s: float = DEFAULT_IDLE_S,
+        *,
+        backend: str = "local",
+        address: str | None = None,
+        ledger: Path | None = None,
+    ) -> None:
         import torch  # noqa: F401 - the point of the service: imported once, here
+
+        #: `--backend ray`: jobs are judged on a Ray cluster (quizzer.judge.scale).
+        self.cluster: Any = None
+        if backend == "ray":
+            from quizzer.judge.scale.cluster_jobs import ClusterJobs
+
+            self.cluster = ClusterJobs(address, ledger)
+        elif address or ledger:
+            raise UsageError("--address and --ledger are for --backend ray")
 
         self.workers = workers
         self.idle_s = idle_s
@@ -179,6 +197,8 @@ class JudgeService:
             boxes, self._sandboxes = list(self._sandboxes.values()), {}
         for box in boxes:
             box.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
     # --- judging ----------------------------------------------------------------
 
@@ -218,12 +238,15 @@ class JudgeService:
         limits = [str(x) for x in request.get("limits") or []]
         coding = with_limits(find_task(bank, task_id), parse_overrides(limits))
         device = str(request.get("device") or "auto")
-        used = resolve_device(device)
         seed = request.get("seed")
         if seed is not None and (not isinstance(seed, int) or not 0 <= seed < 2**31):
             raise UsageError("seed must be a whole number from 0 to 2**31 - 1")
         sandbox = str(request.get("sandbox") or "auto")
-        box = self.sandbox(sandbox, used, bool(request.get("allow_weak")))
+        allow_weak = bool(request.get("allow_weak"))
+        if self.cluster is not None:  # the cluster's nodes open their own sandboxes
+            box = {"sandbox": sandbox, "allow_weak": allow_weak}
+        else:
+            box = self.sandbox(sandbox, resolve_device(device), allow_weak)
         workers = max(1, min(int(request.get("workers") or 1), self.workers))
         return paths, coding, box, device, seed, workers, cleanup
 
@@ -249,6 +272,26 @@ class JudgeService:
 
             return paths, cleanup
         raise UsageError("the request names no files (or sources) to judge")
+
+    def _run_on_cluster(self, job: Job, paths, coding, box, device, seed) -> list[dict]:
+        """The job as one batch on the Ray cluster: start events and result documents
+        as the local path emits them (no per-check events; cancelling stops nothing
+        already sent)."""
+        from quizzer.judge.files import shown
+
+        total = len(paths)
+
+        def on_start(index: int) -> None:
+            file = shown(paths[index])
+            job.emit({"event": "start", "file": file, "index": index + 1, "total": total})
+
+        def on_done(index: int, doc: dict) -> None:
+            if not job.cancelled:
+                job.emit(doc)
+
+        return self.cluster.judge(
+            paths, coding, device=device, seed=seed, on_start=on_start, on_done=on_done, **box
+        )
 
     def _run(self, job: Job, paths, coding, box, device, seed, workers, cleanup) -> None:
         from quizzer.judge.files import shown
@@ -292,8 +335,11 @@ class JudgeService:
             job.emit(doc)
 
         try:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job") as pool:
-                list(pool.map(lambda ip: one(*ip), enumerate(paths)))
+            if self.cluster is not None:
+                docs = list(self._run_on_cluster(job, paths, coding, box, device, seed))
+            else:
+                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job") as pool:
+                    list(pool.map(lambda ip: one(*ip), enumerate(paths)))
             done = [d for d in docs if d is not None]
             job.results = done
             infrastructure = any(d.get("infrastructure") for d in done)
@@ -471,11 +517,16 @@ def serve(
     workers: int = DEFAULT_WORKERS,
     idle_s: float = DEFAULT_IDLE_S,
     ready: Callable[[str], None] | None = None,
+    backend: str = "local",
+    address: str | None = None,
+    ledger: Path | None = None,
 ) -> None:
     """Serve until shut down or idle for `idle_s`. TCP only with a token."""
     if tcp is not None and not token:
         raise UsageError("the judge service listens on TCP only with a token (--token-file)")
-    service = JudgeService(workers=workers, idle_s=idle_s)
+    service = JudgeService(
+        workers=workers, idle_s=idle_s, backend=backend, address=address, ledger=ledger
+    )
     server: _TcpServer | _UnixServer
     if tcp is not None:
         server = _TcpServer(tcp, _Handler)

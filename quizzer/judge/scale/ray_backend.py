@@ -83,7 +83,7 @@ class RayBackend:
                 "choose --sandbox process, docker or auto",
                 title="sandbox",
             )
-        self.ray = ray = connect(address)
+        self.ray = connect(address)
         self.sandbox = sandbox
         self.allow_weak = allow_weak
         self.workers = workers
@@ -95,16 +95,30 @@ class RayBackend:
                 "note: RAY_AUTH_MODE is not 'token': anyone who reaches this cluster's "
                 "ports can run code on it (see docs/scale.md)"
             )
-        wired = {
-            d: {"task_id": p.task_id, "model": p.model, "files": p.files} for d, p in packs.items()
-        }
-        self.bank = ray.put(wired)  # shipped once; every slot reads it from the store
         self.slots: list[_Slot] = []
+        self.packs: dict[str, TaskPack] = {}
+        self.bank: Any = None
+        self.add_packs(packs)
         self.only = set(nodes) if nodes is not None else None
         self.refused: dict[str, str] = {}  # node -> why it may not judge
         self.lost: set[str] = set()
         #: Every slot that started: its node, kind and the GPU ids Ray gave it.
         self.placed: list[dict[str, Any]] = []
+
+    def add_packs(self, packs: dict[str, TaskPack]) -> None:
+        """Ship these tasks too (the judge service meets new tasks as it runs). The
+        bank goes once through the object store; idle slots, which lack the new
+        tasks, are stopped, and new slots start with all of them."""
+        if self.bank is not None and set(packs) <= set(self.packs):
+            return
+        self.packs.update(packs)
+        wired = {
+            d: {"task_id": p.task_id, "model": p.model, "files": p.files}
+            for d, p in self.packs.items()
+        }
+        self.bank = self.ray.put(wired)  # every slot reads it from the store
+        for slot in [s for s in self.slots if s.call is None]:
+            self._stop(slot)
 
     # --- placement --------------------------------------------------------------------
 
