@@ -33,8 +33,9 @@ def judged(case: Path) -> dict:
     sandbox (`tests/judge_support.py`) with the fixed seed, as `quizzer judge FILE
     --task ID --seed SEED --json` judges it: same runner, same options, same document
     (`tests/test_judge_cli.py` covers the command line itself, and
-    `tests/test_judge_service.py` that the service gives the same documents). Cases are
-    judged one at a time, so a task's cases spread over the test workers."""
+    `tests/test_judge_service.py` that the service gives the same documents). A task's
+    cases share an xdist group, so one worker plans its reference and replays its known
+    mistakes once."""
     from quizzer.judge.runner import Options, judge_file
     from tests.judge_support import task, warm_sandbox
 
@@ -87,7 +88,14 @@ def test_every_task_with_bank_file_cases_covers_its_reference_and_variants():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(c, marks=pytest.mark.xdist_group(f"golden-{expected(c)['task']}"))
+        for c in CASES
+    ],
+    ids=[c.name for c in CASES],
+)
 def test_golden_case(case: Path):
     want = expected(case)
     doc = judged(case)
