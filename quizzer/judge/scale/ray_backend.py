@@ -23,6 +23,7 @@ Ray is imported here and in the actor only.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -119,6 +120,16 @@ class RayBackend:
         self.bank = self.ray.put(wired)  # every slot reads it from the store
         for slot in [s for s in self.slots if s.call is None]:
             self._stop(slot)
+
+    def _wall(self, sub: Submission) -> float:
+        """The submission's wall limit: its override, else its task's."""
+        if "wall_s" in sub.limits:
+            return float(sub.limits["wall_s"])
+        pack = self.packs.get(sub.task_hash)
+        try:
+            return float(json.loads(pack.model)["spec"]["limits"]["wall_s"]) if pack else 60.0
+        except (KeyError, TypeError, ValueError):
+            return 60.0
 
     # --- placement --------------------------------------------------------------------
 
@@ -257,7 +268,7 @@ class RayBackend:
                         break
                     sub = todo.queue.popleft()
                     on_sent(sub)
-                    deadline = time.monotonic() + CALL_SLACK_S + CALL_FACTOR * _wall(sub)
+                    deadline = time.monotonic() + CALL_SLACK_S + CALL_FACTOR * self._wall(sub)
                     slot.call = (slot.handle.judge.remote(sub.to_wire()), sub, deadline)
             calls = {s.call[0]: s for s in self.slots if s.call is not None}
             if not calls:
@@ -359,10 +370,6 @@ def cluster_device(address: str | None) -> str:
     """`--device auto` on a cluster: cuda when some node advertises a GPU, else cpu."""
     ray = connect(address)
     return "cuda" if ray.cluster_resources().get("GPU", 0) > 0 else "cpu"
-
-
-def _wall(sub: Submission) -> float:
-    return float(sub.limits.get("wall_s", 60.0))
 
 
 def _no_node(kind: Kind, why: str) -> str:
