@@ -140,17 +140,14 @@ def verdicts(docs: list[dict]) -> list[tuple[str, dict[str, str]]]:
 
 
 def test_parity_with_the_local_backend_on_golden_cases(cluster, simple_nn, shared):
-    from quizzer.judge.runner import open_sandbox
     from quizzer.judge.scale.local import LocalBackend
+    from tests.judge_support import warm_sandbox
 
     _, _, ids = cluster
     coding, digest, _ = simple_nn
     subs = subs_for([case_file(c) for c in PARITY], digest)
-    local = LocalBackend({digest: coding}, open_sandbox("process"), workers=2)
-    try:
-        here = run_batch(subs, local)
-    finally:
-        local.close()
+    # this test process's warm process sandbox, which other judge tests share
+    here = run_batch(subs, LocalBackend({digest: coding}, warm_sandbox(), workers=2))
     nodes: list[str] = []
     there = run_batch(subs, shared, on_done=lambda s, d, node: nodes.append(node))
     assert verdicts(there) == verdicts(here)
@@ -260,7 +257,7 @@ def test_a_killed_driver_is_finished_by_resume_with_each_submission_once(
     shared.close()  # its warm slots hold the CPUs the new driver's slots need
     files = simple_nn_files()
     ledger = tmp_path / "batch.db"
-    common = ["--backend", "ray", "--address", made.address, "--json", "-w", "2", "--device", "cpu"]
+    common = ["--backend", "ray", "--address", made.address, "--json", "-w", "1", "--device", "cpu"]
     driver = subprocess.Popen(
         [
             *(sys.executable, "-m", "quizzer", "judge", *map(str, files), "--task", "simple-nn"),
