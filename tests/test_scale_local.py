@@ -106,3 +106,41 @@ def test_judging_without_the_ray_backend_never_imports_ray(tmp_path: Path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "NO-RAY True"
+
+
+def test_the_ray_backend_refuses_sandbox_none_before_reaching_any_cluster(run_cli):
+    done = run_cli(
+        "judge",
+        BAD,
+        "--task",
+        "simple-nn",
+        "--backend",
+        "ray",
+        "--sandbox",
+        "none",
+        "--device",
+        "cpu",
+        "--address",
+        "192.0.2.1:6379",
+    )
+    assert done.exit_code == 2
+    assert "--backend ray with --sandbox none" in done.stderr
+    assert "no isolation inside Ray workers" in done.stderr
+
+
+def test_without_ray_installed_the_ray_backend_says_how_to_add_it():
+    """A fresh interpreter in which `import ray` fails, as where the extra is not
+    installed: a usage error naming the extra, not a traceback."""
+    probe = (
+        "import sys\n"
+        "sys.modules['ray'] = None  # import ray raises ImportError\n"
+        "from quizzer.cli import main\n"
+        f"main(['judge', {str(BAD)!r}, '--task', 'simple-nn', '--backend', 'ray', "
+        "'--device', 'cpu'])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert "--backend ray needs Ray: pip install 'quizzer[ray]'" in done.stderr
+    assert "Traceback" not in done.stderr
