@@ -144,3 +144,30 @@ def test_without_ray_installed_the_ray_backend_says_how_to_add_it():
     assert done.returncode == 2, done.stderr
     assert "--backend ray needs Ray: pip install 'quizzer[ray]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_cuda_submission_on_ray_asks_for_its_gpu_share_and_a_cpu_one_for_none():
+    from quizzer.commands.judge_batch import BatchOptions, _submission
+
+    def made(backend: str, device: str, share: float):
+        opts = BatchOptions(
+            backend=backend,
+            address=None,
+            ledger=None,
+            resume=None,
+            sandbox="process",
+            allow_weak=False,
+            device=device,
+            seed=3,
+            workers=None,
+            limits={},
+            banks=[],
+            events=False,
+            gpu_share=share,
+        )
+        return _submission(b"x", "x.py", "simple-nn", "t" * 64, opts)
+
+    assert made("ray", "cuda", 0.25).gpu == 0.25
+    assert made("ray", "cuda", 1.0).gpu == 1.0
+    assert made("ray", "cpu", 0.25).gpu == 0.0  # CPU work never holds a GPU
+    assert made("local", "cuda", 0.25).gpu == 0.0  # placement is the cluster's

@@ -170,6 +170,16 @@ def judge(
             "that a batch whose driver died can be finished with --resume.",
         ),
     ] = None,
+    gpu_share: Annotated[
+        float,
+        typer.Option(
+            "--gpu-share",
+            min=0.01,
+            max=1.0,
+            help="With --backend ray and --device cuda: the share of a GPU each "
+            "submission's slot holds (0.25: four small models per GPU).",
+        ),
+    ] = 1.0,
     resume: Annotated[
         Path | None,
         typer.Option(
@@ -213,6 +223,7 @@ def judge(
             limits=parse_overrides(limit or []),
             banks=list(bank or []),
             events=events,
+            gpu_share=gpu_share,
         )
         remote = judge_batch(files, task, options)
     elif not no_server:

@@ -41,6 +41,8 @@ class BatchOptions:
     limits: dict[str, float]
     banks: list[Path]
     events: bool
+    #: The share of a GPU each CUDA submission's slot holds (Ray fractional GPUs).
+    gpu_share: float = 1.0
 
 
 def judge_batch(
@@ -138,7 +140,7 @@ def _submission(raw: bytes, name: str, task_id: str, digest: str, opts: BatchOpt
         seed=secrets.randbelow(2**31) if opts.seed is None else opts.seed,
         device=device,
         limits=dict(opts.limits),
-        gpu=1.0 if device == "cuda" and opts.backend == "ray" else 0.0,
+        gpu=opts.gpu_share if device == "cuda" and opts.backend == "ray" else 0.0,
     )
 
 
