@@ -89,9 +89,7 @@ class RayBackend:
         self.allow_weak = allow_weak
         self.workers = workers
         self.note = note or (lambda text: print(text, file=sys.stderr))
-        if (address or os.environ.get("RAY_ADDRESS")) and os.environ.get(
-            "RAY_AUTH_MODE"
-        ) != "token":
+        if (address or os.environ.get("RAY_ADDRESS")) and not _token_auth():
             self.note(
                 "note: RAY_AUTH_MODE is not 'token': anyone who reaches this cluster's "
                 "ports can run code on it (see docs/scale.md)"
@@ -364,6 +362,17 @@ def connect(address: str | None) -> Any:
         address = address or os.environ.get("RAY_ADDRESS") or None
         ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
     return ray
+
+
+def _token_auth() -> bool:
+    """Whether this driver talks to Ray with token authentication (recent Rays turn it
+    on by themselves for a local cluster, or when a token file exists)."""
+    try:  # Ray's own answer: private, so the environment is the fallback
+        from ray._private.authentication.authentication_utils import is_token_auth_enabled
+
+        return bool(is_token_auth_enabled())
+    except Exception:
+        return os.environ.get("RAY_AUTH_MODE", "").lower() == "token"
 
 
 def cluster_device(address: str | None) -> str:
