@@ -171,3 +171,25 @@ def test_a_cuda_submission_on_ray_asks_for_its_gpu_share_and_a_cpu_one_for_none(
     assert made("ray", "cuda", 1.0).gpu == 1.0
     assert made("ray", "cpu", 0.25).gpu == 0.0  # CPU work never holds a GPU
     assert made("local", "cuda", 0.25).gpu == 0.0  # placement is the cluster's
+
+
+def test_events_with_a_ledger_stream_a_start_and_a_result_per_file(run_cli, tmp_path):
+    done = run_cli(
+        "judge",
+        GOOD,
+        BAD,
+        "--task",
+        "simple-nn",
+        "--seed",
+        "5",
+        "--events",
+        "--ledger",
+        tmp_path / "l.db",
+        "--no-server",
+    )
+    assert done.exit_code == 1, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    starts = [e for e in events if e.get("event") == "start"]
+    assert sorted(e["index"] for e in starts) == [1, 2]
+    assert sorted(e["status"] for e in events if "checks" in e) == ["fail", "pass"]
+    assert events[-1] == {"event": "summary", "total": 2, "passed": 1}

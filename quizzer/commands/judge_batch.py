@@ -97,10 +97,14 @@ def judge_batch(
             note=lambda text: typer.echo(term(text), err=True),
         )
         total, finished = len(subs), 0
+        place: dict[str, int] = {}
+        for number, sub in enumerate(subs, start=1):
+            place.setdefault(sub.key, number)
 
         def on_start(sub: Submission) -> None:
             if opts.events:
-                _emit({"event": "start", "file": sub.name, "total": total})
+                index = place[sub.key]
+                _emit({"event": "start", "file": sub.name, "index": index, "total": total})
 
         def on_done(sub: Submission, doc: dict, node: str) -> None:
             nonlocal finished
