@@ -66,10 +66,14 @@ def test_resume_with_files_or_a_second_ledger_is_a_usage_error(run_cli, tmp_path
     assert missing.exit_code == 2 and "nope.db: no such ledger" in missing.stderr
 
 
-def test_no_files_and_no_resume_is_a_usage_error(run_cli):
-    done = run_cli("judge", "--task", "simple-nn", "--backend", "local", "--ledger", "x.db")
+def test_no_files_and_no_resume_is_a_usage_error(run_cli, tmp_path):
+    ledger = tmp_path / "x.db"
+    done = run_cli("judge", "--task", "simple-nn", "--backend", "local", "--ledger", ledger)
     assert done.exit_code == 2
     assert "give the files to judge and --task ID (or --resume LEDGER)" in done.stderr
+    missing = run_cli("judge", tmp_path / "nope.py", "--task", "simple-nn", "--ledger", ledger)
+    assert missing.exit_code == 2
+    assert not ledger.exists(), "a refused command leaves no ledger behind"
 
 
 def test_an_unknown_backend_and_an_address_without_ray_are_usage_errors(run_cli, tmp_path):

@@ -59,32 +59,32 @@ def judge_batch(
     check_backend(opts.backend)
     if opts.ledger and opts.resume:
         raise UsageError("--resume continues a ledger and records into it; drop --ledger")
-    path = opts.resume or opts.ledger
-    ledger = Ledger(path, must_exist=opts.resume is not None) if path else None
+    if opts.resume is not None and (files or task_id):
+        raise UsageError("--resume judges what the ledger holds; drop the files and --task")
+    if opts.resume is None and (not files or task_id is None):
+        raise UsageError("give the files to judge and --task ID (or --resume LEDGER)")
+    ledger = Ledger(opts.resume, must_exist=True) if opts.resume is not None else None
     try:
         banks = list(opts.banks)
-        if ledger is not None and opts.resume and not banks:
+        if ledger is not None and not banks:
             stored = ledger.meta("banks")
             banks = [Path(b) for b in stored] if isinstance(stored, list) else []
         bank = load_bank(banks or None)
-        if opts.resume is not None:
-            if files or task_id:
-                raise UsageError("--resume judges what the ledger holds; drop the files and --task")
-            assert ledger is not None
+        if ledger is not None:
             tasks = packs_for(list(bank.tasks()))
             subs = resume_subs(ledger, {d: t for d, (t, _) in tasks.items()})
             used = {s.task_hash for s in subs}
             tasks = {d: v for d, v in tasks.items() if d in used}
         else:
-            if not files or task_id is None:
-                raise UsageError("give the files to judge and --task ID (or --resume LEDGER)")
+            assert task_id is not None
             coding = find_task(bank, task_id)
             tasks = packs_for([coding])
             digest = next(iter(tasks))
             subs = [
                 _submission(read_submission(f), shown(f), coding.id, digest, opts) for f in files
             ]
-            if ledger is not None:
+            if opts.ledger is not None:  # made only once everything it records is known
+                ledger = Ledger(opts.ledger, must_exist=False)
                 ledger.set_meta("banks", [str(b.resolve()) for b in banks])
         backend = open_backend(
             opts.backend,
