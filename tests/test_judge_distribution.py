@@ -181,6 +181,7 @@ def honest_reply(plan: DistPlan, gen: torch.Generator) -> dict:
     return {"cases": cases}
 
 
+@pytest.mark.slow
 def test_a_correct_sampler_never_fails_on_200_seeds():
     """The exact distribution, sampled by torch.multinomial: 200 seeds x 10 cases x 2
     rows = 4000 tests at alpha 1e-6 each, so a failure here would be a bug, not bad

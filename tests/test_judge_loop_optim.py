@@ -55,6 +55,7 @@ def _torch_adamw(plan) -> list[list[torch.Tensor]]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_the_adamw_replay_is_torch_adamw(seed):
     plan = checks_optim.plan_optimizer(ADAMW, seed)
@@ -211,6 +212,7 @@ def test_the_replay_draws_the_dropout_masks_of_the_workers_model(loop_plan):
     assert all(torch.equal(model.state_dict()[k], v) for k, v in want.state.items())
 
 
+@pytest.mark.slow
 def test_the_loop_plan_ends_every_epoch_with_a_short_group_and_sets_the_clipping(loop_plan):
     plan = loop_plan
     assert plan.accum_steps == 3
@@ -255,6 +257,7 @@ def test_the_loop_verdict_passes_the_correct_runs(loop_plan):
     assert metrics["accum_steps"] == loop_plan.accum_steps and "fresh objects" in message
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("mistake", "why"), LOOP_MISTAKES + CHECKPOINT_MISTAKES)
 def test_every_loop_mistake_fails_and_is_named(loop_plan, mistake, why):
     wrong = simulate(loop_plan, mistake)
@@ -279,6 +282,7 @@ def _excess(wrong: LoopRun, want: LoopRun) -> float:
     return math.inf if facts else worst
 
 
+@pytest.mark.slow
 def test_every_loop_mistake_moves_something_far_beyond_the_tolerance(loop_plan):
     for mistake, _ in LOOP_MISTAKES + CHECKPOINT_MISTAKES:
         wrong = simulate(loop_plan, mistake)

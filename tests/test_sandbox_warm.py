@@ -221,6 +221,7 @@ def _wait_for(condition, seconds: float = 20.0) -> bool:
     return False
 
 
+@pytest.mark.slow
 def test_a_run_made_ready_ahead_is_used_and_takes_the_new_runs_limits(monkeypatch):
     """The process sandbox makes the next run ready while idle (sandbox, keeper and
     process started, waiting for limits and request). The next run uses it without

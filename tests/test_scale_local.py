@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.judge_support import REPO, TASKS
 
 GOOD = TASKS / "simple-nn" / "reference.py"
@@ -24,6 +26,7 @@ def rows(ledger: Path) -> list[tuple]:
         ).fetchall()
 
 
+@pytest.mark.slow
 def test_a_ledger_batch_is_reported_from_the_ledger_and_resume_judges_nothing_again(
     run_cli, tmp_path: Path
 ):
@@ -44,6 +47,7 @@ def test_a_ledger_batch_is_reported_from_the_ledger_and_resume_judges_nothing_ag
     assert [r[2] for r in rows(ledger)] == [1, 1]  # nothing was sent again
 
 
+@pytest.mark.slow
 def test_the_junit_report_is_rebuilt_from_the_ledger(run_cli, tmp_path: Path):
     ledger = tmp_path / "batch.db"
     run_cli("judge", BAD, "--task", "simple-nn", "--seed", "5", "--ledger", ledger, "--no-server")
@@ -53,6 +57,7 @@ def test_the_junit_report_is_rebuilt_from_the_ledger(run_cli, tmp_path: Path):
     assert 'failures="1"' in junit.read_text() and "wrong_output_size.py" in junit.read_text()
 
 
+@pytest.mark.slow
 def test_resume_with_files_or_a_second_ledger_is_a_usage_error(run_cli, tmp_path: Path):
     ledger = tmp_path / "batch.db"
     made = run_cli("judge", BAD, "--task", "simple-nn", "--seed", "5", "--ledger", ledger)
@@ -92,6 +97,7 @@ def test_an_unknown_backend_and_an_address_without_ray_are_usage_errors(run_cli,
     assert addr.exit_code == 2 and "--address names a Ray cluster; add --backend ray" in addr.stderr
 
 
+@pytest.mark.slow
 def test_judging_without_the_ray_backend_never_imports_ray(tmp_path: Path):
     """A real judgement with a ledger (the scale-out path on the local backend), in a
     fresh interpreter: Ray must not be among the modules it loaded."""
@@ -177,6 +183,7 @@ def test_a_cuda_submission_on_ray_asks_for_its_gpu_share_and_a_cpu_one_for_none(
     assert made("local", "cuda", 0.25).gpu == 0.0  # placement is the cluster's
 
 
+@pytest.mark.slow
 def test_events_with_a_ledger_stream_a_start_and_a_result_per_file(run_cli, tmp_path):
     done = run_cli(
         "judge",
