@@ -230,3 +230,26 @@ def test_results_are_reported_in_the_order_the_files_were_given(monkeypatch):
     monkeypatch.setattr(client, "judge_events", lambda request: iter(events))
     results = judge_command.judge_remote({"files": ["a.py", "b.py"]}, events=False, total=2)
     assert [r.submission for r in results] == ["a.py", "b.py"]
+
+
+def test_server_start_refuses_an_unknown_backend_before_starting_anything(tmp_path):
+    sock = tmp_path / "never.sock"
+    done = cli("server", "start", "--socket", str(sock), "--backend", "slurm", sock=sock)
+    assert done.returncode == 2
+    assert "unknown backend 'slurm'" in done.stderr
+    assert not sock.exists() and not sock.with_suffix(".log").exists()
+
+
+@pytest.mark.slow
+def test_server_start_passes_its_backend_on_to_the_service_it_starts(tmp_path):
+    sock = tmp_path / "bg.sock"
+    done = cli(
+        "server", "start", "--socket", str(sock), "--idle", "60", "--backend", "local", sock=sock
+    )
+    try:
+        assert done.returncode == 0, done.stderr
+        assert "(backend local)" in done.stdout
+        found = client.health(sock)
+        assert found is not None and found["backend"] == "local"
+    finally:
+        client.shutdown(sock)

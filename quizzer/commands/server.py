@@ -40,6 +40,33 @@ WorkersOpt = Annotated[
 ]
 
 
+BackendOpt = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        metavar="local|ray",
+        help="Judge on this machine's sandboxes, or on a Ray cluster (docs/scale.md).",
+    ),
+]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        metavar="HOST:PORT",
+        envvar="RAY_ADDRESS",
+        help="The Ray cluster for --backend ray (default: $RAY_ADDRESS).",
+    ),
+]
+LedgerOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ledger",
+        metavar="PATH",
+        help="With --backend ray: record every submission in this ledger first.",
+    ),
+]
+
+
 @app.command()
 def run(
     socket: SocketOpt = None,
@@ -57,31 +84,9 @@ def run(
         Path | None,
         typer.Option("--token-file", metavar="PATH", help="The bearer token TCP clients send."),
     ] = None,
-    backend: Annotated[
-        str,
-        typer.Option(
-            "--backend",
-            metavar="local|ray",
-            help="Judge on this machine's sandboxes, or on a Ray cluster (docs/scale.md).",
-        ),
-    ] = "local",
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            metavar="HOST:PORT",
-            envvar="RAY_ADDRESS",
-            help="The Ray cluster for --backend ray (default: $RAY_ADDRESS).",
-        ),
-    ] = None,
-    ledger: Annotated[
-        Path | None,
-        typer.Option(
-            "--ledger",
-            metavar="PATH",
-            help="With --backend ray: record every submission in this ledger first.",
-        ),
-    ] = None,
+    backend: BackendOpt = "local",
+    address: AddressOpt = None,
+    ledger: LedgerOpt = None,
 ) -> None:
     """Serve in the foreground until stopped or idle."""
     from quizzer.judge.client import socket_path
@@ -118,16 +123,32 @@ def run(
 
 
 @app.command()
-def start(socket: SocketOpt = None, idle: IdleOpt = None, workers: WorkersOpt = None) -> None:
+def start(
+    socket: SocketOpt = None,
+    idle: IdleOpt = None,
+    workers: WorkersOpt = None,
+    backend: BackendOpt = "local",
+    address: AddressOpt = None,
+    ledger: LedgerOpt = None,
+) -> None:
     """Start the service in the background (unless one runs) and wait until it answers."""
     from quizzer.judge.client import ServiceError, socket_path
     from quizzer.judge.client import start as start_service
+    from quizzer.judge.scale.backends import check_backend
 
+    check_backend(backend)
+    options: tuple[str, ...] = ("--backend", backend)
+    if address:
+        options += ("--address", address)
+    if ledger is not None:
+        options += ("--ledger", str(ledger.resolve()))
     try:
-        found = start_service(idle_s=idle, workers=workers, path=socket)
+        found = start_service(idle_s=idle, workers=workers, path=socket, options=options)
     except ServiceError as exc:
         raise UsageError(str(exc)) from None
-    typer.echo(f"judge service running: pid {found['pid']} on {socket or socket_path()}")
+    where = socket or socket_path()
+    running = found.get("backend", "local")
+    typer.echo(f"judge service running: pid {found['pid']} on {where} (backend {running})")
 
 
 @app.command()

@@ -150,9 +150,11 @@ def start(
     workers: int | None = None,
     path: Path | None = None,
     wait_s: float = 60.0,
+    options: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Start the service in the background (detached, its own session) unless one is
-    running, and wait until it answers. Returns its health document."""
+    running, and wait until it answers. Returns its health document. `options` are
+    more `quizzer server run` options (`--backend ray --address ...`)."""
     where = path or socket_path()
     found = health(where)
     if found is not None:
@@ -163,6 +165,7 @@ def start(
         argv += ["--idle", str(idle_s)]
     if workers is not None:
         argv += ["--workers", str(workers)]
+    argv += options
     log = where.with_suffix(".log")
     with open(log, "ab") as out:
         proc = subprocess.Popen(

@@ -15,7 +15,8 @@ user; over TCP a request sends the sources themselves. The trust boundary is the
 sandbox, as everywhere: the service runs no submitted code itself.
 
 HTTP/1.1, JSON bodies:
-- `GET /health`: `{"ok": true, "pid", "version", "workers", "jobs", "uptime_s"}`.
+- `GET /health`: `{"ok": true, "pid", "version", "workers", "jobs", "uptime_s",
+  "idle_s", "backend"}`.
 - `POST /judge`: judge now; with `"stream": true` the answer is one JSON object per
   line (`start`, `check`, each result document, then `end` with the exit code),
   otherwise `{"results": [...], "exit": N}` when all are done.
@@ -148,6 +149,7 @@ class JudgeService:
             "jobs": self.running,
             "uptime_s": round(time.monotonic() - self.started, 1),
             "idle_s": self.idle_s,
+            "backend": "ray" if self.cluster is not None else "local",
         }
 
     def bank(self, dirs: list[str] | None, bank_env: str | None) -> Any:
