@@ -60,3 +60,28 @@ def judge_source(
 
 
 GOOD_NN = (TASKS / "simple-nn" / "reference.py").read_text()
+
+
+def write_task_folder(
+    folder: Path, spec_lines: str, *, class_name: str = "f", fails_at: str = "load"
+) -> None:
+    """A minimal coding task in `folder` for tests of `bank validate`: `spec_lines` is
+    the spec's YAML (indented six spaces), starting on line 12 of task.yaml."""
+    (folder / "bad").mkdir(parents=True)
+    for name in ("starter.py", "reference.py", "bad/x.py"):
+        (folder / name).write_text("pass\n")
+    (folder / "task.yaml").write_text(
+        "questions:\n"
+        "  - id: spec-probe\n"
+        "    type: coding\n"
+        "    topic: tasks\n"
+        "    difficulty: easy\n"
+        "    prompt: p\n"
+        "    explanation: e\n"
+        f"    class_name: {class_name}\n"
+        "    starter: starter.py\n"
+        "    reference: reference.py\n"
+        "    spec:\n" + spec_lines + "    variants:\n"
+        f"      - {{path: bad/x.py, fails_at: {fails_at}, why: w}}\n",
+        encoding="utf-8",
+    )

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from quizzer.bank.checks import spec_problems
 from quizzer.bank.loader import validate_paths
 from quizzer.bank.models import Coding, JudgeSpec
+from tests.judge_support import write_task_folder
 
 BASE = {
     "id": "spec-probe",
@@ -146,29 +147,14 @@ def test_malformed_new_fields_fail_the_schema(spec, words):
 
 def test_validate_reports_spec_problems_at_their_yaml_position(tmp_path: Path):
     folder = tmp_path / "t"
-    (folder / "bad").mkdir(parents=True)
-    for name in ("starter.py", "reference.py", "bad/x.py"):
-        (folder / name).write_text("pass\n")
-    (folder / "task.yaml").write_text(
-        "questions:\n"
-        "  - id: spec-probe\n"
-        "    type: coding\n"
-        "    topic: tasks\n"
-        "    difficulty: easy\n"
-        "    prompt: p\n"
-        "    explanation: e\n"
-        "    class_name: f\n"
-        "    starter: starter.py\n"
-        "    reference: reference.py\n"
-        "    spec:\n"
+    write_task_folder(
+        folder,
         "      input_shape: [B, 4]\n"
         "      output_shape: [B, 2]\n"
         "      checks: [load, train_step]\n"
         "      entry: module\n"
-        "      train_step: {layers: [[linear, 4, 2]]}\n"
-        "    variants:\n"
-        "      - {path: bad/x.py, fails_at: train_step, why: w}\n",
-        encoding="utf-8",
+        "      train_step: {layers: [[linear, 4, 2]]}\n",
+        fails_at="train_step",
     )
     problems = validate_paths([folder], require_translations=False)
     hit = [p for p in problems if p.field == "spec.entry"]
@@ -248,28 +234,13 @@ def test_malformed_optimizer_and_resume_sections_fail_the_schema(spec, words):
 
 def test_validate_reports_a_resume_task_that_is_not_a_function_at_its_line(tmp_path: Path):
     folder = tmp_path / "t"
-    (folder / "bad").mkdir(parents=True)
-    for name in ("starter.py", "reference.py", "bad/x.py"):
-        (folder / name).write_text("pass\n")
-    (folder / "task.yaml").write_text(
-        "questions:\n"
-        "  - id: spec-probe\n"
-        "    type: coding\n"
-        "    topic: tasks\n"
-        "    difficulty: easy\n"
-        "    prompt: p\n"
-        "    explanation: e\n"
-        "    class_name: f\n"
-        "    starter: starter.py\n"
-        "    reference: reference.py\n"
-        "    spec:\n"
+    write_task_folder(
+        folder,
         "      input_shape: [B, 4]\n"
         "      output_shape: [B, 3]\n"
         "      checks: [load, resume]\n"
-        "      resume: {accum_steps: [2, 3]}\n"
-        "    variants:\n"
-        "      - {path: bad/x.py, fails_at: resume, why: w}\n",
-        encoding="utf-8",
+        "      resume: {accum_steps: [2, 3]}\n",
+        fails_at="resume",
     )
     problems = validate_paths([folder], require_translations=False)
     hit = [p for p in problems if p.field == "spec.entry"]

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from quizzer.bank.checks import spec_problems
 from quizzer.bank.loader import validate_paths
 from quizzer.bank.models import Coding
+from tests.judge_support import write_task_folder
 
 BASE = {
     "id": "spec-probe",
@@ -105,29 +106,8 @@ def test_malformed_sections_fail_the_schema(section, words):
         _task(**section)
 
 
-def _task_file(folder: Path, spec_lines: str) -> None:
-    (folder / "bad").mkdir(parents=True)
-    for name in ("starter.py", "reference.py", "bad/x.py"):
-        (folder / name).write_text("pass\n")
-    (folder / "task.yaml").write_text(
-        "questions:\n"
-        "  - id: spec-probe\n"
-        "    type: coding\n"
-        "    topic: tasks\n"
-        "    difficulty: easy\n"
-        "    prompt: p\n"
-        "    explanation: e\n"
-        "    class_name: f\n"
-        "    starter: starter.py\n"
-        "    reference: reference.py\n"
-        "    spec:\n" + spec_lines + "    variants:\n"
-        "      - {path: bad/x.py, fails_at: load, why: w}\n",
-        encoding="utf-8",
-    )
-
-
 def test_validate_names_the_file_and_line_of_a_bad_section(tmp_path: Path):
-    _task_file(
+    write_task_folder(
         tmp_path / "t",
         "      input_shape: [B, 4]\n"
         "      output_shape: [B]\n"
@@ -143,7 +123,7 @@ def test_validate_names_the_file_and_line_of_a_bad_section(tmp_path: Path):
 
 
 def test_validate_names_the_line_of_a_sampler_that_is_a_module(tmp_path: Path):
-    _task_file(
+    write_task_folder(
         tmp_path / "t",
         "      input_shape: [B, 4]\n"
         "      output_shape: [B]\n"

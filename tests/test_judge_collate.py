@@ -28,6 +28,7 @@ from quizzer.judge.collate_cases import (
 from quizzer.judge.facts import CheckFailed, Context, Malformed
 from quizzer.judge.probes import collate_params, make_probes
 from quizzer.judge.tensors import Foreign
+from tests.judge_support import write_task_folder
 
 SPEC = CollateSpec(sampler="bucket_batches")
 TASK = Coding.model_validate(
@@ -379,29 +380,15 @@ def test_malformed_collate_fields_fail_the_schema(fields, words):
 
 def test_validate_reports_a_collate_problem_at_its_yaml_line(tmp_path: Path):
     folder = tmp_path / "t"
-    (folder / "bad").mkdir(parents=True)
-    for name in ("starter.py", "reference.py", "bad/x.py"):
-        (folder / name).write_text("pass\n")
-    (folder / "task.yaml").write_text(
-        "questions:\n"
-        "  - id: collate-probe\n"
-        "    type: coding\n"
-        "    topic: tasks\n"
-        "    difficulty: easy\n"
-        "    prompt: p\n"
-        "    explanation: e\n"
-        "    class_name: pad_collate\n"
-        "    starter: starter.py\n"
-        "    reference: reference.py\n"
-        "    spec:\n"
+    write_task_folder(
+        folder,
         "      input_shape: [B, 4]\n"
         "      output_shape: [B, 4]\n"
         "      entry: module\n"
         "      checks: [load, collate]\n"
-        "      collate: {sampler: bucket_batches}\n"
-        "    variants:\n"
-        "      - {path: bad/x.py, fails_at: collate, why: w}\n",
-        encoding="utf-8",
+        "      collate: {sampler: bucket_batches}\n",
+        class_name="pad_collate",
+        fails_at="collate",
     )
     problems = validate_paths([folder], require_translations=False)
     hit = [p for p in problems if p.field == "spec.entry"]

@@ -20,6 +20,7 @@ from quizzer.judge.facts import Context
 from quizzer.judge.plans import Trial
 from quizzer.judge.probes import make_probes
 from quizzer.judge.worker.packing import pack_outputs, plain_outputs
+from tests.judge_support import write_task_folder
 
 ROUTER = [
     {"name": "weights", "dtype": "float", "scalar": False},
@@ -169,30 +170,15 @@ def test_outputs_that_cannot_be_packed_are_problems(spec, words):
 
 def test_validate_reports_an_output_problem_at_its_yaml_line(tmp_path: Path):
     folder = tmp_path / "t"
-    (folder / "bad").mkdir(parents=True)
-    for name in ("starter.py", "reference.py", "bad/x.py"):
-        (folder / name).write_text("pass\n")
-    (folder / "task.yaml").write_text(
-        "questions:\n"
-        "  - id: outputs-probe\n"
-        "    type: coding\n"
-        "    topic: tasks\n"
-        "    difficulty: easy\n"
-        "    prompt: p\n"
-        "    explanation: e\n"
-        "    class_name: Router\n"
-        "    starter: starter.py\n"
-        "    reference: reference.py\n"
-        "    spec:\n"
+    write_task_folder(
+        folder,
         "      input_shape: [B, 8]\n"
         "      output_shape: [B, 5]\n"
         "      init: {d_model: 8, k: 2}\n"
         "      outputs:\n"
         "        - {name: weights, width: top_k}\n"
-        "        - {name: loss}\n"
-        "    variants:\n"
-        "      - {path: bad/x.py, fails_at: load, why: w}\n",
-        encoding="utf-8",
+        "        - {name: loss}\n",
+        class_name="Router",
     )
     problems = validate_paths([folder], require_translations=False)
     hit = [p for p in problems if p.field == "spec.outputs[0].width"]
