@@ -24,6 +24,7 @@ from quizzer.judge.facts import CheckFailed, Context, Malformed, get, tensor
 from quizzer.judge.plans import StepPlan, StepResult
 from quizzer.judge.probes import concrete
 from quizzer.judge.result import Metric
+from quizzer.judge.rng import seeded
 from quizzer.judge.worker.training import build_layers, make_optimizer
 
 RTOL, ATOL = 1e-4, 1e-6
@@ -34,8 +35,7 @@ def plan_train_step(task: Coding, seed: int) -> StepPlan:
     ts = spec.train_step
     assert ts is not None
     gen = torch.Generator().manual_seed(seed * 2 + 3)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         model = build_layers([list(layer) for layer in ts.layers])
     state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     stale = tuple(3.0 * torch.randn(p.shape, generator=gen) for p in model.parameters())
@@ -67,7 +67,8 @@ def simulate(
     step: bool = True,
 ) -> tuple[StepResult, ...]:
     """What the steps leave behind; the flags replay known mistakes."""
-    model = build_layers([list(layer) for layer in ts.layers])
+    with seeded(0):  # its initial weights are replaced at once; see quizzer.judge.rng
+        model = build_layers([list(layer) for layer in ts.layers])
     model.load_state_dict(plan.state)
     model.eval()
     opt = make_optimizer(model.parameters(), ts.optimizer.model_dump())

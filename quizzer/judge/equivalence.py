@@ -32,6 +32,7 @@ from quizzer.judge import explain
 from quizzer.judge.facts import Context, Malformed
 from quizzer.judge.plans import Expected, RefPlan, Run, Trial
 from quizzer.judge.probes import Probes, build_request, concrete, make_input
+from quizzer.judge.rng import seeded
 from quizzer.judge.sandbox.base import RunRequest, Sandbox
 from quizzer.judge.tensors import unpack
 from quizzer.judge.wire import WireError
@@ -148,8 +149,7 @@ def _module_state(
     task: Coding, fn: Any, init: dict[str, Any], pseed: int
 ) -> tuple[dict[str, torch.Tensor], list[str]]:
     """The built-in's randomised state for one trial, and its trainable parameters."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(pseed)
+    with seeded(pseed):
         try:
             m = fn(**init)
         except (TypeError, ValueError) as exc:

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from quizzer.bank.models import Coding
 from quizzer.judge.plans import LoopPlan, LoopRun
+from quizzer.judge.rng import seeded
 from quizzer.judge.worker.training import loop_facts, loop_model, loop_objects
 
 #: What a resumed run starts from besides a junk model: load_checkpoint must replace it.
@@ -65,7 +66,9 @@ def plan_resume(task: Coding, seed: int) -> LoopPlan:
     accum = draw(*spec.accum_steps)
     model = (features, spec.hidden, classes, spec.dropout)
     # drawn from the plan's own generator: other threads may draw from the global one
-    state = {k: v.detach().clone() for k, v in loop_model(*model).state_dict().items()}
+    with seeded(0):  # only the layout is kept; see quizzer.judge.rng
+        layout = loop_model(*model).state_dict()
+    state = {k: v.detach().clone() for k, v in layout.items()}
     for key, value in state.items():
         if value.is_floating_point() and "running" not in key:
             fan_in = value.shape[-1] if value.dim() > 1 else 1
@@ -204,7 +207,8 @@ def simulate(
     gen = torch.Generator().manual_seed(plan.seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # StepLR stepped before the optimiser, on purpose
-        model = replay_model(plan, gen)
+        with seeded(0):  # its initial weights are replaced at once; see quizzer.judge.rng
+            model = replay_model(plan, gen)
         model.load_state_dict(plan.state)
         model.train()
         objects = (model, *loop_objects(model, plan.objects))
@@ -223,8 +227,7 @@ def simulate(
             _run(_train_epoch(objects, second, plan.accum_steps, norm2, m, norms[1]), objects)
         )
         gen = torch.Generator().manual_seed(plan.junk_seed)
-        with torch.random.fork_rng(devices=[]):  # only a missing model state shows this
-            torch.manual_seed(plan.junk_build_seed)
+        with seeded(plan.junk_build_seed):  # only a missing model state shows this
             model = replay_model(plan, gen)
         model.train()
         objects = (model, *loop_objects(model, plan.junk_objects))
