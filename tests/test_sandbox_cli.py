@@ -107,7 +107,7 @@ def test_parallel_judging_gives_one_report_per_file_in_order(run_cli):
     assert result.exit_code == 1
     docs = json.loads(result.stdout)
     assert [d["submission"] for d in docs] == [str(f) for f in files]
-    assert docs[0]["status"] == "pass"
+    assert docs[0]["status"] == "pass", [c for c in docs[0]["checks"] if c["status"] != "pass"]
     assert all(d["status"] != "pass" for d in docs[1:])
     assert f"[{len(files)}/{len(files)}]" in result.stderr
 
