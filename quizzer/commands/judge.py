@@ -48,7 +48,8 @@ def find_task(bank: Bank, task_id: str) -> Coding:
     raise UsageError(f"unknown task '{task_id}'; {more}coding tasks: {known}")
 
 
-def _emit(event: dict) -> None:
+def emit_event(event: dict) -> None:
+    """One JSON line of `--events` on stdout."""
     # The judge cleans what it reads; this keeps one odd string from stopping the stream.
     sys.stdout.write(no_surrogates(json.dumps(event, ensure_ascii=False)) + "\n")
     sys.stdout.flush()
@@ -283,7 +284,7 @@ def judge(
         typer.echo(no_surrogates(text))
     elif events:
         passed = sum(r.passed for r in results)
-        _emit({"event": "summary", "total": len(results), "passed": passed})
+        emit_event({"event": "summary", "total": len(results), "passed": passed})
     else:
         typer.echo("\n\n".join(report.text(r) for r in results))
         if len(results) > 1:
@@ -317,7 +318,7 @@ def judge_remote(request: dict, *, events: bool, total: int) -> list[JudgeResult
                 continue
             is_result = kind is None and isinstance(event.get("checks"), list)
             if events:
-                _emit(event)
+                emit_event(event)
             if is_result:
                 docs.append(event)
                 if not events and total > 1:
@@ -366,11 +367,13 @@ def judge_paths(
 
     def on_start(index: int, path: Path) -> None:
         if events:
-            _emit({"event": "start", "file": shown(path), "index": index + 1, "total": total})
+            emit_event({"event": "start", "file": shown(path), "index": index + 1, "total": total})
 
     def on_check(path: Path, check: CheckResult) -> None:
         if events:
-            _emit({"event": "check", "file": shown(path), "check": check.model_dump(mode="json")})
+            emit_event(
+                {"event": "check", "file": shown(path), "check": check.model_dump(mode="json")}
+            )
 
     done = 0
 
@@ -378,7 +381,7 @@ def judge_paths(
         nonlocal done
         done += 1
         if events:
-            _emit(result.model_dump(mode="json"))
+            emit_event(result.model_dump(mode="json"))
         elif bar is not None:
             bar.update(1)
         elif total > 1:

@@ -10,8 +10,6 @@ when there is one. Prints progress on stderr, or `start` and result events with
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +18,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from quizzer.errors import UsageError
-from quizzer.escaping import no_surrogates, term
+from quizzer.escaping import term
 
 if TYPE_CHECKING:
     from quizzer.judge.result import JudgeResult
@@ -49,7 +47,7 @@ def judge_batch(
     files: Sequence[Path], task_id: str | None, opts: BatchOptions
 ) -> list[JudgeResult]:
     from quizzer.bank.loader import load_bank
-    from quizzer.commands.judge import find_task
+    from quizzer.commands.judge import emit_event, find_task
     from quizzer.judge.files import read_submission, shown
     from quizzer.judge.result import JudgeResult
     from quizzer.judge.scale.backends import check_backend, open_backend
@@ -104,13 +102,13 @@ def judge_batch(
         def on_start(sub: Submission) -> None:
             if opts.events:
                 index = place[sub.key]
-                _emit({"event": "start", "file": sub.name, "index": index, "total": total})
+                emit_event({"event": "start", "file": sub.name, "index": index, "total": total})
 
         def on_done(sub: Submission, doc: dict, node: str) -> None:
             nonlocal finished
             finished += 1
             if opts.events:
-                _emit(doc)
+                emit_event(doc)
             elif total > 1:
                 status = str(doc.get("status", "error")).upper()
                 where = f" on {node[:12]}" if node and node != "local" else ""
@@ -146,8 +144,3 @@ def _submission(raw: bytes, name: str, task_id: str, digest: str, opts: BatchOpt
         limits=dict(opts.limits),
         gpu=opts.gpu_share if device == "cuda" and opts.backend == "ray" else 0.0,
     )
-
-
-def _emit(event: dict) -> None:
-    sys.stdout.write(no_surrogates(json.dumps(event, ensure_ascii=False)) + "\n")
-    sys.stdout.flush()
