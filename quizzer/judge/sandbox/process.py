@@ -266,7 +266,7 @@ class ProcessSandbox:
     def run(self, request: RunRequest) -> RunOutcome:
         limits = request.limits
         run = self._take_staged(limits.file_mb, request.device) or self._prepare(
-            limits.file_mb, request.device, limits
+            self._ensure_zygote(), limits.file_mb, request.device, limits
         )
         started = time.monotonic()  # the wall limit counts from here, not from the warm
         try:  # parent's start
@@ -301,11 +301,10 @@ class ProcessSandbox:
             return set()
         return {staged.box.proc.pid, staged.box.ns_pid, staged.keeper}
 
-    def _prepare(self, file_mb: int, device: str, limits: Limits) -> _Prepared:
+    def _prepare(self, zygote: _Zygote, file_mb: int, device: str, limits: Limits) -> _Prepared:
         """A run up to the point where it waits for its limits and request: a cgroup,
         a bubblewrap sandbox, and the keeper and the run's process inside it (forked
-        from the warm parent, confined, running only the worker's own code)."""
-        zygote = self._ensure_zygote()
+        from `zygote`, confined, running only the worker's own code)."""
         cg = cgroups.JobCgroup(self.support.cgroup, limits) if self.support.cgroup.bases else None
         box: Box | None = None
         capture = Capture(b"", limits.output_kb << 10, self.reply_cap)
@@ -373,7 +372,7 @@ class ProcessSandbox:
             if busy or zygote is None or not zygote.ready or not zygote.alive():
                 continue
             try:
-                run = self._prepare(file_mb, device, limits)
+                run = self._prepare(zygote, file_mb, device, limits)
             except (OSError, SandboxError):
                 continue  # the next run starts its own, and reports what fails
             with self._stage_lock:
