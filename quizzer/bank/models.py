@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal, TypeAlias
+from typing import Annotated, Literal, TypeAlias, get_args
 
 from pydantic import (
     BaseModel,
@@ -527,18 +527,7 @@ SamplingCase = Literal[
     "top_p_tie",
     "combined",
 ]
-SAMPLING_CASES: tuple[SamplingCase, ...] = (
-    "plain",
-    "hot",
-    "cold",
-    "near_zero",
-    "top_k_1",
-    "top_k_tie",
-    "top_p_tiny",
-    "top_p",
-    "top_p_tie",
-    "combined",
-)
+SAMPLING_CASES: tuple[SamplingCase, ...] = get_args(SamplingCase)
 
 
 class DistributionSpec(Strict):
