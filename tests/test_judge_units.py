@@ -328,3 +328,20 @@ def test_the_address_space_limit_is_counted_from_what_torch_has_mapped():
 def test_a_model_moved_with_to_cuda_is_on_the_requested_device(a, b, same):
     """`.to("cuda")` puts parameters on cuda:0, which is where "cuda" asked for."""
     assert worker.modelhost.same_device(torch.device(a), torch.device(b)) is same
+
+
+def test_judging_runs_torch_on_one_thread_in_the_trusted_process():
+    """The trusted side's tensors are small: torch's own threads there only wait on one
+    another, and on a busy machine for a long time (`runner.one_thread`)."""
+    import torch
+
+    from tests.judge_support import judge_source
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        result = judge_source("class SimpleNN(:\n")  # answered before any sandbox runs
+        assert result.checks[0].status.value == "fail"
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
