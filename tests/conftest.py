@@ -49,3 +49,17 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
         return CliResult(code, out.out, out.err)
 
     return run
+
+
+#: Groups that run on one worker each and take the longest (tens of seconds to two
+#: minutes): started first, so that no worker is left with one of them at the end.
+LONG_GROUPS = ("ray-cluster", "hostile", "golden-simple-cnn", "golden-training-loop")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        marker = item.get_closest_marker("xdist_group")
+        name = (marker.args[0] if marker.args else marker.kwargs.get("name")) if marker else None
+        return LONG_GROUPS.index(name) if name in LONG_GROUPS else len(LONG_GROUPS)
+
+    items.sort(key=rank)  # stable: the collection order otherwise
