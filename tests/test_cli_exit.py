@@ -37,10 +37,9 @@ cli.run()
     assert ran.read_text() == "yes"
 
 
-def test_a_message_exit_prints_it_and_gives_1(tmp_path):
+def test_a_message_exit_prints_it_and_gives_1():
     script = """
 import sys
-import torch
 from quizzer import cli
 
 def command():
