@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from quizzer.bank.problems import suggest
+from quizzer.commands.scale_options import AddressOpt, BackendOpt
 from quizzer.errors import UsageError
 from quizzer.escaping import no_surrogates, term
 
@@ -143,25 +144,8 @@ def judge(
             help="Judge in this process even when a judge service runs (`quizzer server`).",
         ),
     ] = False,
-    backend: Annotated[
-        str,
-        typer.Option(
-            "--backend",
-            metavar="local|ray",
-            help="Where the batch is judged: this machine (local), or the slots of a Ray "
-            "cluster (ray; needs `pip install quizzer[ray]`, see docs/scale.md).",
-        ),
-    ] = "local",
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            metavar="HOST:PORT",
-            envvar="RAY_ADDRESS",
-            help="The Ray cluster to use with --backend ray (default: $RAY_ADDRESS, else "
-            "one started on this machine).",
-        ),
-    ] = None,
+    backend: BackendOpt = "local",
+    address: AddressOpt = None,
     ledger: Annotated[
         Path | None,
         typer.Option(

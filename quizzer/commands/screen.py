@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from quizzer.commands.scale_options import AddressOpt, BackendOpt
 from quizzer.errors import UsageError
 from quizzer.escaping import md_cell, md_code, term
 
@@ -232,23 +233,8 @@ def grade(
             help="Judge even where the sandbox cannot give full isolation.",
         ),
     ] = None,
-    backend: Annotated[
-        str,
-        typer.Option(
-            "--backend",
-            metavar="local|ray",
-            help="Where solution files are judged: this machine, or a Ray cluster (docs/scale.md).",
-        ),
-    ] = "local",
-    address: Annotated[
-        str | None,
-        typer.Option(
-            "--address",
-            metavar="HOST:PORT",
-            envvar="RAY_ADDRESS",
-            help="The Ray cluster for --backend ray (default: $RAY_ADDRESS).",
-        ),
-    ] = None,
+    backend: BackendOpt = "local",
+    address: AddressOpt = None,
     ledger: Annotated[
         Path | None,
         typer.Option(
@@ -300,9 +286,7 @@ def grade(
         raise UsageError(f"--feedback must be full or receipt, not {feedback!r}")
     from quizzer.judge.scale.backends import check_backend
 
-    check_backend(backend)
-    if address and backend != "ray":
-        raise UsageError("--address names a Ray cluster; add --backend ray")
+    check_backend(backend, address)
     loaded = _load(screen)
     if feedback == "receipt":
         if candidates is not None:
@@ -361,11 +345,13 @@ def grade(
         f"wrote {out}/{report.LEADERBOARD}, {out}/{report.HTML} (the cohort) and a report "
         "folder per candidate"
     )
-    if any(g.error and not g.infrastructure for g in batch):
-        bad = ", ".join(term(g.candidate) for g in batch if g.error and not g.infrastructure)
+    unreadable = [term(g.candidate) for g in batch if g.error and not g.infrastructure]
+    if unreadable:
+        bad = ", ".join(unreadable)
         raise UsageError(f"could not grade the folder(s) of: {bad} (see {report.LEADERBOARD})")
-    if any(g.infrastructure for g in batch):
-        bad = ", ".join(term(g.candidate) for g in batch if g.infrastructure)
+    not_judged = [term(g.candidate) for g in batch if g.infrastructure]
+    if not_judged:
+        bad = ", ".join(not_judged)
         raise grader.NotGraded(
             f"not graded, through no fault of theirs: {bad}: some of their files could "
             "not be judged (see the message in "

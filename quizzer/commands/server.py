@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from quizzer.commands.scale_options import AddressOpt, BackendOpt
 from quizzer.errors import UsageError
 
 app = typer.Typer(
@@ -40,23 +41,6 @@ WorkersOpt = Annotated[
 ]
 
 
-BackendOpt = Annotated[
-    str,
-    typer.Option(
-        "--backend",
-        metavar="local|ray",
-        help="Judge on this machine's sandboxes, or on a Ray cluster (docs/scale.md).",
-    ),
-]
-AddressOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--address",
-        metavar="HOST:PORT",
-        envvar="RAY_ADDRESS",
-        help="The Ray cluster for --backend ray (default: $RAY_ADDRESS).",
-    ),
-]
 LedgerOpt = Annotated[
     Path | None,
     typer.Option(

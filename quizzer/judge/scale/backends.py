@@ -34,9 +34,12 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
-def check_backend(name: str) -> str:
+def check_backend(name: str, address: str | None = None) -> str:
+    """`name`, if it is a backend; an `address` is only for the Ray one."""
     if name not in BACKENDS:
         raise UsageError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
+    if address and name != "ray":
+        raise UsageError("--address names a Ray cluster; add --backend ray")
     return name
 
 
@@ -54,10 +57,8 @@ def open_backend(
     """The backend called `name` for tasks keyed by their pack's digest. `local`
     judges on this machine's sandbox with `workers` threads; `ray` connects to the
     cluster at `address` (or `RAY_ADDRESS`, or starts one on this machine)."""
-    check_backend(name)
+    check_backend(name, address)
     if name == "local":
-        if address:
-            raise UsageError("--address names a Ray cluster; add --backend ray")
         from quizzer.judge.sandbox import open_sandbox
         from quizzer.judge.scale.local import LocalBackend
 

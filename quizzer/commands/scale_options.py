@@ -1,0 +1,29 @@
+"""The scale-out options `quizzer judge`, `quizzer screen grade` and `quizzer server`
+share: where the files are judged (`--backend`) and which Ray cluster (`--address`).
+Each command's `--ledger` says what it records, so it stays with the command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+BackendOpt = Annotated[
+    str,
+    typer.Option(
+        "--backend",
+        metavar="local|ray",
+        help="Where solution files are judged: this machine's sandboxes (local), or the "
+        "slots of a Ray cluster (ray; needs `pip install quizzer[ray]`, see docs/scale.md).",
+    ),
+]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        metavar="HOST:PORT",
+        envvar="RAY_ADDRESS",
+        help="The Ray cluster for --backend ray (default: $RAY_ADDRESS, else one started "
+        "on this machine).",
+    ),
+]
