@@ -163,14 +163,14 @@ class CodingScreen(LocalScreen[None]):
 
     def spec_lines(self) -> list[str]:
         spec, t = self.coding_task.spec, self.t
-        lines = [
-            t("code.input", shape=shape_text(spec.input_shape), dtype=spec.input_dtype),
-            t("code.output", shape=shape_text(spec.output_shape)),
-            t("code.batches", sizes=", ".join(str(b) for b in spec.batch_sizes)),
-            t("code.checks", checks=", ".join(spec.checks)),
-        ]
-        if spec.entry == "optimizer":  # an optimiser has no input or output shape
-            lines = lines[3:]
+        lines = []
+        if spec.entry != "optimizer":  # an optimiser has no input or output shape
+            lines += [
+                t("code.input", shape=shape_text(spec.input_shape), dtype=spec.input_dtype),
+                t("code.output", shape=shape_text(spec.output_shape)),
+                t("code.batches", sizes=", ".join(str(b) for b in spec.batch_sizes)),
+            ]
+        lines.append(t("code.checks", checks=", ".join(spec.checks)))
         if "learning" in spec.checks:
             learning = spec.learning
             lines.append(
