@@ -17,9 +17,10 @@ from textual.app import ComposeResult
 from textual.containers import Container
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from quizzer.tui.i18n import STRINGS, tr
+from quizzer.tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from quizzer.tui.host import Host
@@ -102,7 +103,7 @@ class LocalScreen(_Local, Screen[T], Generic[T]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Body()
-        yield Footer()
+        yield KeysFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from quizzer.bank.grading import Grade, grade
 from quizzer.bank.models import Question
@@ -23,6 +23,7 @@ from quizzer.tui.exam import ExamAnswer
 from quizzer.tui.i18n import tr
 from quizzer.tui.widgets.answers import choice_items, response_to_picks
 from quizzer.tui.widgets.feedback import Feedback
+from quizzer.tui.widgets.footer import KeysFooter
 from quizzer.tui.widgets.question import question_body
 
 
@@ -75,7 +76,7 @@ class ExamAnswerScreen(LocalModal[None]):
             yield Static(self._title(), id="answer-title", classes="heading", markup=False)
             with VerticalScroll(id="answer-body"):
                 yield from self._body()
-        yield Footer()  # a modal's keys are its own: n, p and Escape
+        yield KeysFooter()  # a modal's keys are its own: n, p and Escape
 
     def _title(self) -> str:
         return self.t(
