@@ -231,14 +231,15 @@ def judge(
     if remote is not None:
         results = remote
     else:
-        from quizzer.bank.loader import load_bank
-        from quizzer.judge.sandbox.limits import parse_overrides, with_limits
-
-        overrides = parse_overrides(limit or [])
-        # started before the bank loads and before torch is imported here: the warm
-        # parent's start-up is the cold call's critical path
+        # started before the bank's models are imported (the limits are checked with
+        # them) and before torch is: the warm parent's start-up is the cold call's
+        # critical path
         box, _ = warm_sandbox(sandbox, device, allow_weak_sandbox, workers)
         try:
+            from quizzer.bank.loader import load_bank
+            from quizzer.judge.sandbox.limits import parse_overrides, with_limits
+
+            overrides = parse_overrides(limit or [])
             assert task is not None
             found = find_task(load_bank(list(bank) if bank else None), task)
             coding = with_limits(found, overrides)

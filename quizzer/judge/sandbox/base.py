@@ -11,9 +11,10 @@ garbled reply is never a pass.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from quizzer.bank.models import Limits
+if TYPE_CHECKING:  # the cold call starts its sandbox before the bank's models load
+    from quizzer.bank.models import Limits
 
 LimitName = Literal["wall", "cpu", "memory", "processes", "output", "file_size"]
 

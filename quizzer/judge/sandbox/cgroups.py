@@ -18,8 +18,10 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from quizzer.bank.models import Limits
+if TYPE_CHECKING:  # the bank's models load after a cold call has started its sandbox
+    from quizzer.bank.models import Limits
 
 CONTROLLERS = ("memory", "pids", "cpu")
 _counter = itertools.count(1)

@@ -27,8 +27,8 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from quizzer.bank.models import Limits
 from quizzer.errors import SandboxError
 from quizzer.judge.sandbox import cgroups, confine
 from quizzer.judge.sandbox.base import LimitName, RunOutcome, RunRequest
@@ -42,6 +42,9 @@ from quizzer.judge.sandbox.view import (
     python_view,
     sandbox_env,
 )
+
+if TYPE_CHECKING:
+    from quizzer.bank.models import Limits
 
 #: Unprivileged identity of sandboxed runs when the judge runs as root.
 NOBODY = 65534
@@ -210,6 +213,8 @@ class ProcessSandbox:
         """Start the warm parent now (otherwise the first run starts it), and make a
         first run ready."""
         self._ensure_zygote()
+        from quizzer.bank.models import Limits  # after the start: the models take a while
+
         limits = Limits()
         self._stage_soon(limits.file_mb, "cuda" if self.device == "cuda" else "cpu", limits)
 
