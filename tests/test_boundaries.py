@@ -1,6 +1,7 @@
 """The import boundaries hold at run time: the bank pulls in neither torch, textual
-nor typer, and the CLI (and `quizzer --help`) never imports torch. Each check runs in
-a fresh interpreter and looks at `sys.modules`."""
+nor typer; the CLI (and `quizzer --help`) never imports torch; a cold judge call can
+start its sandbox before the bank's models load. Each check runs in a fresh
+interpreter and looks at `sys.modules`."""
 
 from __future__ import annotations
 
@@ -89,3 +90,19 @@ def test_bank_commands_do_not_import_torch():
         "        assert exc.code in (0, None), (args, exc.code)\n"
     )
     assert not modules_after(code) & {"torch", "textual"}
+
+
+def test_the_process_sandbox_starts_before_the_banks_models_load():
+    """A cold `quizzer judge` starts the sandbox's warm parent first: its torch import
+    is the call's critical path, and the bank's models take tens of milliseconds."""
+    probe = (
+        "import sys\n"
+        "from quizzer.judge import sandbox\n"
+        "from quizzer.judge.sandbox import process\n"
+        "print(sorted(n for n in sys.modules if n.startswith('quizzer.bank')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "quizzer.bank.models" not in result.stdout, result.stdout
