@@ -4,6 +4,8 @@ are handed to the judge's `verify_tasks`."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
 import textwrap
 import time
@@ -14,6 +16,8 @@ import pytest
 
 from quizzer.bank import Problem, load_bank
 from quizzer.bank.snippets import SnippetRunner, needs_torch, verify_snippets
+
+REPO = Path(__file__).resolve().parents[1]
 
 GOOD = Path(__file__).parent / "bank_fixtures" / "good"
 
@@ -255,3 +259,30 @@ def test_a_file_that_misses_on_several_seeds_is_one_problem_naming_them():
     assert merged.message.startswith("on 2 of 20 seeds (7, 9); the first: fails (seed 7)")
     assert _merged(hits[:1], 1) is hits[0][1]  # one seed: the problem as it was
     assert verify_seeds(3) == verify_seeds(3) and len(set(verify_seeds(20))) == 20
+
+
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "polling"])
+def test_the_runner_notices_an_exit_with_and_without_a_pidfd(pidfd):
+    """The runner waits on the child's pidfd where the kernel has them, and polls
+    where it does not: either way the output, the exit status and a timeout come out
+    right. (Run in a fresh interpreter: the runner forks.)"""
+    code = (
+        "import json, os, sys\n"
+        f"sys.path.insert(0, {str(REPO / 'quizzer' / 'bank')!r})\n"
+        "import snippet_runner as r\n"
+        f"if not {pidfd}: r._pidfd = lambda pid: None\n"
+        "fd = os.open(os.devnull, os.O_WRONLY)\n"
+        "out = [r.run_one('a', 'print(6 * 7)', 5.0, 1000, fd),\n"
+        "       r.run_one('b', 'import sys; sys.exit(3)', 5.0, 1000, fd),\n"
+        "       r.run_one('c', 'while True: pass', 0.5, 1000, fd)]\n"
+        "print(json.dumps(out))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    ok, exits, spins = json.loads(done.stdout)
+    assert (ok["status"], ok["stdout"], ok["exit_code"]) == ("ok", "42\n", 0)
+    assert (exits["status"], exits["exit_code"]) == ("error", 3)
+    assert spins["status"] == "timeout" and 0.5 <= spins["seconds"] < 5
+    assert ok["seconds"] < 2  # an exit is noticed as it happens, not at the deadline

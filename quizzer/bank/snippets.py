@@ -35,8 +35,9 @@ RUNNER = Path(__file__).with_name("snippet_runner.py")
 DEFAULT_TIMEOUT = 10.0
 #: Seconds the runner may take to start (importing torch is slow on a cold disk).
 START_TIMEOUT = 120.0
-#: Imported once in the runner when snippets use torch, so children need not.
-TORCH_WARM = ("torch.nn", "torch.optim", "torch._dynamo")
+#: Imported once in the runner when snippets use torch, so children need not (the
+#: graph-capture and export snippets each imported some 450 modules of these).
+TORCH_WARM = ("torch.nn", "torch.optim", "torch._dynamo", "torch.export", "functorch.compile")
 _USES_TORCH = re.compile(r"^\s*(import|from)\s+torch\b", re.MULTILINE)
 
 
