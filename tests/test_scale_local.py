@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import typer
 
 from tests.judge_support import REPO, TASKS
 
@@ -157,30 +158,44 @@ def test_without_ray_installed_the_ray_backend_says_how_to_add_it():
 
 
 def test_a_cuda_submission_on_ray_asks_for_its_gpu_share_and_a_cpu_one_for_none():
-    from quizzer.commands.judge_batch import BatchOptions, _submission
+    from quizzer.judge.scale.work import Submission
 
-    def made(backend: str, device: str, share: float):
-        opts = BatchOptions(
-            backend=backend,
-            address=None,
-            ledger=None,
-            resume=None,
-            sandbox="process",
-            allow_weak=False,
+    def made(backend: str, device: str, share: float, seed: int | None = 3) -> Submission:
+        return Submission.of(
+            task_id="simple-nn",
+            task_hash="t" * 64,
+            source=b"x",
+            name="x.py",
+            seed=seed,
             device=device,
-            seed=3,
-            workers=None,
-            limits={},
-            banks=[],
-            events=False,
+            backend=backend,
             gpu_share=share,
         )
-        return _submission(b"x", "x.py", "simple-nn", "t" * 64, opts)
 
     assert made("ray", "cuda", 0.25).gpu == 0.25
     assert made("ray", "cuda", 1.0).gpu == 1.0
     assert made("ray", "cpu", 0.25).gpu == 0.0  # CPU work never holds a GPU
     assert made("local", "cuda", 0.25).gpu == 0.0  # placement is the cluster's
+    assert made("ray", "cpu", 1.0).seed == 3
+    assert 0 <= made("ray", "cpu", 1.0, seed=None).seed < 2**31  # a fresh one
+
+
+def test_every_scale_out_command_takes_the_gpu_share(monkeypatch):
+    """`quizzer judge`, `screen grade` and `server run|start` share `--gpu-share`, and
+    the screen and the service carry it to the submissions they build."""
+    from quizzer.cli import build_app
+    from quizzer.judge.scale.cluster_jobs import ClusterJobs
+    from quizzer.screen.grader import judge_choice
+    from quizzer.screen.models import JudgeSettings
+
+    app = typer.main.get_command(build_app())
+    for path in (["judge"], ["screen", "grade"], ["server", "run"], ["server", "start"]):
+        command = app
+        for name in path:
+            command = command.commands[name]  # type: ignore[attr-defined]
+        assert any("--gpu-share" in p.opts for p in command.params), path
+    assert judge_choice(JudgeSettings(), gpu_share=0.5).gpu_share == 0.5
+    assert ClusterJobs(None, None, 0.25).gpu_share == 0.25
 
 
 @pytest.mark.slow

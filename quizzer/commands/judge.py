@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from quizzer.bank.problems import suggest
-from quizzer.commands.scale_options import AddressOpt, BackendOpt
+from quizzer.commands.scale_options import AddressOpt, BackendOpt, GpuShareOpt
 from quizzer.errors import UsageError
 from quizzer.escaping import no_surrogates, term
 
@@ -155,16 +155,7 @@ def judge(
             "that a batch whose driver died can be finished with --resume.",
         ),
     ] = None,
-    gpu_share: Annotated[
-        float,
-        typer.Option(
-            "--gpu-share",
-            min=0.01,
-            max=1.0,
-            help="With --backend ray and --device cuda: the share of a GPU each "
-            "submission's slot holds (0.25: four small models per GPU).",
-        ),
-    ] = 1.0,
+    gpu_share: GpuShareOpt = 1.0,
     resume: Annotated[
         Path | None,
         typer.Option(

@@ -53,6 +53,7 @@ def judge_batch(
     from quizzer.judge.scale.backends import check_backend, open_backend
     from quizzer.judge.scale.batch import packs_for, resume_subs, run_batch
     from quizzer.judge.scale.ledger import Ledger
+    from quizzer.judge.scale.work import Submission, batch_device
 
     check_backend(opts.backend)
     if opts.ledger and opts.resume:
@@ -78,8 +79,20 @@ def judge_batch(
             coding = find_task(bank, task_id)
             tasks = packs_for([coding])
             digest = next(iter(tasks))
+            device = batch_device(opts.device, opts.backend, opts.address)
             subs = [
-                _submission(read_submission(f), shown(f), coding.id, digest, opts) for f in files
+                Submission.of(
+                    task_id=coding.id,
+                    task_hash=digest,
+                    source=read_submission(f),
+                    name=shown(f),
+                    seed=opts.seed,
+                    device=device,
+                    backend=opts.backend,
+                    gpu_share=opts.gpu_share,
+                    limits=opts.limits,
+                )
+                for f in files
             ]
             if opts.ledger is not None:  # made only once everything it records is known
                 ledger = Ledger(opts.ledger, must_exist=False)
@@ -122,25 +135,3 @@ def judge_batch(
         if ledger is not None:
             ledger.close()
     return [JudgeResult.model_validate(d) for d in docs]
-
-
-def _submission(raw: bytes, name: str, task_id: str, digest: str, opts: BatchOptions) -> Submission:
-    import secrets
-
-    from quizzer.judge.scale.work import Submission
-
-    device = opts.device
-    if opts.backend == "ray" and device == "auto":
-        from quizzer.judge.scale.ray_backend import cluster_device
-
-        device = cluster_device(opts.address)
-    return Submission(
-        task_id=task_id,
-        task_hash=digest,
-        source=raw,
-        name=name,
-        seed=secrets.randbelow(2**31) if opts.seed is None else opts.seed,
-        device=device,
-        limits=dict(opts.limits),
-        gpu=opts.gpu_share if device == "cuda" and opts.backend == "ray" else 0.0,
-    )

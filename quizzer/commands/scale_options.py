@@ -1,5 +1,6 @@
 """The scale-out options `quizzer judge`, `quizzer screen grade` and `quizzer server`
-share: where the files are judged (`--backend`) and which Ray cluster (`--address`).
+share: where the files are judged (`--backend`), which Ray cluster (`--address`) and
+how much of a GPU a CUDA submission holds there (`--gpu-share`).
 Each command's `--ledger` says what it records, so it stays with the command."""
 
 from __future__ import annotations
@@ -25,5 +26,15 @@ AddressOpt = Annotated[
         envvar="RAY_ADDRESS",
         help="The Ray cluster for --backend ray (default: $RAY_ADDRESS, else one started "
         "on this machine).",
+    ),
+]
+GpuShareOpt = Annotated[
+    float,
+    typer.Option(
+        "--gpu-share",
+        min=0.01,
+        max=1.0,
+        help="With --backend ray and --device cuda: the share of a GPU each "
+        "submission's slot holds (0.25: four small models per GPU).",
     ),
 ]

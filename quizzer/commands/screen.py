@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from quizzer.commands.scale_options import AddressOpt, BackendOpt
+from quizzer.commands.scale_options import AddressOpt, BackendOpt, GpuShareOpt
 from quizzer.errors import UsageError
 from quizzer.escaping import md_cell, md_code, term
 
@@ -235,6 +235,7 @@ def grade(
     ] = None,
     backend: BackendOpt = "local",
     address: AddressOpt = None,
+    gpu_share: GpuShareOpt = 1.0,
     ledger: Annotated[
         Path | None,
         typer.Option(
@@ -307,6 +308,7 @@ def grade(
         backend=backend,
         address=address,
         ledger=ledger,
+        gpu_share=gpu_share,
     )
     papers = grader.Issued(_issued_dir(loaded, issued), reissue)
     if candidates is None:

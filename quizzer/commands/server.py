@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from quizzer.commands.scale_options import AddressOpt, BackendOpt
+from quizzer.commands.scale_options import AddressOpt, BackendOpt, GpuShareOpt
 from quizzer.errors import UsageError
 
 app = typer.Typer(
@@ -71,6 +71,7 @@ def run(
     backend: BackendOpt = "local",
     address: AddressOpt = None,
     ledger: LedgerOpt = None,
+    gpu_share: GpuShareOpt = 1.0,
 ) -> None:
     """Serve in the foreground until stopped or idle."""
     from quizzer.judge.client import socket_path
@@ -103,6 +104,7 @@ def run(
         backend=backend,
         address=address,
         ledger=ledger,
+        gpu_share=gpu_share,
     )
 
 
@@ -114,6 +116,7 @@ def start(
     backend: BackendOpt = "local",
     address: AddressOpt = None,
     ledger: LedgerOpt = None,
+    gpu_share: GpuShareOpt = 1.0,
 ) -> None:
     """Start the service in the background (unless one runs) and wait until it answers."""
     from quizzer.judge.client import ServiceError, socket_path
@@ -126,6 +129,8 @@ def start(
         options += ("--address", address)
     if ledger is not None:
         options += ("--ledger", str(ledger.resolve()))
+    if gpu_share != 1.0:
+        options += ("--gpu-share", str(gpu_share))
     try:
         found = start_service(idle_s=idle, workers=workers, path=socket, options=options)
     except ServiceError as exc:

@@ -105,6 +105,7 @@ class JudgeService:
         backend: str = "local",
         address: str | None = None,
         ledger: Path | None = None,
+        gpu_share: float = 1.0,
     ) -> None:
         import torch  # noqa: F401 - the point of the service: imported once, here
 
@@ -113,7 +114,7 @@ class JudgeService:
         if backend == "ray":
             from quizzer.judge.scale.cluster_jobs import ClusterJobs
 
-            self.cluster = ClusterJobs(address, ledger)
+            self.cluster = ClusterJobs(address, ledger, gpu_share)
         elif address or ledger:
             raise UsageError("--address and --ledger are for --backend ray")
 
@@ -522,12 +523,18 @@ def serve(
     backend: str = "local",
     address: str | None = None,
     ledger: Path | None = None,
+    gpu_share: float = 1.0,
 ) -> None:
     """Serve until shut down or idle for `idle_s`. TCP only with a token."""
     if tcp is not None and not token:
         raise UsageError("the judge service listens on TCP only with a token (--token-file)")
     service = JudgeService(
-        workers=workers, idle_s=idle_s, backend=backend, address=address, ledger=ledger
+        workers=workers,
+        idle_s=idle_s,
+        backend=backend,
+        address=address,
+        ledger=ledger,
+        gpu_share=gpu_share,
     )
     server: _TcpServer | _UnixServer
     if tcp is not None:

@@ -41,7 +41,7 @@ def judge_scaled(
     from quizzer.judge.scale.backends import open_backend
     from quizzer.judge.scale.batch import run_batch
     from quizzer.judge.scale.ledger import Ledger
-    from quizzer.judge.scale.work import Submission, TaskPack, pack_task
+    from quizzer.judge.scale.work import Submission, TaskPack, batch_device, pack_task
 
     tasks: dict[str, tuple[Coding, TaskPack]] = {}
     digest: dict[int, str] = {}  # each job's task (a copy per candidate) -> content hash
@@ -50,25 +50,22 @@ def judge_scaled(
             pack = pack_task(job.task)
             digest[id(job.task)] = pack.digest
             tasks.setdefault(pack.digest, (job.task, pack))
-    device = choice.device
-    if choice.backend == "ray" and device == "auto":
-        from quizzer.judge.scale.ray_backend import cluster_device
-
-        device = cluster_device(choice.address)
+    device = batch_device(choice.device, choice.backend, choice.address)
     subs, shown = [], []
     for job in jobs:
         candidate = sampling.check_candidate(submissions[job.index][0])
         name = str(job.path.relative_to(submissions[job.index][1]))
         shown.append((candidate, name))
         subs.append(
-            Submission(
+            Submission.of(
                 task_id=job.task.id,
                 task_hash=digest[id(job.task)],
                 source=read_submission(job.path),
                 name=name,
                 seed=sampling.judge_seed(loaded.screen.seed, candidate, job.task.id),
                 device=device,
-                gpu=1.0 if device == "cuda" and choice.backend == "ray" else 0.0,
+                backend=choice.backend,
+                gpu_share=choice.gpu_share,
             )
         )
     ledger = Ledger(choice.ledger) if choice.ledger is not None else None

@@ -58,6 +58,8 @@ class JudgeChoice:
     #: The ledger every judgement is recorded in (`quizzer.judge.scale.ledger`): a
     #: grading whose driver died is finished by grading again with the same ledger.
     ledger: Path | None = None
+    #: With --backend ray and --device cuda: the share of a GPU each file's slot holds.
+    gpu_share: float = 1.0
 
 
 def judge_choice(
@@ -70,6 +72,7 @@ def judge_choice(
     backend: str = "local",
     address: str | None = None,
     ledger: Path | None = None,
+    gpu_share: float = 1.0,
 ) -> JudgeChoice:
     return JudgeChoice(
         sandbox=sandbox or settings.sandbox,
@@ -79,6 +82,7 @@ def judge_choice(
         backend=backend,
         address=address,
         ledger=ledger,
+        gpu_share=gpu_share,
     )
 
 

@@ -19,13 +19,17 @@ from quizzer.bank.models import Coding
 from quizzer.judge.scale.batch import packs_for, run_batch
 from quizzer.judge.scale.ledger import Ledger
 from quizzer.judge.scale.ray_backend import RayBackend
-from quizzer.judge.scale.work import Submission
+from quizzer.judge.scale.work import Submission, batch_device
 
 
 class ClusterJobs:
-    def __init__(self, address: str | None, ledger: Path | None = None) -> None:
+    def __init__(
+        self, address: str | None, ledger: Path | None = None, gpu_share: float = 1.0
+    ) -> None:
         self.address = address
         self.ledger = ledger
+        #: The share of a GPU each CUDA submission's slot holds (`--gpu-share`).
+        self.gpu_share = gpu_share
         self.lock = threading.Lock()
         self._backends: dict[tuple[str, bool], RayBackend] = {}
 
@@ -42,24 +46,21 @@ class ClusterJobs:
         on_done: Callable[[int, dict], None],
     ) -> list[dict]:
         """Judge `paths` on the cluster; callbacks get each file's index."""
-        import secrets
-
         from quizzer.judge.files import read_submission, shown
-        from quizzer.judge.scale.ray_backend import cluster_device
 
         tasks = packs_for([coding])
         digest = next(iter(tasks))
-        if device == "auto":
-            device = cluster_device(self.address)
+        device = batch_device(device, "ray", self.address)
         subs = [
-            Submission(
+            Submission.of(
                 task_id=coding.id,
                 task_hash=digest,
                 source=read_submission(path),
                 name=shown(path),
-                seed=secrets.randbelow(2**31) if seed is None else seed,
+                seed=seed,
                 device=device,
-                gpu=1.0 if device == "cuda" else 0.0,
+                backend="ray",
+                gpu_share=self.gpu_share,
             )
             for path in paths
         ]

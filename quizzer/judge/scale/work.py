@@ -65,6 +65,37 @@ class Submission:
         }
 
     @classmethod
+    def of(
+        cls,
+        *,
+        task_id: str,
+        task_hash: str,
+        source: bytes,
+        name: str,
+        seed: int | None,
+        device: str,
+        backend: str,
+        gpu_share: float = 1.0,
+        limits: dict[str, float] | None = None,
+    ) -> Submission:
+        """A submission as `quizzer judge`, the judge service and `screen grade` send
+        one: a fresh seed when none is given (reported in the result), and the one GPU
+        rule: CUDA work on a Ray cluster holds `gpu_share` of a GPU (`--gpu-share`);
+        nothing else holds any. `device` is a batch's (`batch_device`)."""
+        import secrets
+
+        return cls(
+            task_id=task_id,
+            task_hash=task_hash,
+            source=source,
+            name=name,
+            seed=secrets.randbelow(2**31) if seed is None else seed,
+            device=device,
+            limits=dict(limits or {}),
+            gpu=gpu_share if device == "cuda" and backend == "ray" else 0.0,
+        )
+
+    @classmethod
     def from_wire(cls, data: dict) -> Submission:
         return cls(
             task_id=str(data["task_id"]),
@@ -75,6 +106,17 @@ class Submission:
             device=str(data["device"]),
             limits={str(k): float(v) for k, v in dict(data["limits"]).items()},
         )
+
+
+def batch_device(device: str, backend: str, address: str | None) -> str:
+    """`--device` as a batch's submissions carry it. On a Ray cluster `auto` is decided
+    once for the batch by the cluster's nodes (cuda when one advertises a GPU); on this
+    machine each judgement decides it."""
+    if backend == "ray" and device == "auto":
+        from quizzer.judge.scale.ray_backend import cluster_device
+
+        return cluster_device(address)
+    return device
 
 
 @dataclass(frozen=True)
