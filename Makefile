@@ -24,7 +24,8 @@ run: $(STAMP)
 	$(VENV)/bin/quizzer
 
 # Tests run in parallel (pytest-xdist): one worker per core plus one, since many tests
-# wait on sandboxed subprocesses. Tests that share a fixed port or socket name are
+# wait on sandboxed subprocesses. Tests that share a fixed port or socket name, and
+# modules whose fixtures start sandboxes or services (built once per worker), are
 # kept on one worker with `xdist_group` (hence --dist loadgroup).
 JOBS ?= $(shell $(PYTHON) -c 'import os; print(min((os.cpu_count() or 1) + 1, 8))')
 XDIST = -n $(JOBS) --dist loadgroup

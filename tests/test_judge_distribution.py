@@ -24,6 +24,9 @@ from quizzer.judge.probes import make_probes
 from quizzer.judge.stats import chi_square, chi_square_sf, pool, target_distribution
 from quizzer.judge.tensors import Foreign
 
+# one worker builds the honest plan once (a module fixture is built once per worker)
+pytestmark = pytest.mark.xdist_group("judge-distribution")
+
 REPO = Path(__file__).resolve().parents[1]
 FOLDER = REPO / "questions" / "tasks" / "sampling"
 TASK = load_bank([FOLDER], include_bundled=False).get("sampling")

@@ -16,7 +16,8 @@ from quizzer.judge.facts import CheckFailed, Context
 from quizzer.judge.probes import make_probes
 from tests.judge_support import task
 
-pytestmark = pytest.mark.slow  # judges every classic mistake
+# slow: judges every classic mistake; one worker: its module fixtures are built once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("judge-dropout-step")]
 
 P = 0.3
 

@@ -16,7 +16,8 @@ from quizzer.judge.wire import decode_frames
 from quizzer.judge.worker import harness as worker
 from tests.judge_support import GOOD_NN, task
 
-pytestmark = pytest.mark.slow  # replays a real judged reply many ways
+# slow: replays a real judged reply many ways; one worker: its module fixtures are built once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("judge-failclosed")]
 
 
 class Recorder:

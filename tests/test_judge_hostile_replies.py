@@ -31,6 +31,9 @@ from quizzer.judge.worker import harness as worker
 from tests.fake_worker import FakeSandbox, Reply, frames, no_class, raw_frame
 from tests.judge_support import GOOD_NN, REPO, task
 
+# one worker builds the context once (a module fixture is built once per worker)
+pytestmark = pytest.mark.xdist_group("judge-hostile-replies")
+
 
 def judge(reply: Reply, source: str = GOOD_NN):
     return judge_bytes(

@@ -25,6 +25,9 @@ from quizzer.judge.probes import make_probes
 from quizzer.judge.tensors import Foreign
 from quizzer.judge.worker.checks import perturb_tensors
 
+# one worker builds the incremental plan once (a module fixture is built once per worker)
+pytestmark = pytest.mark.xdist_group("judge-incremental")
+
 REPO = Path(__file__).resolve().parents[1]
 FOLDER = REPO / "questions" / "tasks" / "kv-cache-attention"
 CASES = REPO / "tests" / "judge_cases"

@@ -25,6 +25,9 @@ from quizzer.judge.probes import make_probes
 from quizzer.judge.tensors import Foreign
 from quizzer.judge.worker.training import loop_model, loop_objects
 
+# one worker builds the loop plan once (a module fixture is built once per worker)
+pytestmark = pytest.mark.xdist_group("judge-loop-optim")
+
 TASKS = Path(__file__).resolve().parents[1] / "questions" / "tasks"
 BANK = load_bank([TASKS / "adamw-optimizer", TASKS / "training-loop"], include_bundled=False)
 ADAMW, LOOP = BANK.get("adamw-optimizer"), BANK.get("training-loop")

@@ -20,7 +20,8 @@ from quizzer.judge import client
 from tests.judge_support import TASKS
 
 #: A service imports torch and warms a sandbox; several tests start judge processes.
-pytestmark = pytest.mark.slow
+# one worker starts the module's service once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("judge-service")]
 
 REPO = Path(__file__).resolve().parents[1]
 CASES = REPO / "tests" / "judge_cases"

@@ -21,6 +21,9 @@ from quizzer.judge.static import SourceRejected, decode_source, forbidden_uses
 from quizzer.judge.worker import harness as worker
 from tests.judge_support import judge_source
 
+# one worker builds the failing result once (a module fixture is built once per worker)
+pytestmark = pytest.mark.xdist_group("judge-units")
+
 
 def test_the_shipped_schema_is_the_generated_one():
     assert SCHEMA_PATH.read_text(encoding="utf-8") == schema_text()

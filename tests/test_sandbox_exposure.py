@@ -14,6 +14,9 @@ import pytest
 from quizzer.judge.sandbox.base import RunRequest
 from tests.sandbox_support import LIMITS, STUB_WORKER, docker_or_skip
 
+# one worker builds the sandboxes once (a module fixture is built once per worker)
+pytestmark = pytest.mark.xdist_group("sandbox-exposure")
+
 REPO = Path(__file__).resolve().parents[1]
 #: The judge's own code: never mounted, never on the path, nothing a run needs.
 CODE = str(REPO / "quizzer")

@@ -22,6 +22,9 @@ from tests.sandbox_support import (
     strays,
 )
 
+# one worker builds the warm sandboxes once (a module fixture is built once per worker)
+pytestmark = pytest.mark.xdist_group("sandbox-warm")
+
 
 def _process():
     from quizzer.judge.sandbox.process import ProcessSandbox
