@@ -30,7 +30,9 @@ from quizzer.judge.sandbox import make_sandbox
 from tests.judge_support import task
 from tests.sandbox_support import docker_or_skip
 
-pytestmark = pytest.mark.slow  # each judges several files under two sandboxes
+# slow: each judges several files under two sandboxes; one worker: the module's
+# sandboxes start once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("judge-forgeries")]
 
 FORGERIES = Path(__file__).resolve().parent / "forgeries"
 #: Where each forgery must be stopped: the check that fails, the others before it pass.
