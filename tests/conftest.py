@@ -51,6 +51,16 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
     return run
 
 
+@pytest.fixture
+def rig(tmp_path: Path):
+    """The practice UI tests' bank, store, clock and folders (`test_tui_support.Rig`)."""
+    from test_tui_support import make_rig
+
+    made = make_rig(tmp_path)
+    yield made
+    made.store.close()
+
+
 #: Groups that run on one worker each and take the longest (tens of seconds to two
 #: minutes): started first, so that no worker is left with one of them at the end.
 LONG_GROUPS = ("ray-cluster", "hostile", "golden-simple-cnn", "golden-training-loop")

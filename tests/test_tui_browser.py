@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from fsrs import Rating
-from test_tui_support import drive, load_test_bank, make_rig
+from test_tui_support import drive, load_test_bank
 from textual.widgets import DataTable, Input, Static
 
 from quizzer.store import Store
@@ -17,13 +17,6 @@ from quizzer.tui.screens.home import HomeScreen
 from quizzer.tui.screens.practice import PracticeScreen
 from quizzer.tui.session import Filters, learn_session, practice_session, review_session
 from quizzer.tui.study import LEECH_LAPSES, leeches, suspended, toggle_suspended
-
-
-@pytest.fixture
-def rig(tmp_path):
-    rig = make_rig(tmp_path)
-    yield rig
-    rig.store.close()
 
 
 def no_marks(**given) -> Marks:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from test_tui_support import drive, make_rig
+from test_tui_support import drive
 from textual.widgets import DataTable, Input, Static
 
 from quizzer.tui.exam import ExamPlan
@@ -17,13 +17,6 @@ from quizzer.tui.screens.exam_setup import ExamSetupScreen
 from quizzer.tui.screens.home import HomeScreen
 
 PLAN = ExamPlan("mock", ("pick-one", "count-params", "pick-many", "true-or-false"), 600)
-
-
-@pytest.fixture
-def rig(tmp_path):
-    rig = make_rig(tmp_path)
-    yield rig
-    rig.store.close()
 
 
 def status(app) -> str:

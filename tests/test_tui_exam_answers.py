@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from test_tui_support import T0, drive, make_rig
+from test_tui_support import T0, drive
 from textual.widgets import DataTable, Footer, Markdown, Static
 
 from quizzer.tui.exam import ExamAnswer, ExamPlan, grade_exam
@@ -19,13 +19,6 @@ from quizzer.tui.widgets.feedback import Feedback
 pytestmark = pytest.mark.slow  # each test drives the whole app (Pilot)
 
 PLAN = ExamPlan("mock", ("pick-one", "count-params", "pick-many", "true-or-false"), 600)
-
-
-@pytest.fixture
-def rig(tmp_path):
-    rig = make_rig(tmp_path)
-    yield rig
-    rig.store.close()
 
 
 def finished_exam(rig, plan: ExamPlan, responses: list) -> ExamResultScreen:

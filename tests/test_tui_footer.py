@@ -3,20 +3,12 @@ and the keys a screen enables, and is not rebuilt when nothing it shows changed.
 
 from __future__ import annotations
 
-import pytest
-from test_tui_support import drive, make_rig
+from test_tui_support import drive
 from textual.widgets._footer import FooterKey
 
 from quizzer.tui.screens.practice import PracticeScreen
 from quizzer.tui.session import Session
 from quizzer.tui.widgets.footer import KeysFooter
-
-
-@pytest.fixture
-def rig(tmp_path):
-    rig = make_rig(tmp_path)
-    yield rig
-    rig.store.close()
 
 
 def shown(app) -> list[FooterKey]:

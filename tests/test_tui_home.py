@@ -6,19 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from test_tui_support import CONCEPT_IDS, drive, make_rig
+from test_tui_support import CONCEPT_IDS, drive
 from textual.widgets import DataTable, Select, Static
 
 from quizzer.tui.screens.filters import FilterScreen
 from quizzer.tui.screens.home import HomeScreen
 from quizzer.tui.screens.practice import PracticeScreen
-
-
-@pytest.fixture
-def rig(tmp_path):
-    rig = make_rig(tmp_path)
-    yield rig
-    rig.store.close()
 
 
 def line(app, selector: str) -> str:

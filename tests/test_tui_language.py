@@ -4,7 +4,7 @@ the command palette."""
 from __future__ import annotations
 
 import pytest
-from test_tui_support import drive, make_rig
+from test_tui_support import drive
 from textual.command import CommandPalette
 from textual.widgets import Input, Markdown, Static
 
@@ -13,13 +13,6 @@ from quizzer.tui.screens.home import HomeScreen
 from quizzer.tui.screens.practice import PracticeScreen
 from quizzer.tui.screens.stats import StatsScreen
 from quizzer.tui.session import Session
-
-
-@pytest.fixture
-def rig(tmp_path):
-    rig = make_rig(tmp_path)
-    yield rig
-    rig.store.close()
 
 
 def footer_labels(screen) -> set[str]:

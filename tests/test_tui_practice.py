@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from fsrs import Rating
-from test_tui_support import drive, make_rig
+from test_tui_support import drive
 from textual.widgets import Input, Markdown, Static, TextArea
 
 from quizzer.tui.app import QuizzerApp
@@ -17,13 +17,6 @@ from quizzer.tui.screens.practice import PracticeScreen
 from quizzer.tui.session import Session
 from quizzer.tui.widgets.answers import AnswerSubmitted, question_of_widget
 from quizzer.tui.widgets.choices import ChoiceList
-
-
-@pytest.fixture
-def rig(tmp_path):
-    rig = make_rig(tmp_path)
-    yield rig
-    rig.store.close()
 
 
 def text_of(app, selector: str) -> str:

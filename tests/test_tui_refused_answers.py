@@ -7,7 +7,7 @@ the feedback says was normalised. In English and in Chinese."""
 from __future__ import annotations
 
 import pytest
-from test_tui_support import FakeClock, Rig, drive, make_rig
+from test_tui_support import FakeClock, Rig, drive
 from textual.widgets import Input, Static, TextArea
 
 from quizzer.bank.loader import load_bank
@@ -34,13 +34,6 @@ questions:
     answer: "torch.Size([2, 5, 3])"
     explanation: {en: "shape is a torch.Size.", zh: "shape 是 torch.Size。"}
 """
-
-
-@pytest.fixture
-def rig(tmp_path):
-    rig = make_rig(tmp_path)
-    yield rig
-    rig.store.close()
 
 
 @pytest.fixture

@@ -6,19 +6,12 @@ from datetime import timedelta
 
 import pytest
 from fsrs import Rating
-from test_tui_support import drive, make_rig
+from test_tui_support import drive
 from textual.widgets import Sparkline, Static
 
 from quizzer.tui.screens.home import HomeScreen
 from quizzer.tui.screens.stats import StatsScreen
 from quizzer.tui.widgets.bars import BarChart, bar
-
-
-@pytest.fixture
-def rig(tmp_path):
-    rig = make_rig(tmp_path)
-    yield rig
-    rig.store.close()
 
 
 def add(rig, qid, correct, days_ago, ms=30_000):

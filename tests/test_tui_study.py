@@ -8,20 +8,13 @@ from datetime import timedelta, timezone
 
 import pytest
 from fsrs import Rating
-from test_tui_support import drive, make_rig
+from test_tui_support import drive
 from textual.widgets import Input, Static
 
 from quizzer.tui.screens.home import HomeScreen
 from quizzer.tui.screens.practice import PracticeScreen
 from quizzer.tui.screens.settings import SettingsScreen
 from quizzer.tui.study import StudySettings, left_today, today
-
-
-@pytest.fixture
-def rig(tmp_path):
-    rig = make_rig(tmp_path)
-    yield rig
-    rig.store.close()
 
 
 def answer(rig, qid, *, when, rating=Rating.Good):
