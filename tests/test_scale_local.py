@@ -96,6 +96,22 @@ def test_an_unknown_backend_and_an_address_without_ray_are_usage_errors(run_cli,
         tmp_path / "l.db",
     )
     assert addr.exit_code == 2 and "--address names a Ray cluster; add --backend ray" in addr.stderr
+    # $RAY_ADDRESS is for Ray's own connection: it never turns a local run into that
+    # error (screen grade checks the backend before it reads anything)
+    local = run_cli(
+        "screen",
+        "grade",
+        tmp_path / "no-screen.yaml",
+        "--candidate",
+        "ada",
+        "--submission",
+        tmp_path,
+        "-o",
+        tmp_path / "out",
+        env={"RAY_ADDRESS": "10.0.0.1:6379"},
+    )
+    assert local.exit_code == 2 and "no-screen.yaml" in local.stderr, local.stderr
+    assert "--address" not in local.stderr
 
 
 @pytest.mark.slow

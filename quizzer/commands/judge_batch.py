@@ -55,7 +55,7 @@ def judge_batch(
     from quizzer.judge.scale.ledger import Ledger
     from quizzer.judge.scale.work import Submission, batch_device
 
-    check_backend(opts.backend)
+    check_backend(opts.backend, opts.address)
     if opts.ledger and opts.resume:
         raise UsageError("--resume continues a ledger and records into it; drop --ledger")
     if opts.resume is not None and (files or task_id):

@@ -23,7 +23,9 @@ AddressOpt = Annotated[
     typer.Option(
         "--address",
         metavar="HOST:PORT",
-        envvar="RAY_ADDRESS",
+        # No envvar: Ray's connection reads $RAY_ADDRESS itself (`ray_backend.connect`),
+        # and an address taken from the environment would make every local run a
+        # usage error ("--address names a Ray cluster").
         help="The Ray cluster for --backend ray (default: $RAY_ADDRESS, else one started "
         "on this machine).",
     ),

@@ -93,7 +93,7 @@ def run(
             raise UsageError(f"the token in {token_file} is too short; use 16 characters or more")
     from quizzer.judge.scale.backends import check_backend
 
-    check_backend(backend)
+    check_backend(backend, address)
     serve(
         socket_file=None if tcp_address else (socket or socket_path()),
         tcp=tcp_address,
@@ -123,7 +123,7 @@ def start(
     from quizzer.judge.client import start as start_service
     from quizzer.judge.scale.backends import check_backend
 
-    check_backend(backend)
+    check_backend(backend, address)
     options: tuple[str, ...] = ("--backend", backend)
     if address:
         options += ("--address", address)
