@@ -321,3 +321,23 @@ def test_closing_a_sandbox_whose_warm_parent_is_starting_ends_it_at_once():
     assert took < 1.0, f"closing waited {took:.2f} s for the warm parent's start-up"
     assert not _running(pid)
     assert failures, "the start-up should have ended with the sandbox"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_sandbox_closed_before_its_start_starts_nothing(backend):
+    """A cold judgement that stops before its background start got going (a bad
+    option found after the start was asked for) closes the sandbox first: the start
+    then refuses, and no warm parent or container outlives the close."""
+    from quizzer.errors import SandboxError
+    from quizzer.judge.sandbox import open_sandbox
+
+    if backend == "docker":
+        docker_or_skip()
+    box = open_sandbox(backend)
+    box.close()
+    with pytest.raises(SandboxError, match="closed"):
+        box.start()
+    if backend == "process":
+        assert box._zygote is None
+    else:
+        assert not box.live and box.app is None

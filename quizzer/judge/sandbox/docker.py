@@ -283,6 +283,7 @@ class DockerSandbox:
         remove_stale(self.client)
         appdir.remove_stale()
         self.app: str | None = None  # staged by the first container, removed by close()
+        self.closed = False
 
     def protections(self) -> tuple[str, ...]:
         out = ["docker", "network:none", "read-only-root", "scratch:tmpfs", "cap-drop:ALL"]
@@ -299,12 +300,19 @@ class DockerSandbox:
 
     def _new(self, limits: Limits, device: str) -> _Container:
         with self.lock:
+            if self.closed:
+                raise SandboxError("the sandbox was closed", title="docker sandbox")
             if self.app is None:
                 self.app = appdir.stage(self.worker)
             app = self.app
         c = _Container(self.client, self.image, self.kind, limits, device, self.worker, app)
         with self.lock:
-            self.live.add(c)
+            closed = self.closed
+            if not closed:
+                self.live.add(c)
+        if closed:  # closed while this container was being made: `close` missed it
+            c.destroy()
+            raise SandboxError("the sandbox was closed", title="docker sandbox")
         return c
 
     def _retire(self, c: _Container) -> None:
@@ -369,6 +377,7 @@ class DockerSandbox:
 
     def close(self) -> None:
         with self.lock:
+            self.closed = True
             live = list(self.live)
             self.live.clear()
             app, self.app = self.app, None

@@ -220,22 +220,26 @@ class ProcessSandbox:
 
     def _ensure_zygote(self) -> _Zygote:
         with self._zlock:
+            if self._closed:
+                raise SandboxError("the sandbox was closed", title="process sandbox")
             if self._zygote is None or not self._zygote.alive():
                 if self._zygote is not None:
                     self._zygote.close()
                 else:  # once per sandbox: what killed judges left in the cgroup trees
                     cgroups.remove_stale(self.support.cgroup)
                 self._zygote = _Zygote(self.view, self.worker)
+                if self._closed:  # closed while this start was on its way: `close` missed it
+                    self._zygote.proc.kill()
                 self._zygote.wait_ready(START_TIMEOUT_S)
             return self._zygote
 
     def close(self) -> None:
+        self._closed = True  # first: a start still on its way sees it (`_ensure_zygote`)
         starting = self._zygote
         if starting is not None and not starting.ready:  # still importing: end it now
             with contextlib.suppress(OSError):
                 starting.proc.kill()
         with self._stage_lock:
-            self._closed = True
             stager, self._stager = self._stager, None
         if stager is not None:
             self._stage_wanted.put(None)
