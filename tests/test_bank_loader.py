@@ -230,3 +230,22 @@ def test_copying_the_good_bank_keeps_task_paths_relative(tmp_path):
     bank = load_bank([tmp_path / "copy"], include_bundled=False, env={})
     task = bank.tasks()[0]
     assert bank.resolve(task.id, task.reference).is_relative_to((tmp_path / "copy").resolve())
+
+
+def test_a_file_with_too_many_problems_is_reported_up_to_a_cap_then_in_one_line(tmp_path):
+    """A damaged or generated file gets its first problems and one line for the rest,
+    at the first entry not checked; the other files are still checked in full."""
+    from quizzer.bank import validate_paths
+    from quizzer.bank.loader import MAX_PROBLEMS_PER_FILE
+
+    extra = 7
+    body = "questions:\n" + "".join(f"  - {n}\n" for n in range(MAX_PROBLEMS_PER_FILE + extra))
+    (tmp_path / "junk.yaml").write_text(body, encoding="utf-8")
+    (tmp_path / "other.yaml").write_text("questions:\n  - 1\n  - 2\n", encoding="utf-8")
+    problems = validate_paths([tmp_path], require_translations=False)
+    junk = [p for p in problems if p.path.name == "junk.yaml"]
+    assert len(junk) == MAX_PROBLEMS_PER_FILE + 1
+    (last,) = [p for p in junk if "stopped after" in p.message]
+    assert f"the {extra} entries from here on were not checked" in last.message
+    assert last.line == MAX_PROBLEMS_PER_FILE + 2  # entry 101, below "questions:"
+    assert len([p for p in problems if p.path.name == "other.yaml"]) == 2

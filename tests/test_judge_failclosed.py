@@ -14,21 +14,20 @@ from quizzer.judge.sandbox.base import RunOutcome, RunRequest
 from quizzer.judge.verdicts import judge_outcome
 from quizzer.judge.wire import decode_frames
 from quizzer.judge.worker import harness as worker
-from tests.judge_support import GOOD_NN, task
+from tests.judge_support import GOOD_NN, task, warm_sandbox
 
 # slow: replays a real judged reply many ways; one worker: its module fixtures are built once
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("judge-failclosed")]
 
 
 class Recorder:
-    """A sandbox that runs the real one once and remembers the request and outcome."""
+    """A sandbox that runs this test process's warm one and remembers the request and
+    outcome."""
 
     name = "recorder"
 
     def __init__(self) -> None:
-        from quizzer.judge.sandbox.none import NoSandbox
-
-        self.inner = NoSandbox()
+        self.inner = warm_sandbox()
         self.outcome: RunOutcome | None = None
 
     def protections(self) -> tuple[str, ...]:

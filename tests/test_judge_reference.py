@@ -24,7 +24,7 @@ from quizzer.judge.probes import build_request, make_probes
 from quizzer.judge.result import Status
 from quizzer.judge.runner import Options, judge_bytes
 from quizzer.judge.sandbox.base import RunOutcome, RunRequest
-from tests.judge_support import TASKS, task
+from tests.judge_support import TASKS, task, warm_sandbox
 
 
 def _ctx(coding: Coding, seed: int = 3, plan: RefPlan | None = None) -> Context:
@@ -220,14 +220,13 @@ def _as_sent(path: Path) -> bytes:
 
 
 class Recorder:
-    """A sandbox that runs the plain one and keeps every request it was given."""
+    """A sandbox that runs this test process's warm one and keeps every request it was
+    given."""
 
     name = "recorder"
 
     def __init__(self) -> None:
-        from quizzer.judge.sandbox.none import NoSandbox
-
-        self.inner = NoSandbox()
+        self.inner = warm_sandbox()
         self.payloads: list[bytes] = []
 
     def protections(self) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quizzer.bank import load_bank, validate_paths
+from quizzer.bank.loader import MAX_PROBLEMS_PER_FILE
 from quizzer.bank.yamlread import MAX_BYTES, YamlReadError, decode, parse
 from quizzer.errors import BankError
 
@@ -177,6 +178,7 @@ def test_a_file_just_under_the_cap_loads_or_fails_cleanly(tmp_path):
     assert path.stat().st_size <= MAX_BYTES
     problems = validate_paths([path])
     assert problems and all("a question is a mapping" in p.message for p in problems[:3])
+    assert len(problems) == MAX_PROBLEMS_PER_FILE + 1  # then one line for the rest
 
 
 def test_a_huge_integer_is_a_clean_error():

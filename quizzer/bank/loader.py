@@ -179,6 +179,12 @@ def load_paths(
     return entries
 
 
+#: Problems reported for one file before the rest of its entries are skipped: a
+#: generated or damaged file would otherwise give one line per entry (350,000 for a
+#: 1 MiB list of numbers), and checking them all took seconds.
+MAX_PROBLEMS_PER_FILE = 100
+
+
 def _load_file(file: Path, sink: ProblemSink, reader: Callable[[Path], Document]) -> list[Entry]:
     try:
         doc = reader(file)
@@ -186,7 +192,21 @@ def _load_file(file: Path, sink: ProblemSink, reader: Callable[[Path], Document]
         sink.report(Problem(file, exc.line, exc.column, None, None, exc.message))
         return []
     entries = []
-    for path in check_file_shape(file, doc, sink):
+    before = len(sink.problems)
+    paths = check_file_shape(file, doc, sink)
+    for index, path in enumerate(paths):
+        if len(sink.problems) - before >= MAX_PROBLEMS_PER_FILE:
+            pos = doc.value_pos(path)
+            left = len(paths) - index
+            sink.report(
+                Problem(
+                    file, pos.line, pos.column, None, None,
+                    f"stopped after {MAX_PROBLEMS_PER_FILE} problems in this file; the "
+                    f"{left} {'entry' if left == 1 else 'entries'} from here on were not "
+                    "checked: fix the problems above and validate again",
+                )
+            )  # fmt: skip
+            break
         question = check_question(file, doc, path, sink)
         if isinstance(question, Coding):
             question = question.with_source(file)
