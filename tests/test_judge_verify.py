@@ -12,7 +12,7 @@ import pytest
 
 from quizzer.bank.loader import load_bank
 from quizzer.judge.verify import verify_tasks
-from tests.judge_support import TASKS
+from tests.judge_support import TASKS, warm_sandbox
 
 #: Every task folder of the bundled bank: each must load as a task.
 BUNDLED = {p.name for p in TASKS.iterdir() if (p / "task.yaml").is_file()}
@@ -22,6 +22,8 @@ BUNDLED = {p.name for p in TASKS.iterdir() if (p / "task.yaml").is_file()}
 #: known-bad variants (tests/test_judge_golden.py), and `quizzer bank verify` all of
 #: them on 20 seeds (docs/judge.md).
 VERIFIED_HERE = ("simple-nn", "linear-from-scratch", "train-step")
+#: The first test verifies on the sandbox `verify_tasks` opens itself; the others judge
+#: on this test process's warm one (a warm parent's start costs more than their runs).
 
 
 @pytest.mark.slow
@@ -61,7 +63,7 @@ def _only_variants(text: str, keep: str) -> str:
 def test_a_variant_that_passes_is_a_bank_problem(tmp_path):
     folder = _task_copy(tmp_path, lambda t: _only_variants(t, "bad/tiny_output.py"))
     shutil.copy(folder / "reference.py", folder / "bad" / "tiny_output.py")
-    problems = verify_tasks(load_bank([folder], include_bundled=False))
+    problems = verify_tasks(load_bank([folder], include_bundled=False), sandbox=warm_sandbox())
     assert len(problems) == 1
     assert problems[0].field == "variants[0]" and "passes every check" in problems[0].message
 
@@ -72,7 +74,9 @@ def test_a_variant_failing_at_another_check_is_a_bank_problem(tmp_path):
         text = _only_variants(text, "bad/wrong_output_size.py")
         return text.replace("fails_at: shapes", "fails_at: gradients")
 
-    problems = verify_tasks(load_bank([_task_copy(tmp_path, edit)], include_bundled=False))
+    problems = verify_tasks(
+        load_bank([_task_copy(tmp_path, edit)], include_bundled=False), sandbox=warm_sandbox()
+    )
     assert len(problems) == 1
     assert "should fail at gradients but first fails at shapes" in problems[0].message
 
@@ -89,7 +93,7 @@ def test_a_starter_that_earns_points_is_a_bank_problem(tmp_path):
         "    def forward(self, x):\n        return self.fc(x)\n",
         encoding="utf-8",
     )
-    problems = verify_tasks(load_bank([folder], include_bundled=False))
+    problems = verify_tasks(load_bank([folder], include_bundled=False), sandbox=warm_sandbox())
     assert [p.field for p in problems] == ["starter"]
     assert "handed in untouched, passes shapes" in problems[0].message
     assert "load" not in problems[0].message.split("passes ")[1].split(" (")[0]
