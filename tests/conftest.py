@@ -52,6 +52,43 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch)
 
 
 @pytest.fixture
+def shared_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sandboxes the judge opens for itself (`open_sandbox`: the command line's cold
+    path, the local batch backend) are this test process's warm process sandbox, and
+    closing one leaves it running: for tests of what the command line does with
+    verdicts, each of which would otherwise start a warm parent (seconds of CPU) for a
+    judgement or two. The sandbox's own start and options are tested elsewhere
+    (tests/test_sandbox_cli.py, tests/test_sandbox_warm.py). Other sandboxes than
+    "process" and "auto" on the CPU are opened as usual."""
+    from quizzer.judge import sandbox as sandboxes
+    from tests.judge_support import warm_sandbox
+
+    shared = warm_sandbox()
+    real = sandboxes.open_sandbox
+
+    def borrowed(name: str = "none", **options):
+        on_cpu = options.get("device", "cpu") == "cpu"
+        if name in ("process", "auto") and on_cpu and shared.name == "process":
+            return _Borrowed(shared)
+        return real(name, **options)
+
+    monkeypatch.setattr(sandboxes, "open_sandbox", borrowed)
+
+
+class _Borrowed:
+    """A sandbox borrowed from `warm_sandbox`: everything but `close` is the warm one's."""
+
+    def __init__(self, box) -> None:
+        self._box = box
+
+    def __getattr__(self, name: str):
+        return getattr(self._box, name)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
 def rig(tmp_path: Path):
     """The practice UI tests' bank, store, clock and folders (`test_tui_support.Rig`)."""
     from test_tui_support import make_rig

@@ -30,6 +30,7 @@ def test_a_passing_file_exits_0_with_a_readable_report(run_cli):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_sandbox")
 def test_json_validates_against_the_schema_and_exit_1_when_not_passed(run_cli, tmp_path):
     junit, md = tmp_path / "out" / "junit.xml", tmp_path / "summary.md"
     result = run_cli(
@@ -62,6 +63,7 @@ def test_json_validates_against_the_schema_and_exit_1_when_not_passed(run_cli, t
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_sandbox")
 def test_events_stream_is_read_by_the_practice_ui(run_cli):
     result = run_cli("judge", BAD, "--task", "simple-nn", "--events")
     assert result.exit_code == 1

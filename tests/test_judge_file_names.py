@@ -124,6 +124,7 @@ def test_a_missing_class_names_the_users_file(run_cli, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_sandbox")
 def test_a_runtime_error_names_the_users_file_and_line(run_cli, tmp_path, monkeypatch):
     result = _judge(run_cli, tmp_path, monkeypatch, RUNTIME_ERROR, "--events")
     assert result.exit_code == 1, result.stderr

@@ -216,10 +216,12 @@ def test_results_are_reported_in_the_order_the_files_were_given(monkeypatch):
     """The service streams results as they finish; the CLI reports them in the files'
     order (the in-process path's order)."""
     from quizzer.commands import judge as judge_command
+    from quizzer.judge.runner import Options, judge_file
+    from tests.judge_support import task, warm_sandbox
 
-    local = cli("judge", str(TASKS / "simple-nn" / "reference.py"), "--task", "simple-nn",
-                "--seed", "5", "--json", "--no-server", sock=None)  # fmt: skip
-    doc = json.loads(local.stdout)
+    reference = TASKS / "simple-nn" / "reference.py"
+    judged = judge_file(reference, task("simple-nn"), warm_sandbox(), Options(device="cpu", seed=5))
+    doc = judged.model_dump(mode="json")
     docs = [{**doc, "submission": name} for name in ("a.py", "b.py")]
     events = [
         {"event": "start", "file": "a.py", "index": 1, "total": 2},

@@ -28,6 +28,7 @@ def rows(ledger: Path) -> list[tuple]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_sandbox")
 def test_a_ledger_batch_is_reported_from_the_ledger_and_resume_judges_nothing_again(
     run_cli, tmp_path: Path
 ):
@@ -49,6 +50,7 @@ def test_a_ledger_batch_is_reported_from_the_ledger_and_resume_judges_nothing_ag
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_sandbox")
 def test_the_junit_report_is_rebuilt_from_the_ledger(run_cli, tmp_path: Path):
     ledger = tmp_path / "batch.db"
     run_cli("judge", BAD, "--task", "simple-nn", "--seed", "5", "--ledger", ledger, "--no-server")
@@ -59,6 +61,7 @@ def test_the_junit_report_is_rebuilt_from_the_ledger(run_cli, tmp_path: Path):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_sandbox")
 def test_resume_with_files_or_a_second_ledger_is_a_usage_error(run_cli, tmp_path: Path):
     ledger = tmp_path / "batch.db"
     made = run_cli("judge", BAD, "--task", "simple-nn", "--seed", "5", "--ledger", ledger)
@@ -215,6 +218,7 @@ def test_every_scale_out_command_takes_the_gpu_share(monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_sandbox")
 def test_events_with_a_ledger_stream_a_start_and_a_result_per_file(run_cli, tmp_path):
     done = run_cli(
         "judge",
