@@ -63,6 +63,7 @@ def test_the_batch_exits_3_and_the_leaderboard_says_not_graded(run_cli, tmp_path
     assert not (out / "dana" / "results.json").exists()
 
 
+@pytest.mark.usefixtures("shared_sandbox")
 def test_grading_again_with_the_ledger_judges_only_what_is_missing(run_cli, tmp_path):
     root = tmp_path / "candidates"
     hand_in(run_cli, root / "dana", "dana")

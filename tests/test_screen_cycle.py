@@ -193,6 +193,7 @@ def _items(doc: dict) -> dict[str, dict]:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_sandbox")
 def test_a_whole_round(round_, run_cli, tmp_path):
     screen, root = round_
     issued = {who: read_record(record_path(_issued(screen), who)) for who in CANDIDATES}

@@ -335,9 +335,9 @@ def _flag_similar(loaded: LoadedScreen, graded: list[Graded], jobs: list[_Job]) 
 
 
 def _open_sandbox(choice: JudgeChoice, device: str) -> Sandbox:
-    from quizzer.judge.sandbox import make_sandbox
+    from quizzer.judge import sandbox as sandboxes
 
-    return make_sandbox(
+    return sandboxes.open_sandbox(
         choice.sandbox, allow_weak=choice.allow_weak, device=device, workers=choice.workers
     )
 
