@@ -101,6 +101,7 @@ def test_judge_rejects_an_unknown_sandbox(run_cli):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_sandbox")
 def test_parallel_judging_gives_one_report_per_file_in_order(run_cli):
     files = [REFERENCE, *sorted((TASK / "bad").glob("*.py"))[:3], HOSTILE / "kill_judge.py"]
     result = run_cli("judge", *map(str, files), "--task", "simple-nn", "--workers", "3", "--json")
@@ -113,6 +114,7 @@ def test_parallel_judging_gives_one_report_per_file_in_order(run_cli):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_sandbox")
 def test_a_crash_while_judging_one_file_keeps_the_others(run_cli, monkeypatch):
     import quizzer.judge.runner as runner
 
@@ -161,6 +163,7 @@ def test_judge_runs_in_docker_when_asked(run_cli):
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("shared_sandbox")
 def test_limits_can_be_changed_on_the_command_line(run_cli):
     slow = HOSTILE / "sleep_forever.py"
     result = run_cli("judge", str(slow), "--task", "simple-nn", "--limit", "wall=1.5", "--json")
