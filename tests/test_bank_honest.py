@@ -14,11 +14,14 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from quizzer.bank import Bank, load_bank
 from quizzer.bank.checks import check_near_duplicates, text_fields
@@ -127,6 +130,19 @@ def test_the_bundled_bank_has_no_near_duplicates() -> None:
     sink = ProblemSink(stop_at_first=False)
     check_near_duplicates(entries, sink)
     assert not sink.problems, "\n".join(str(p) for p in sink.problems)
+
+
+@given(st.text(alphabet="abc de的是", max_size=60), st.text(alphabet="abc de的是", max_size=60))
+def test_the_near_duplicate_bound_is_sequence_matchers_quick_ratio(a: str, b: str) -> None:
+    """The check counts each question's characters once instead of asking difflib for
+    `quick_ratio` per pair: the bound, and so the questions it lets through, must be
+    the same."""
+    from collections import Counter
+
+    from quizzer.bank.checks import _overlap
+
+    want = difflib.SequenceMatcher(None, a, b, autojunk=False).quick_ratio()
+    assert _overlap(Counter(a), Counter(b)) == pytest.approx(want, abs=1e-12)
 
 
 def test_the_bundled_bank_meets_its_floors_and_targets(bundled: Bank) -> None:

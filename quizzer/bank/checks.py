@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -570,8 +571,18 @@ def _fingerprint(question: Question) -> str:
     return normalise_text(" ".join(parts))
 
 
+def _overlap(a: Counter[str], b: Counter[str]) -> float:
+    """`SequenceMatcher.quick_ratio` of the strings counted in `a` and `b`: twice the
+    characters they share (with repeats) over their total length."""
+    total = a.total() + b.total()
+    return 2.0 * (a & b).total() / total if total else 1.0
+
+
 def check_near_duplicates(entries: list[Entry], sink: ProblemSink) -> None:
     prints = [_fingerprint(e.question) for e in entries]
+    #: Each fingerprint's characters, counted once: their overlap is the bound that
+    #: `SequenceMatcher.quick_ratio` computes, without walking both strings per pair.
+    counts = [Counter(p) for p in prints]
     for j in range(len(entries)):
         matcher = difflib.SequenceMatcher(None, autojunk=False)
         matcher.set_seq2(prints[j])
@@ -581,7 +592,7 @@ def check_near_duplicates(entries: list[Entry], sink: ProblemSink) -> None:
             matcher.set_seq1(prints[i])
             if (
                 matcher.real_quick_ratio() > NEAR_DUPLICATE_RATIO
-                and matcher.quick_ratio() > NEAR_DUPLICATE_RATIO
+                and _overlap(counts[i], counts[j]) > NEAR_DUPLICATE_RATIO
                 and matcher.ratio() > NEAR_DUPLICATE_RATIO
             ):
                 other = entries[i]
