@@ -322,14 +322,17 @@ class JobCgroup:
             if d is not None and (d / "cgroup.kill").exists():
                 with contextlib.suppress(OSError):
                     (d / "cgroup.kill").write_text("1")
-        for _ in range(200):
+        deadline = time.monotonic() + 1.0
+        pause = 0.0002  # a killed process is usually gone within a millisecond
+        while time.monotonic() < deadline:
             pids = self._pids()
             if not pids:
                 return
             for pid in pids:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.kill(pid, signal.SIGKILL)
-            time.sleep(0.005)
+            time.sleep(pause)
+            pause = min(pause * 2, 0.005)
 
     def alive(self) -> set[int]:
         return self._pids()
