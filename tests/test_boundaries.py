@@ -100,7 +100,9 @@ def test_the_process_sandbox_starts_before_the_banks_models_load():
     """A cold `quizzer judge` starts the sandbox's warm parent first: its torch import
     is the call's critical path, and the bank's models take tens of milliseconds."""
     loaded = loaded_after(
-        "from quizzer.judge import sandbox\nfrom quizzer.judge.sandbox import process"
+        "from quizzer.judge import sandbox\nfrom quizzer.judge.sandbox import process\n"
+        "from quizzer.judge.scale import choice"  # the backend options, checked first
     )
     assert "quizzer.judge.sandbox.process" in loaded  # the probe sees what it imports
+    assert "quizzer.judge.scale.choice" in loaded
     assert "quizzer.bank.models" not in loaded

@@ -99,6 +99,9 @@ def test_an_unknown_backend_and_an_address_without_ray_are_usage_errors(run_cli,
         tmp_path / "l.db",
     )
     assert addr.exit_code == 2 and "--address names a Ray cluster; add --backend ray" in addr.stderr
+    # judging one file here: the address is refused too, not ignored
+    one = run_cli("judge", BAD, "--task", "simple-nn", "--address", "10.0.0.1:6379")
+    assert one.exit_code == 2 and "--address names a Ray cluster; add --backend ray" in one.stderr
     # $RAY_ADDRESS is for Ray's own connection: it never turns a local run into that
     # error (screen grade checks the backend before it reads anything)
     local = run_cli(

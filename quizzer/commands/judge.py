@@ -173,6 +173,9 @@ def judge(
     if json_out and events:
         raise UsageError("--json and --events both print to stdout; choose one")
     from quizzer.judge.files import refusal
+    from quizzer.judge.scale.choice import check_backend
+
+    check_backend(backend, address)  # an address without --backend ray is not ignored
 
     files = list(files or [])
     refused = [why for why in map(refusal, files) if why]

@@ -50,8 +50,9 @@ def judge_batch(
     from quizzer.commands.judge import emit_event, find_task
     from quizzer.judge.files import read_submission, shown
     from quizzer.judge.result import JudgeResult
-    from quizzer.judge.scale.backends import check_backend, open_backend
+    from quizzer.judge.scale.backends import open_backend
     from quizzer.judge.scale.batch import packs_for, resume_subs, run_batch
+    from quizzer.judge.scale.choice import check_backend
     from quizzer.judge.scale.ledger import Ledger
     from quizzer.judge.scale.work import Submission, batch_device
 

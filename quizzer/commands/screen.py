@@ -285,7 +285,7 @@ def grade(
         raise UsageError("give --candidate ID and --submission DIR, or --candidates DIR")
     if feedback not in ("full", "receipt"):
         raise UsageError(f"--feedback must be full or receipt, not {feedback!r}")
-    from quizzer.judge.scale.backends import check_backend
+    from quizzer.judge.scale.choice import check_backend
 
     check_backend(backend, address)
     loaded = _load(screen)

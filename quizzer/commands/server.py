@@ -91,7 +91,7 @@ def run(
             raise UsageError(f"cannot read --token-file {token_file}: {exc.strerror}") from None
         if len(token) < 16:
             raise UsageError(f"the token in {token_file} is too short; use 16 characters or more")
-    from quizzer.judge.scale.backends import check_backend
+    from quizzer.judge.scale.choice import check_backend
 
     check_backend(backend, address)
     serve(
@@ -121,7 +121,7 @@ def start(
     """Start the service in the background (unless one runs) and wait until it answers."""
     from quizzer.judge.client import ServiceError, socket_path
     from quizzer.judge.client import start as start_service
-    from quizzer.judge.scale.backends import check_backend
+    from quizzer.judge.scale.choice import check_backend
 
     check_backend(backend, address)
     options: tuple[str, ...] = ("--backend", backend)

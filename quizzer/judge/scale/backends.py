@@ -15,10 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from quizzer.bank.models import Coding
-from quizzer.errors import UsageError
+from quizzer.judge.scale.choice import check_backend
 from quizzer.judge.scale.work import Submission, TaskPack
-
-BACKENDS = ("local", "ray")
 
 OnSent = Callable[[Submission], None]
 OnResult = Callable[[Submission, dict, str], None]
@@ -32,15 +30,6 @@ class Backend(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-def check_backend(name: str, address: str | None = None) -> str:
-    """`name`, if it is a backend; an `address` is only for the Ray one."""
-    if name not in BACKENDS:
-        raise UsageError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
-    if address and name != "ray":
-        raise UsageError("--address names a Ray cluster; add --backend ray")
-    return name
 
 
 def open_backend(
