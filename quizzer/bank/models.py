@@ -326,6 +326,12 @@ class ReferenceSpec(Strict):
     input_scales: tuple[Annotated[float, Field(gt=0)], ...] = Field(default=(1.0,), min_length=1)
     #: Also compare the buffers after each forward (BatchNorm running statistics).
     buffers: bool = False
+    #: How a search's equally good answers are recognised: "bigram_beam" (beam search
+    #: over a bigram table, `spec.outputs` (tokens, score), constructor arguments
+    #: max_len, eos_id and alpha) accepts tokens that differ from the reference's when
+    #: the judge's own scoring of them gives the returned score and that score is the
+    #: reference's (`quizzer.judge.ties`). Without it, outputs must match as they are.
+    ties: Literal["bigram_beam"] | None = None
     #: In each trial, this many vectors of the first input along its last dimension
     #: (tokens of a (B, T, D) input) are all zeros, as padding tokens are: with a gate
     #: that has no bias, they give every expert the same logit, which probes how a
@@ -673,6 +679,15 @@ class JudgeSpec(Strict):
                 )
             if config.init and self.entry != "module":
                 raise ValueError(f"reference.configs[{i}].init is for module entries only")
+        if self.reference.ties == "bigram_beam":
+            shape = [(o.name, o.dtype) for o in self.outputs]
+            missing = sorted({"max_len", "eos_id", "alpha"} - set(self.init))
+            if shape != [("tokens", "int64"), ("score", "float")] or missing:
+                raise ValueError(
+                    "reference.ties bigram_beam needs outputs (tokens, int64; score) and "
+                    "init with max_len, eos_id and alpha"
+                    + (f" (init lacks {', '.join(missing)})" if missing else "")
+                )
         return self
 
 

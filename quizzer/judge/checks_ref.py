@@ -30,6 +30,7 @@ from quizzer.judge.facts import (
 from quizzer.judge.plans import Expected, RefPlan, Run, Trial
 from quizzer.judge.probes import input_names
 from quizzer.judge.result import Metric
+from quizzer.judge.ties import accept_ties
 
 Verdict = tuple[str, dict[str, Metric]]
 
@@ -105,7 +106,8 @@ def reference(ctx: Context, data: dict[str, Any], error: dict[str, Any] | None) 
             where = _where(ctx, index, run, trial)
             rounding = _rounding(plan, trial, run, want)
             try:
-                worst = max(worst, _compare_out(ctx, done.get("out"), want, run, where, rounding))
+                out = done.get("out")
+                worst = max(worst, _compare_out(ctx, out, want, run, where, rounding, trial))
             except CheckFailed as failed:
                 sample = failed.metrics.get("sample", "none given")
                 if sample is not None and type(sample) is not int:
@@ -303,7 +305,13 @@ def _rounding(plan: RefPlan, trial: Trial, run: Run, want: Expected) -> float:
 
 
 def _compare_out(
-    ctx: Context, value: Any, want: Expected, run: Run, where: str, rounding: float = 0.0
+    ctx: Context,
+    value: Any,
+    want: Expected,
+    run: Run,
+    where: str,
+    rounding: float = 0.0,
+    trial: Trial | None = None,
 ) -> float:
     got = output(value, tuple(want.out.shape), f"{where}: output")
     if str(got.dtype).removeprefix("torch.") != run.dtype:
@@ -312,6 +320,9 @@ def _compare_out(
             "the input's dtype (no hard-coded dtype or .float())",
             dtype=str(got.dtype),
         )
+    spec = ctx.task.spec
+    if trial is not None and spec.reference.ties:  # an equally good answer is right too
+        got = accept_ties(spec, trial, got, want.out, spec.reference.tolerance(run.dtype), rounding)
     return _close(ctx, got, want.out, run, where, "output", rounding)
 
 
