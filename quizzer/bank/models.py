@@ -680,9 +680,9 @@ class JudgeSpec(Strict):
             if config.init and self.entry != "module":
                 raise ValueError(f"reference.configs[{i}].init is for module entries only")
         if self.reference.ties == "bigram_beam":
-            shape = [(o.name, o.dtype) for o in self.outputs]
+            packed = [(o.name, o.dtype) for o in self.outputs]
             missing = sorted({"max_len", "eos_id", "alpha"} - set(self.init))
-            if shape != [("tokens", "int64"), ("score", "float")] or missing:
+            if packed != [("tokens", "int64"), ("score", "float")] or missing:
                 raise ValueError(
                     "reference.ties bigram_beam needs outputs (tokens, int64; score) and "
                     "init with max_len, eos_id and alpha"
