@@ -9,6 +9,7 @@ task's reference and known-bad variants are golden cases without duplicates."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,12 @@ REPO = Path(__file__).resolve().parents[1]
 CASES_DIR = REPO / "tests" / "judge_cases"
 CASES = sorted(p for p in CASES_DIR.iterdir() if p.is_dir())
 #: A fixed seed keeps the suite reproducible; every case must hold for any seed.
+#: QUIZZER_GOLDEN_SEEDS=3,7 judges every case on those seeds as well (an audit: on
+#: 2026-12-01, seeds 1, 2, 3, 7, 99 and 31337 found three cases that held only by the
+#: seed's luck: two correct beam searches, now scored with `ties`, and two checks now
+#: listed under "varies").
 SEED = 1234
+SEEDS = (SEED, *(int(s) for s in os.environ.get("QUIZZER_GOLDEN_SEEDS", "").split(",") if s))
 
 
 def expected(case: Path) -> dict:
@@ -29,7 +35,7 @@ def submission(case: Path) -> Path:
     return REPO / named if named else case / "submission.py"
 
 
-def judged(case: Path) -> dict:
+def judged(case: Path, seed: int = SEED) -> dict:
     """The case's result document, judged in this test process on the shared warm
     sandbox (`tests/judge_support.py`) with the fixed seed, as `quizzer judge FILE
     --task ID --seed SEED --json` judges it: same runner, same options, same document
@@ -46,7 +52,7 @@ def judged(case: Path) -> dict:
         path,
         task(want["task"]),
         warm_sandbox(),
-        Options(device="cpu", seed=SEED),
+        Options(device="cpu", seed=seed),
     )
     return result.model_dump(mode="json")
 
@@ -99,18 +105,20 @@ def test_every_task_with_bank_file_cases_covers_its_reference_and_variants():
 )
 def test_golden_case(case: Path):
     want = expected(case)
-    doc = judged(case)
-    got_checks = {c["name"]: c["status"] for c in doc["checks"]}
     # "varies": checks whose verdict depends on the seed, each with the reason; they
     # must run, and every other check must be exactly as written
     varies = want.get("varies", {})
     assert all(isinstance(why, str) and why for why in varies.values()), "say why it varies"
-    assert set(got_checks) == set(want["checks"]) | set(varies), json.dumps(doc["checks"])
-    fixed = {k: v for k, v in got_checks.items() if k not in varies}
-    assert fixed == want["checks"], json.dumps(doc["checks"], indent=2)
-    assert doc["status"] == want["status"], doc["message"]
-    text = "\n".join(c["message"] for c in doc["checks"])
-    for fragment in want.get("message_contains", []):
-        assert fragment in text, text
-    if case.name.startswith("forge_"):
-        assert doc["status"] != "pass"
+    for seed in SEEDS:
+        doc = judged(case, seed)
+        got_checks = {c["name"]: c["status"] for c in doc["checks"]}
+        shown = f"seed {seed}: " + json.dumps(doc["checks"], indent=2)
+        assert set(got_checks) == set(want["checks"]) | set(varies), shown
+        fixed = {k: v for k, v in got_checks.items() if k not in varies}
+        assert fixed == want["checks"], shown
+        assert doc["status"] == want["status"], f"seed {seed}: {doc['message']}"
+        text = "\n".join(c["message"] for c in doc["checks"])
+        for fragment in want.get("message_contains", []):  # "{seed}": the seed judged
+            assert fragment.replace("{seed}", str(seed)) in text, f"seed {seed}: {text}"
+        if case.name.startswith("forge_"):
+            assert doc["status"] != "pass"
