@@ -46,17 +46,17 @@ class BatchOptions:
 def judge_batch(
     files: Sequence[Path], task_id: str | None, opts: BatchOptions
 ) -> list[JudgeResult]:
+    """Judge `files` (or finish `opts.resume`) on the chosen backend, with a ledger where
+    asked. `quizzer judge` has already checked the backend and address."""
     from quizzer.bank.loader import load_bank
     from quizzer.commands.judge import emit_event, find_task
     from quizzer.judge.files import read_submission, shown
     from quizzer.judge.result import JudgeResult
     from quizzer.judge.scale.backends import open_backend
     from quizzer.judge.scale.batch import packs_for, resume_subs, run_batch
-    from quizzer.judge.scale.choice import check_backend
     from quizzer.judge.scale.ledger import Ledger
     from quizzer.judge.scale.work import Submission, batch_device
 
-    check_backend(opts.backend, opts.address)
     if opts.ledger and opts.resume:
         raise UsageError("--resume continues a ledger and records into it; drop --ledger")
     if opts.resume is not None and (files or task_id):
